@@ -1,0 +1,66 @@
+import type { ShellScript } from '../shell/quote.ts';
+
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Exit code of the script; a signal-killed process reports 128 + signal number. */
+  readonly code: number;
+}
+
+export interface RunOptions {
+  /** Run through `sudo -n` (no-op when the login user is already root). */
+  readonly become?: boolean;
+  /** Bytes fed to the script's standard input. */
+  readonly stdin?: string | Buffer;
+}
+
+export interface WriteFileOptions {
+  /** Octal permission bits, e.g. 0o644. */
+  readonly mode?: number;
+  readonly owner?: string;
+  readonly group?: string;
+  readonly become?: boolean;
+}
+
+/**
+ * One open session to one host, reused by every task of the run.
+ * Implementations: SSH (node-ssh + ssh2-sftp-client) and local (the control machine).
+ */
+export interface Connection {
+  /** The inventory name of the host, for messages. */
+  readonly hostName: string;
+  /** The user the connection logged in as. */
+  readonly loginUser: string;
+  /** How many scripts have been run (round trips), for reports and benchmarks. */
+  readonly roundTrips: number;
+  /** Run a script with `sh`; never throws for a non-zero exit, only for a broken connection. */
+  run(script: ShellScript, options?: RunOptions): Promise<ExecResult>;
+  /**
+   * Write a whole file atomically: a temporary file in the target's directory,
+   * then mode/owner/group, then rename over the target. A reader never sees a
+   * half-written file.
+   */
+  writeFile(path: string, content: Buffer | string, options?: WriteFileOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Everything needed to open a connection; built from the inventory. */
+export type ConnectionSpec =
+  | {
+      readonly kind: 'ssh';
+      readonly hostName: string;
+      readonly address: string;
+      readonly port: number;
+      readonly user: string;
+      /** Path to a private key; when absent, the SSH agent (SSH_AUTH_SOCK) and ~/.ssh/id_* are tried. */
+      readonly identityFile?: string;
+      /** known_hosts file to check the host key against; default ~/.ssh/known_hosts. */
+      readonly knownHostsFile?: string;
+      /** Trust a host that is not in known_hosts yet and record its key (trust on first use). */
+      readonly acceptNewHostKeys?: boolean;
+      readonly connectTimeoutMs?: number;
+    }
+  | {
+      readonly kind: 'local';
+      readonly hostName: string;
+    };

@@ -1,0 +1,43 @@
+/**
+ * Errors a person must fix before anything runs: a bad playbook, inventory,
+ * parameter or command line. The CLI prints the message and exits 64.
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A remote command failed while observing or applying; carries what a person needs to act. */
+export class RemoteCommandError extends Error {
+  override readonly name = 'RemoteCommandError';
+  constructor(
+    readonly details: {
+      readonly host: string;
+      readonly task?: string;
+      /** The command as shown to people (secrets already redacted). */
+      readonly command: string;
+      readonly code: number;
+      readonly stderr: string;
+      /** What to try, in the user's terms. */
+      readonly hint?: string;
+    },
+  ) {
+    super(RemoteCommandError.describe(details));
+  }
+
+  static describe(d: RemoteCommandError['details']): string {
+    const tail = d.stderr.trim().split('\n').slice(-8).join('\n  ');
+    return [
+      `${d.task ? `task '${d.task}' ` : ''}on ${d.host}: command failed with exit code ${d.code}`,
+      `  command: ${d.command}`,
+      tail ? `  stderr: ${tail}` : '  stderr: (empty)',
+      d.hint ? `  try: ${d.hint}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+  }
+}
+
+/** The host could not be reached or logged into; the runner marks the host unreachable. */
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+}

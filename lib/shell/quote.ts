@@ -1,0 +1,65 @@
+/**
+ * The only way a command is built from values. A `ShellScript` can only be
+ * made through the helpers below, so a module cannot hand a connection a
+ * string glued together from user input: `run()` accepts nothing else.
+ */
+export class ShellScript {
+  /** Use `sh`, `argv` or `trusted` instead; the constructor is for this file. */
+  private constructor(readonly text: string) {}
+
+  /** @internal */
+  static fromTrustedText(text: string): ShellScript {
+    return new ShellScript(text);
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** Quote one argument for a POSIX shell: wrap in single quotes, escape the quotes inside. */
+export function quote(arg: string | number): string {
+  const text = String(arg);
+  if (text !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) return text;
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A command line from an argv: every element quoted. */
+export function argv(args: readonly (string | number)[]): ShellScript {
+  if (args.length === 0) throw new Error('argv(): a command needs at least a program name');
+  return ShellScript.fromTrustedText(args.map(quote).join(' '));
+}
+
+export type ShellValue = string | number | ShellScript | readonly (string | number)[];
+
+/**
+ * Tagged template: the literal parts are shell written by us, every
+ * interpolated value is quoted. Arrays expand to several quoted words;
+ * a ShellScript is inserted as is (it was already built safely).
+ *
+ *   sh`test -e ${path} && stat -c %a ${path}`
+ */
+export function sh(strings: TemplateStringsArray, ...values: readonly ShellValue[]): ShellScript {
+  let out = strings[0] ?? '';
+  values.forEach((value, i) => {
+    out += render(value) + (strings[i + 1] ?? '');
+  });
+  return ShellScript.fromTrustedText(out);
+}
+
+/** A fixed script written by the engine or a module author; never pass user input here. */
+export function trusted(literal: string): ShellScript {
+  return ShellScript.fromTrustedText(literal);
+}
+
+/** Join scripts with a separator, keeping them ShellScripts. */
+export function join(scripts: readonly ShellScript[], separator: '&&' | '||' | ';' | '\n' = '\n'): ShellScript {
+  const glue = separator === '\n' ? '\n' : ` ${separator} `;
+  return ShellScript.fromTrustedText(scripts.map((s) => s.text).join(glue));
+}
+
+function render(value: ShellValue): string {
+  if (value instanceof ShellScript) return value.text;
+  if (typeof value === 'string' || typeof value === 'number') return quote(value);
+  return value.map((v) => quote(v)).join(' ');
+}
