@@ -21,15 +21,26 @@ export interface GroupEntry {
   readonly vars?: Vars;
 }
 
-/** The shape of `inventory/*.yml` and of `inventory({...})` in TypeScript. */
+/**
+ * The shape of `inventory/*.yml` and of `inventory({...})` in TypeScript
+ * (schema: `hostform/schema/inventory.json`). Several sources are merged; any
+ * of the three keys may be left out, e.g. a file that only defines groups.
+ */
 export interface InventorySource {
-  readonly hosts: Readonly<Record<string, HostEntry | null>>;
-  readonly groups?: Readonly<Record<string, GroupEntry>>;
+  /** Host name → settings; `null` (an empty YAML entry) means all defaults. */
+  readonly hosts?: Readonly<Record<string, HostEntry | null>>;
+  /** Group name → members; `all` is implicit and cannot be defined. */
+  readonly groups?: Readonly<Record<string, GroupEntry | null>>;
   /** Vars for every host (the implicit group `all`). */
   readonly vars?: Vars;
 }
 
-/** A host after loading: groups resolved, vars merged (all < groups < host). */
+/**
+ * A host after loading: groups resolved, vars merged. Precedence, lowest first:
+ * top-level vars < group vars (parents before children, then by name) < host
+ * vars. The merge is shallow: a key set at a higher level replaces the whole
+ * value, maps and lists are not merged.
+ */
 export interface InventoryHost {
   readonly name: string;
   readonly address: string;
@@ -40,14 +51,22 @@ export interface InventoryHost {
   readonly knownHostsFile?: string;
   readonly connection: 'ssh' | 'local';
   readonly platform?: Platform;
-  /** Every group the host belongs to, directly or through children, plus `all`. */
+  /**
+   * `all`, then every group the host belongs to, directly or through children,
+   * in vars precedence order (parents before children, then by name).
+   */
   readonly groups: readonly string[];
   readonly vars: Vars;
 }
 
+/** Hosts in inventory order: the order of first definition across the loaded files. */
 export interface Inventory {
   readonly hosts: readonly InventoryHost[];
+  /** Group name → names of its hosts (through children too), in inventory order; includes `all`. */
   readonly groups: Readonly<Record<string, readonly string[]>>;
-  /** Select host names by pattern: `all`, a group, a host, `a,b`, `!excluded`, `&intersect`, `web*`. */
+  /**
+   * Hosts matching a pattern, in inventory order, each once: `all`, a group, a
+   * host, `a,b`, `!excluded`, `&intersect`, `web*`. Unknown names are a UsageError.
+   */
   select(pattern: string): InventoryHost[];
 }
