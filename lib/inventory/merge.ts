@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { didYouMean, formatValue, type InventoryProblem, type PathSegment } from './problems.ts';
 import type { RawSource } from './read.ts';
@@ -82,7 +84,7 @@ export function mergeSources(
       hosts.set(name, host);
       for (const [key, value] of Object.entries(entry ?? {})) {
         if (key === 'vars') mergeVars(host.vars, value as Vars, source, ['hosts', name, 'vars']);
-        else setOnce(host.entry, key, value, { source, path: ['hosts', name, key] });
+        else setOnce(host.entry, key, PATH_KEYS.has(key) ? localPath(value as string, source.dir) : value, { source, path: ['hosts', name, key] });
       }
     }
 
@@ -149,6 +151,17 @@ export function mergeSources(
       groups: [...groups].map(([name, g]) => ({ name, hosts: [...g.hosts.keys()], children: [...g.children.keys()], vars: g.vars })),
     },
   };
+}
+
+const PATH_KEYS = new Set(['identityFile', 'knownHostsFile']);
+
+/**
+ * `~/x` → in the home directory; a relative path → relative to the inventory
+ * file, so an inventory works the same from any working directory.
+ */
+function localPath(path: string, dir: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  return resolve(dir, path);
 }
 
 /** Each cycle in `children` once, reported at the entry that closes it. */

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { InventoryError, type InventoryProblem, type PathSegment } from './problems.ts';
@@ -8,6 +8,8 @@ import { InventoryError, type InventoryProblem, type PathSegment } from './probl
 export interface RawSource {
   /** The file as shown to people. */
   readonly file: string;
+  /** Absolute directory of the file, against which relative key and known_hosts paths are resolved. */
+  readonly dir: string;
   readonly data: unknown;
   /**
    * The line of the node at `path` (of its key when `at` is 'key'), or of the
@@ -88,6 +90,7 @@ async function readYaml(absolute: string, file: string): Promise<RawSource> {
 
   return {
     file,
+    dir: dirname(absolute),
     data,
     lineOf(path, at = 'value') {
       let node: unknown = doc.contents;
@@ -126,5 +129,5 @@ async function readModule(absolute: string, file: string): Promise<RawSource> {
       { file, path: [], message: 'has no default export: write `export default inventory({ hosts: { ... } })`' },
     ]);
   }
-  return { file, data: loaded.default, lineOf: () => undefined };
+  return { file, dir: dirname(absolute), data: loaded.default, lineOf: () => undefined };
 }

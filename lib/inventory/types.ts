@@ -8,7 +8,9 @@ export interface HostEntry {
   readonly address?: string;
   readonly port?: number;
   readonly user?: string;
+  /** `~/` is the home directory; a relative path is relative to the inventory file. */
   readonly identityFile?: string;
+  /** `~/` is the home directory; a relative path is relative to the inventory file. */
   readonly knownHostsFile?: string;
   readonly connection?: 'ssh' | 'local';
   readonly platform?: Platform;
@@ -47,7 +49,9 @@ export interface InventoryHost {
   readonly port: number;
   /** Login user; undefined means the current user of the control machine. */
   readonly user?: string;
+  /** Absolute path. */
   readonly identityFile?: string;
+  /** Absolute path. */
   readonly knownHostsFile?: string;
   readonly connection: 'ssh' | 'local';
   readonly platform?: Platform;
