@@ -1,0 +1,33 @@
+import { ConnectionError } from '../errors.ts';
+
+export type ConnectionFailureReason =
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'host-key-revoked'
+  | 'authentication'
+  | 'refused'
+  | 'timeout'
+  | 'unresolved'
+  | 'unreachable'
+  | 'lost'
+  | 'other';
+
+/**
+ * A ConnectionError that says which host, where, as whom, and why, so the
+ * runner can report it and a JSON report can group unreachable hosts by cause.
+ */
+export class HostConnectionError extends ConnectionError {
+  constructor(
+    message: string,
+    readonly details: {
+      readonly host: string;
+      readonly address: string;
+      readonly port: number;
+      readonly user: string;
+      readonly reason: ConnectionFailureReason;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
