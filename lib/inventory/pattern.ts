@@ -41,20 +41,19 @@ export function parseHostPattern(pattern: string): PatternTerm[] {
 export function selectHostNames(pattern: string, scope: PatternScope): string[] {
   const terms = parseHostPattern(pattern);
   const unknown: string[] = [];
-  const hostsOf = (name: string): ReadonlySet<string> => {
-    const matched = expand(name, scope);
-    if (!matched) unknown.push(name);
-    return matched ?? new Set();
-  };
-
-  const added = terms.filter((t) => t.op === 'add');
-  let selected = new Set(added.length === 0 ? scope.hosts : added.flatMap((t) => [...hostsOf(t.name)]));
-  for (const term of terms) {
-    if (term.op === 'add') continue;
-    const hosts = hostsOf(term.name);
-    selected = new Set([...selected].filter((h) => (term.op === 'intersect' ? hosts.has(h) : !hosts.has(h))));
-  }
+  const resolved = terms.map((term) => {
+    const hosts = expand(term.name, scope);
+    if (!hosts) unknown.push(term.name);
+    return { ...term, hosts: hosts ?? new Set<string>() };
+  });
   if (unknown.length > 0) throw new UsageError(describeUnknown(pattern, unknown, scope));
+
+  const added = resolved.filter((t) => t.op === 'add');
+  let selected = new Set(added.length === 0 ? scope.hosts : added.flatMap((t) => [...t.hosts]));
+  for (const term of resolved) {
+    if (term.op === 'intersect') selected = new Set([...selected].filter((h) => term.hosts.has(h)));
+    if (term.op === 'exclude') selected = new Set([...selected].filter((h) => !term.hosts.has(h)));
+  }
   return scope.hosts.filter((h) => selected.has(h));
 }
 

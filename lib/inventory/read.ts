@@ -72,12 +72,22 @@ async function readYaml(absolute: string, file: string): Promise<RawSource> {
 
   if (doc.errors.length > 0) {
     throw new InventoryError(
-      doc.errors.map((e) => ({
-        file,
-        line: lineCounter.linePos(e.pos[0]).line,
-        path: [],
-        message: `YAML syntax error: ${e.message.split('\n')[0]}`,
-      })),
+      doc.errors.map((e) => {
+        let offset = e.pos[0];
+        let detail = '';
+        if (e.code === 'DUPLICATE_KEY') {
+          // yaml reports the end of the previous entry; point at the repeated key itself.
+          offset = nextToken(text, offset);
+          const key = /^("[^"]*"|'[^']*'|[^:#\n]+?)\s*:/.exec(text.slice(offset))?.[1];
+          if (key) detail = ` (${key} appears twice)`;
+        }
+        return {
+          file,
+          line: lineCounter.linePos(offset).line,
+          path: [],
+          message: `YAML syntax error: ${e.message.split('\n')[0]}${detail}`,
+        };
+      }),
     );
   }
   let data: unknown;
@@ -115,6 +125,12 @@ async function readYaml(absolute: string, file: string): Promise<RawSource> {
       return line;
     },
   };
+}
+
+/** Offset of the next character that is neither whitespace nor part of a comment. */
+function nextToken(text: string, offset: number): number {
+  const rest = /^(?:\s|#[^\n]*)*/.exec(text.slice(offset));
+  return offset + (rest?.[0].length ?? 0);
 }
 
 async function readModule(absolute: string, file: string): Promise<RawSource> {
