@@ -41,23 +41,24 @@ export function mergeSources(
   sources: readonly { readonly raw: RawSource; readonly data: InventorySource }[],
 ): { merged: MergedInventory; problems: readonly InventoryProblem[] } {
   const problems: InventoryProblem[] = [];
-  const at = (origin: Origin, at: 'key' | 'value' = 'value') => ({
+  const at = (origin: Origin, part: 'key' | 'value' = 'value') => ({
     file: origin.source.file,
-    line: origin.source.lineOf(origin.path, at),
+    line: origin.source.lineOf(origin.path, part),
   });
+  const fileLine = (origin: Origin) => {
+    const there = at(origin, 'key');
+    return there.line === undefined ? there.file : `${there.file}:${there.line}`;
+  };
   // First origin of every setting, keyed by its formatted path, to name the other side of a conflict.
   const setBy = new Map<string, Origin>();
   const setOnce = (target: Record<string, unknown>, key: string, value: unknown, origin: Origin) => {
     const id = JSON.stringify(origin.path);
     const first = setBy.get(id);
     if (first && !isDeepStrictEqual(target[key], value)) {
-      const there = at(first);
       problems.push({
         ...at(origin),
         path: origin.path,
-        message:
-          `${formatValue(value)} conflicts with ${formatValue(target[key])} ` +
-          `in ${there.file}${there.line === undefined ? '' : `:${there.line}`}`,
+        message: `${formatValue(value)} conflicts with ${formatValue(target[key])} in ${fileLine(first)}`,
       });
       return;
     }
@@ -83,8 +84,10 @@ export function mergeSources(
       const host = hosts.get(name) ?? { entry: {}, vars: {}, origin };
       hosts.set(name, host);
       for (const [key, value] of Object.entries(entry ?? {})) {
-        if (key === 'vars') mergeVars(host.vars, value as Vars, source, ['hosts', name, 'vars']);
-        else setOnce(host.entry, key, PATH_KEYS.has(key) ? localPath(value as string, source.dir) : value, { source, path: ['hosts', name, key] });
+        const path = ['hosts', name, key];
+        if (key === 'vars') mergeVars(host.vars, value as Vars, source, path);
+        else if (PATH_KEYS.has(key)) setOnce(host.entry, key, localPath(value as string, source.dir), { source, path });
+        else setOnce(host.entry, key, value, { source, path });
       }
     }
 
@@ -104,20 +107,26 @@ export function mergeSources(
 
   for (const [name, host] of hosts) {
     if (name === 'all') {
-      problems.push({ ...at(host.origin, 'key'), path: host.origin.path, message: `'all' is reserved for the group of every host; rename this host` });
+      problems.push({
+        ...at(host.origin, 'key'),
+        path: host.origin.path,
+        message: `'all' is reserved for the group of every host; rename this host`,
+      });
     }
   }
   for (const [name, group] of groups) {
     const here = { ...at(group.origin, 'key'), path: group.origin.path };
     if (name === 'all') {
-      problems.push({ ...here, message: `'all' is the implicit group of every host and cannot be defined; put its vars under the top-level 'vars'` });
+      problems.push({
+        ...here,
+        message: `'all' is the implicit group of every host and cannot be defined; put its vars under the top-level 'vars'`,
+      });
     }
     const host = hosts.get(name);
     if (host) {
-      const there = at(host.origin, 'key');
       problems.push({
         ...here,
-        message: `group '${name}' has the same name as a host (${there.file}${there.line === undefined ? '' : `:${there.line}`}); rename one so host patterns are unambiguous`,
+        message: `group '${name}' has the same name as a host (${fileLine(host.origin)}); rename one so host patterns are unambiguous`,
       });
     }
     for (const [member, origin] of group.hosts) {
@@ -148,7 +157,12 @@ export function mergeSources(
     merged: {
       vars,
       hosts: [...hosts].map(([name, h]) => ({ name, entry: { ...h.entry, vars: h.vars } })),
-      groups: [...groups].map(([name, g]) => ({ name, hosts: [...g.hosts.keys()], children: [...g.children.keys()], vars: g.vars })),
+      groups: [...groups].map(([name, g]) => ({
+        name,
+        hosts: [...g.hosts.keys()],
+        children: [...g.children.keys()],
+        vars: g.vars,
+      })),
     },
   };
 }

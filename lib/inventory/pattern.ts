@@ -61,7 +61,7 @@ export function selectHostNames(pattern: string, scope: PatternScope): string[] 
 function expand(name: string, scope: PatternScope): ReadonlySet<string> | undefined {
   if (name === 'all' || name === '*') return new Set(scope.hosts);
   if (!/[*?]/.test(name)) {
-    const group = scope.groups[name];
+    const group = Object.hasOwn(scope.groups, name) ? scope.groups[name] : undefined;
     if (group) return new Set(group);
     return scope.hosts.includes(name) ? new Set([name]) : undefined;
   }
