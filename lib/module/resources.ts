@@ -1,0 +1,44 @@
+/**
+ * The state record that lets a task plan against what earlier tasks of the
+ * same run will have done. In check mode nothing is applied, so a file that
+ * task 3 would write must still "exist" for task 7: each module declares its
+ * effects as typed resource values, and later tasks read them here before
+ * trusting what they observed on the host.
+ */
+export class ResourceKind<Value> {
+  /** Phantom field: keeps Value in the type so get/set stay typed. */
+  declare readonly valueType: Value;
+  constructor(readonly name: string) {}
+}
+
+export interface Effect<Value = unknown> {
+  readonly kind: ResourceKind<Value>;
+  readonly id: string;
+  readonly value: Value;
+}
+
+export function effect<Value>(kind: ResourceKind<Value>, id: string, value: Value): Effect<Value> {
+  return { kind, id, value };
+}
+
+export class PlannedState {
+  readonly #values = new Map<string, unknown>();
+
+  get<Value>(kind: ResourceKind<Value>, id: string): Value | undefined {
+    return this.#values.get(`${kind.name}\0${id}`) as Value | undefined;
+  }
+
+  record(effects: readonly Effect[]): void {
+    for (const e of effects) this.#values.set(`${e.kind.name}\0${e.id}`, e.value);
+  }
+}
+
+/** The state of a path as far as file-like modules care. */
+export type PathState =
+  | { readonly type: 'absent' }
+  | { readonly type: 'file'; readonly content?: Buffer; readonly mode?: string; readonly owner?: string; readonly group?: string }
+  | { readonly type: 'directory'; readonly mode?: string; readonly owner?: string; readonly group?: string }
+  | { readonly type: 'link'; readonly target: string };
+
+/** Paths on the host: written by `file`, read by `command`'s `creates` guard and later modules. */
+export const PathResource = new ResourceKind<PathState>('path');

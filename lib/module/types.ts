@@ -1,0 +1,106 @@
+import type { ExecResult } from '../connection/types.ts';
+import type { Facts } from '../facts/types.ts';
+import type { Platform, Vars } from '../inventory/types.ts';
+import type { ShellScript } from '../shell/quote.ts';
+import type { Effect, PlannedState } from './resources.ts';
+
+/** What a task, role or template sees of the host it runs on. */
+export interface HostView {
+  readonly name: string;
+  readonly groups: readonly string[];
+  readonly vars: Vars;
+  readonly facts: Facts;
+}
+
+/** Options every task accepts, whatever its module. */
+export interface TaskOptions {
+  /** Shown in progress and reports; defaults to the module's description of the task. */
+  readonly name?: string;
+  readonly tags?: readonly string[];
+  /** Run the task on this host only when this returns true. */
+  readonly when?: (host: HostView) => boolean;
+  /** Handler names to run (once, at the end of the play) when this task changed something. */
+  readonly notify?: string | readonly string[];
+  /** Run probes and changes through `sudo -n`. */
+  readonly become?: boolean;
+}
+
+/** A module call bound to its parameters: the unit a playbook lists. */
+export interface Task<Input = unknown> extends TaskOptions {
+  readonly kind: 'task';
+  readonly module: ModuleDefinition<Input, any>;
+  readonly params: Input;
+}
+
+/** A read-only command whose output a module needs. Probes are data so the engine can batch them. */
+export interface Probe {
+  readonly script: ShellScript;
+}
+
+export type ProbeOutputs<K extends string = string> = Readonly<Record<K, ExecResult>>;
+
+/** One difference between wanted and observed state, and what to do about it. */
+export interface Change<Action> {
+  /** One line for people: "create /etc/motd", "mode 0644 → 0600". */
+  readonly summary: string;
+  /** Unified diff (or diff-like lines) of the change; absent when there is nothing to show. */
+  readonly diff?: string;
+  readonly action: Action;
+  /**
+   * Set when only running the change can tell whether it changes anything
+   * (an unguarded command). Check mode reports such a task as skipped with this note.
+   */
+  readonly uncertain?: string;
+}
+
+export interface PlanContext {
+  readonly host: HostView;
+  readonly checkMode: boolean;
+  /** What earlier tasks of this run will have changed (recorded in check mode, where they did not run). */
+  readonly planned: PlannedState;
+}
+
+export interface ApplyContext {
+  readonly host: HostView;
+  readonly taskName: string;
+  /** Run a script with the task's become; a non-zero exit throws RemoteCommandError. */
+  run(script: ShellScript, options?: { stdin?: string | Buffer; okCodes?: readonly number[] }): Promise<ExecResult>;
+  /** Atomic whole-file write with the task's become. */
+  writeFile(path: string, content: Buffer | string, options?: { mode?: number; owner?: string; group?: string }): Promise<void>;
+}
+
+/** Declared by every module: the record a user reads to know what it supports. */
+export interface Capabilities {
+  /** Check mode plans without changing anything. */
+  readonly checkMode: true;
+  /** Every planned change carries a summary and, where there is content, a diff. */
+  readonly diff: true;
+  /** Anything a user should know about check mode, e.g. unguarded commands. */
+  readonly notes?: string;
+}
+
+/**
+ * How one module works on one platform: observe (probes + parse) → plan → apply.
+ * `parse` and `plan` are pure, so they are unit-tested on captured probe output.
+ */
+export interface Backend<Resolved, Observed, Action> {
+  probes(params: Resolved, host: HostView): Readonly<Record<string, Probe>>;
+  parse(params: Resolved, outputs: ProbeOutputs): Observed;
+  plan(params: Resolved, observed: Observed, context: PlanContext): readonly Change<Action>[];
+  apply(params: Resolved, changes: readonly Change<Action>[], context: ApplyContext): Promise<void>;
+  /** The state this task leaves behind, so later tasks plan against it in check mode. */
+  effects?(params: Resolved): readonly Effect[];
+}
+
+export interface ModuleDefinition<Input, Resolved> {
+  /** Dotted name used in reports: `file`, `command`, `firewalld.port`. */
+  readonly name: string;
+  /** JSON Schema of Input (task options excluded), checked before any host is touched. */
+  readonly schema: object;
+  readonly capabilities: Capabilities;
+  /** Turn the input into concrete parameters for one host (templates rendered, defaults filled). */
+  resolve(input: Input, host: HostView): Resolved;
+  /** Default task name: "file /etc/motd". */
+  describe(input: Input): string;
+  readonly backends: Partial<Record<Platform, Backend<Resolved, any, any>>>;
+}

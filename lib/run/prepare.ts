@@ -1,0 +1,102 @@
+import { UsageError } from '../errors.ts';
+import type { Platform } from '../inventory/types.ts';
+import { notifyList, taskName } from '../module/define.ts';
+import type { Backend, HostView, Task } from '../module/types.ts';
+import { taskProblems } from '../module/validate.ts';
+import type { Playbook, Step } from '../playbook.ts';
+
+/** A task made concrete for one host: parameters resolved, backend chosen. */
+export interface PreparedTask {
+  readonly kind: 'task';
+  readonly task: Task;
+  readonly name: string;
+  readonly module: string;
+  readonly become: boolean;
+  readonly handler: boolean;
+  readonly resolved: unknown;
+  /** Undefined when the task is skipped on this host; `skipNote` says why. */
+  readonly backend?: Backend<unknown, unknown, unknown>;
+  readonly skipNote?: string;
+}
+
+export type PreparedStep = PreparedTask | { readonly kind: 'flush' };
+
+export interface PreparedPlay {
+  readonly name: string;
+  readonly steps: readonly PreparedStep[];
+  readonly handlers: readonly PreparedTask[];
+}
+
+export interface TagFilter {
+  readonly tags?: readonly string[];
+  readonly skipTags?: readonly string[];
+}
+
+/**
+ * Expand roles, evaluate `when`, pick the backend for the host's platform and
+ * resolve parameters (templates). Throws one UsageError listing every problem
+ * found, so a bad parameter stops the run before anything is changed.
+ */
+export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): PreparedPlay {
+  const problems: string[] = [];
+  const where = `play '${play.name}', host ${host.name}: `;
+  const prepare = (task: Task, handler: boolean, roleName?: string): PreparedTask | undefined => {
+    if (!handler && !selectedByTags(task, filter)) return undefined;
+    const found = taskProblems(task, where + (roleName ? `role '${roleName}', ` : ''));
+    problems.push(...found);
+    const name = roleName ? `${roleName} : ${taskName(task)}` : taskName(task);
+    const base = {
+      kind: 'task' as const,
+      task,
+      name,
+      module: task.module.name,
+      become: task.become ?? play.become ?? false,
+      handler,
+    };
+    if (found.length > 0) return { ...base, resolved: undefined };
+    const backend = task.module.backends[host.facts.platform as Platform];
+    if (!backend) {
+      return { ...base, resolved: undefined, skipNote: `not applicable on ${host.facts.platform}` };
+    }
+    if (task.when && !task.when(host)) return { ...base, resolved: undefined, skipNote: 'condition (when) is false' };
+    try {
+      return { ...base, resolved: task.module.resolve(task.params, host), backend };
+    } catch (error) {
+      problems.push(`${where}task '${name}' (${task.module.name}): ${(error as Error).message}`);
+      return { ...base, resolved: undefined };
+    }
+  };
+
+  const steps: PreparedStep[] = [];
+  const addSteps = (list: readonly Step[], roleName?: string) => {
+    for (const step of list) {
+      if (step.kind === 'flush') steps.push(step);
+      else {
+        const prepared = prepare(step, false, roleName);
+        if (prepared) steps.push(prepared);
+      }
+    }
+  };
+  for (const call of play.roles ?? []) addSteps(call.expand(host), call.name);
+  addSteps(play.tasks ?? []);
+  const handlers = (play.handlers ?? []).map((h) => prepare(h, true) as PreparedTask);
+
+  const handlerNames = new Set(handlers.map((h) => h.name));
+  for (const step of steps) {
+    if (step.kind !== 'task') continue;
+    for (const n of notifyList(step.task)) {
+      if (!handlerNames.has(n)) {
+        problems.push(`${where}task '${step.name}' notifies '${n}', but the play has no handler named so (handlers: ${[...handlerNames].join(', ') || 'none'})`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return { name: play.name, steps, handlers };
+}
+
+function selectedByTags(task: Task, filter: TagFilter): boolean {
+  const tags = task.tags ?? [];
+  if (filter.skipTags?.some((t) => tags.includes(t))) return false;
+  if (filter.tags && filter.tags.length > 0) return filter.tags.some((t) => tags.includes(t) || t === 'all');
+  return true;
+}

@@ -1,0 +1,81 @@
+import type { Connection, ExecResult } from '../connection/types.ts';
+import { RemoteCommandError } from '../errors.ts';
+import { ShellScript, trusted } from '../shell/quote.ts';
+
+export interface ProbeRequest {
+  readonly script: ShellScript;
+  readonly become: boolean;
+}
+
+/**
+ * Run many read-only probes in as few round trips as possible: one script per
+ * `become` setting, each probe in its own subshell with its stdout, stderr and
+ * exit code kept apart. Identical probes (same script, same become) run once.
+ * Outputs travel base64-encoded so bytes and trailing newlines survive exactly.
+ */
+export async function runProbes(connection: Connection, requests: readonly ProbeRequest[]): Promise<ExecResult[]> {
+  const unique = new Map<string, ProbeRequest>();
+  for (const r of requests) unique.set(probeKey(r), r);
+
+  const results = new Map<string, ExecResult>();
+  for (const become of [false, true]) {
+    const group = [...unique.values()].filter((r) => r.become === become);
+    if (group.length === 0) continue;
+    const outputs = await runGroup(connection, group, become);
+    group.forEach((r, i) => results.set(probeKey(r), outputs[i] as ExecResult));
+  }
+  return requests.map((r) => results.get(probeKey(r)) as ExecResult);
+}
+
+function probeKey(r: ProbeRequest): string {
+  return `${r.become ? 'root' : 'user'}\0${r.script.text}`;
+}
+
+async function runGroup(connection: Connection, group: readonly ProbeRequest[], become: boolean): Promise<ExecResult[]> {
+  const only = group.length === 1 ? group[0] : undefined;
+  if (only) return [await connection.run(only.script, { become })];
+  const script = batchScript(group.map((r) => r.script));
+  const result = await connection.run(script, { become });
+  const parsed = parseBatchOutput(result.stdout, group.length);
+  if (!parsed) {
+    throw new RemoteCommandError({
+      host: connection.hostName,
+      command: `(batch of ${group.length} probes)`,
+      code: result.code,
+      stderr: result.stderr,
+      hint: 'the host needs a POSIX sh with mktemp and base64 (coreutils); check that the login shell works',
+    });
+  }
+  return parsed;
+}
+
+export function batchScript(scripts: readonly ShellScript[]): ShellScript {
+  const lines = ['d=$(mktemp -d) || exit 97', 'cd /'];
+  scripts.forEach((s, i) => {
+    lines.push(`(\n${s.text}\n) </dev/null >"$d/${i}.o" 2>"$d/${i}.e"; echo $? >"$d/${i}.c"`);
+  });
+  lines.push(
+    `i=0; while [ "$i" -lt ${scripts.length} ]; do`,
+    `  printf '@hf %s %s ' "$i" "$(cat "$d/$i.c")"; base64 -w0 <"$d/$i.o"; printf ' '; base64 -w0 <"$d/$i.e"; printf '\\n'`,
+    '  i=$((i+1))',
+    'done',
+    'rm -rf "$d"',
+  );
+  return trusted(lines.join('\n'));
+}
+
+/** Parse what batchScript printed; undefined when the output is not what it should be. */
+export function parseBatchOutput(stdout: string, count: number): ExecResult[] | undefined {
+  const results: ExecResult[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('@hf ')) continue;
+    const [, index, code, out = '', err = ''] = line.split(' ');
+    if (Number(index) !== results.length) return undefined;
+    results.push({
+      code: Number(code),
+      stdout: Buffer.from(out, 'base64').toString('utf8'),
+      stderr: Buffer.from(err, 'base64').toString('utf8'),
+    });
+  }
+  return results.length === count ? results : undefined;
+}

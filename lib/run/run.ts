@@ -1,0 +1,167 @@
+import { userInfo } from 'node:os';
+import { openConnection } from '../connection/open.ts';
+import type { Connection, ConnectionSpec } from '../connection/types.ts';
+import { UsageError } from '../errors.ts';
+import { gatherFacts } from '../facts/gather.ts';
+import type { Facts } from '../facts/types.ts';
+import type { Inventory, InventoryHost } from '../inventory/types.ts';
+import type { HostView, Task } from '../module/types.ts';
+import { assertTasksValid } from '../module/validate.ts';
+import type { Playbook } from '../playbook.ts';
+import { HostRun } from './host-run.ts';
+import { inPool } from './pool.ts';
+import { preparePlay, type PreparedPlay, type TagFilter } from './prepare.ts';
+import { exitCodeFor, type HostResult, type RunMode, type RunObserver, type RunReport, type TaskResult } from './results.ts';
+
+export interface RunOptions extends TagFilter {
+  readonly mode: RunMode;
+  /** Further restrict every play's hosts with an inventory pattern. */
+  readonly limit?: string;
+  /** Hosts handled at once. */
+  readonly forks: number;
+  readonly acceptNewHostKeys?: boolean;
+  readonly observer?: RunObserver;
+}
+
+interface Connected {
+  readonly host: InventoryHost;
+  readonly connection: Connection;
+  readonly facts: Facts;
+}
+
+/**
+ * Run plays over an inventory in three phases: (1) check every task's
+ * parameters that need no host, (2) connect, gather facts and prepare every
+ * play for every host — any invalid parameter stops the run here, before a
+ * single change — (3) run the hosts in parallel, tasks in order on each.
+ */
+export async function runPlaybooks(playbooks: readonly Playbook[], inventory: Inventory, options: RunOptions): Promise<RunReport> {
+  const started = Date.now();
+  const observer = options.observer ?? {};
+  assertTasksValid(
+    playbooks.flatMap((p) =>
+      [...(p.tasks ?? []), ...(p.handlers ?? [])].filter((s): s is Task => s.kind === 'task').map((task) => ({ task, where: `play '${p.name}': ` })),
+    ),
+  );
+  const playHosts = selectHosts(playbooks, inventory, options.limit);
+  const allHosts = inventory.hosts.filter((h) => playHosts.some((names) => names.has(h.name)));
+  observer.hostsSelected?.(allHosts.map((h) => h.name));
+
+  const connected: Connected[] = [];
+  const unreachable: HostResult[] = [];
+  await inPool(allHosts, options.forks, async (host) => {
+    const hostStarted = Date.now();
+    observer.hostStart?.(host.name);
+    try {
+      const connection = await openConnection(connectionSpec(host, options.acceptNewHostKeys ?? false));
+      try {
+        connected.push({ host, connection, facts: await gatherFacts(connection, host.platform) });
+      } catch (error) {
+        await connection.close();
+        throw error;
+      }
+    } catch (error) {
+      const result: HostResult = { name: host.name, status: 'unreachable', tasks: [], roundTrips: 0, durationMs: Date.now() - hostStarted, error: (error as Error).message };
+      unreachable.push(result);
+      observer.hostEnd?.(host.name, result);
+    }
+  });
+
+  try {
+    const prepared = prepareAll(playbooks, playHosts, connected, options);
+    const results = await inPool(connected, options.forks, (c) => runHost(c, prepared.get(c.host.name) ?? [], options.mode, observer));
+    const hosts = [...results, ...unreachable].sort((a, b) => allHosts.findIndex((h) => h.name === a.name) - allHosts.findIndex((h) => h.name === b.name));
+    return {
+      mode: options.mode,
+      playbooks: playbooks.map((p) => p.name),
+      hosts,
+      durationMs: Date.now() - started,
+      exitCode: exitCodeFor(options.mode, hosts),
+    };
+  } finally {
+    await Promise.all(connected.map((c) => c.connection.close().catch(() => undefined)));
+  }
+}
+
+function selectHosts(playbooks: readonly Playbook[], inventory: Inventory, limit: string | undefined): Set<string>[] {
+  const limited = limit ? new Set(inventory.select(limit).map((h) => h.name)) : undefined;
+  const perPlay = playbooks.map((p) => new Set(inventory.select(p.hosts).map((h) => h.name).filter((n) => !limited || limited.has(n))));
+  if (perPlay.every((s) => s.size === 0)) {
+    const patterns = playbooks.map((p) => `'${p.hosts}'`).join(', ');
+    throw new UsageError(`no hosts matched: plays target ${patterns}${limit ? ` and --limit is '${limit}'` : ''}`);
+  }
+  return perPlay;
+}
+
+function prepareAll(
+  playbooks: readonly Playbook[],
+  playHosts: readonly Set<string>[],
+  connected: readonly Connected[],
+  filter: TagFilter,
+): Map<string, { play: PreparedPlay; view: HostView }[]> {
+  const problems: string[] = [];
+  const prepared = new Map<string, { play: PreparedPlay; view: HostView }[]>();
+  for (const c of connected) {
+    const plays: { play: PreparedPlay; view: HostView }[] = [];
+    playbooks.forEach((playbook, i) => {
+      if (!playHosts[i]?.has(c.host.name)) return;
+      const view: HostView = { name: c.host.name, groups: c.host.groups, vars: { ...c.host.vars, ...playbook.vars }, facts: c.facts };
+      try {
+        plays.push({ play: preparePlay(playbook, view, filter), view });
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        problems.push(error.message);
+      }
+    });
+    prepared.set(c.host.name, plays);
+  }
+  if (problems.length > 0) {
+    throw new UsageError(`invalid task parameters (nothing was changed on any host):\n  ${[...new Set(problems)].join('\n  ')}`);
+  }
+  return prepared;
+}
+
+async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view: HostView }[], mode: RunMode, observer: RunObserver): Promise<HostResult> {
+  const started = Date.now();
+  const first = plays[0];
+  const hostRun = new HostRun(c.connection, first?.view ?? { name: c.host.name, groups: c.host.groups, vars: c.host.vars, facts: c.facts }, mode, observer);
+  let error: string | undefined;
+  try {
+    for (const { play, view } of plays) {
+      if (hostRun.failed) break;
+      await hostRun.runPlay(play, view);
+    }
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  const result: HostResult = {
+    name: c.host.name,
+    status: hostStatus(hostRun.results, error),
+    platform: c.facts.platform,
+    tasks: hostRun.results,
+    roundTrips: c.connection.roundTrips,
+    durationMs: Date.now() - started,
+    ...(error ? { error } : {}),
+  };
+  observer.hostEnd?.(c.host.name, result);
+  return result;
+}
+
+function hostStatus(tasks: readonly TaskResult[], error: string | undefined): HostResult['status'] {
+  if (error || tasks.some((t) => t.status === 'failed')) return 'failed';
+  return tasks.some((t) => t.status === 'changed') ? 'changed' : 'ok';
+}
+
+function connectionSpec(host: InventoryHost, acceptNewHostKeys: boolean): ConnectionSpec {
+  if (host.connection === 'local') return { kind: 'local', hostName: host.name };
+  return {
+    kind: 'ssh',
+    hostName: host.name,
+    address: host.address,
+    port: host.port,
+    user: host.user ?? userInfo().username,
+    acceptNewHostKeys,
+    ...(host.identityFile ? { identityFile: host.identityFile } : {}),
+    ...(host.knownHostsFile ? { knownHostsFile: host.knownHostsFile } : {}),
+  };
+}

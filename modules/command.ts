@@ -1,0 +1,151 @@
+import { defineModule } from '../lib/module/define.ts';
+import { effect, PathResource } from '../lib/module/resources.ts';
+import type { Backend, Change, PlanContext, ProbeOutputs } from '../lib/module/types.ts';
+import { argv as argvScript, sh, type ShellScript } from '../lib/shell/quote.ts';
+
+// ── parameters ───────────────────────────────────────────────────────────
+
+/** A program and its arguments (never parsed by a shell), or a shell script you wrote. */
+export type CommandLine = readonly string[] | { readonly shell: string };
+
+interface CommandCommon {
+  /** Skip the command when this path exists (on the host, or once an earlier task creates it). */
+  readonly creates?: string;
+  /** Skip the command when this read-only check exits 0. It runs in check mode too. */
+  readonly unless?: CommandLine;
+  /** Working directory for the command and its guard. */
+  readonly chdir?: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export type CommandParams = CommandCommon &
+  ({ readonly argv: readonly string[]; readonly shell?: never } | { readonly shell: string; readonly argv?: never });
+
+const commandLine = {
+  anyOf: [
+    { type: 'array', items: { type: 'string' }, minItems: 1 },
+    { type: 'object', required: ['shell'], properties: { shell: { type: 'string', minLength: 1 } }, additionalProperties: false },
+  ],
+} as const;
+
+const schema = {
+  type: 'object',
+  properties: {
+    argv: { type: 'array', items: { type: 'string' }, minItems: 1 },
+    shell: { type: 'string', minLength: 1 },
+    creates: { type: 'string', pattern: '^/' },
+    unless: commandLine,
+    chdir: { type: 'string', pattern: '^/' },
+    env: { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string' } },
+  },
+  oneOf: [{ required: ['argv'] }, { required: ['shell'] }],
+  additionalProperties: false,
+} as const;
+
+interface Resolved {
+  readonly script: ShellScript;
+  readonly display: string;
+  readonly creates?: string;
+  readonly unless?: ShellScript;
+}
+
+// ── observe ──────────────────────────────────────────────────────────────
+
+interface Observed {
+  readonly createsExists?: boolean;
+  /** Exit code of the `unless` check. */
+  readonly unlessCode?: number;
+}
+
+function probes(r: Resolved) {
+  return {
+    ...(r.creates ? { creates: { script: sh`if [ -e ${r.creates} ] || [ -L ${r.creates} ]; then echo yes; else echo no; fi` } } : {}),
+    ...(r.unless ? { unless: { script: r.unless } } : {}),
+  };
+}
+
+function parse(r: Resolved, outputs: ProbeOutputs): Observed {
+  return {
+    ...(r.creates ? { createsExists: outputs['creates']?.stdout.trim() === 'yes' } : {}),
+    ...(r.unless ? { unlessCode: outputs['unless']?.code ?? 1 } : {}),
+  };
+}
+
+// ── plan ─────────────────────────────────────────────────────────────────
+
+type Action = { readonly do: 'run' };
+
+export function planCommand(r: Resolved, observed: Observed, context: PlanContext): Change<Action>[] {
+  if (r.creates) {
+    const planned = context.planned.get(PathResource, r.creates);
+    const exists = planned ? planned.type !== 'absent' : observed.createsExists;
+    if (exists) return [];
+  }
+  if (r.unless && observed.unlessCode === 0) return [];
+  const guarded = r.creates !== undefined || r.unless !== undefined;
+  return [
+    {
+      summary: `run: ${r.display}`,
+      action: { do: 'run' },
+      ...(guarded ? {} : { uncertain: 'no creates/unless guard: the command would run; it is not run in check mode' }),
+    },
+  ];
+}
+
+// ── apply ────────────────────────────────────────────────────────────────
+
+const posix: Backend<Resolved, Observed, Action> = {
+  probes,
+  parse,
+  plan: planCommand,
+  async apply(r, _changes, context) {
+    await context.run(r.script);
+  },
+  effects: (r) => (r.creates ? [effect(PathResource, r.creates, { type: 'file' })] : []),
+};
+
+/**
+ * Run a command, guarded so that it only runs when needed.
+ *
+ *   command({ argv: ['restic', 'init'], creates: '/srv/backup/config' })
+ *   command({ shell: 'podman load < /tmp/app.tar', unless: ['podman', 'image', 'exists', 'app'] })
+ *
+ * Without `creates` or `unless`, the command runs on every run and reports changed;
+ * check mode skips it with a note, since only running it could tell.
+ */
+export const command = defineModule<CommandParams, Resolved>({
+  name: 'command',
+  schema,
+  capabilities: { checkMode: true, diff: true, notes: 'commands without a creates/unless guard are skipped in check mode' },
+  describe: (p) => (p.argv || p.shell ? `command ${display(p.argv ?? { shell: p.shell! })}` : 'command'),
+  resolve: (p) => {
+    const wrap = (line: CommandLine) => withContext(toScript(line), p);
+    return {
+      script: wrap(p.argv ?? { shell: p.shell! }),
+      display: display(p.argv ?? { shell: p.shell! }),
+      ...(p.creates ? { creates: p.creates } : {}),
+      ...(p.unless ? { unless: wrap(p.unless) } : {}),
+    };
+  },
+  backends: { el9: posix, linux: posix, nixos: posix },
+});
+
+function toScript(line: CommandLine): ShellScript {
+  // A shell string is the user's own script, run as written: that is what `shell` is for.
+  return isShell(line) ? argvScript(['sh', '-c', line.shell]) : argvScript(line);
+}
+
+function withContext(script: ShellScript, p: CommandCommon): ShellScript {
+  const env = Object.entries(p.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const withEnv = env.length > 0 ? sh`env ${env} ${script}` : script;
+  return p.chdir ? sh`cd ${p.chdir} && ${withEnv}` : withEnv;
+}
+
+function isShell(line: CommandLine): line is { readonly shell: string } {
+  return !Array.isArray(line);
+}
+
+function display(line: CommandLine): string {
+  const text = isShell(line) ? line.shell : line.join(' ');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import type { ExecResult } from '../../lib/connection/types.ts';
+import type { PathState } from '../../lib/module/resources.ts';
+import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { normalizeMode } from './params.ts';
+
+/** Files up to this size come back whole so a change can be shown as a diff; larger ones only as a hash. */
+export const DIFFABLE_BYTES = 64 * 1024;
+
+export type ObservedPath = {
+  /** Whether the directory that would hold the path exists. */
+  readonly parentExists: boolean;
+} & (
+  | { readonly type: 'absent' }
+  | { readonly type: 'file'; readonly mode: string; readonly owner: string; readonly group: string; readonly size: number; readonly sha256: string; readonly content?: Buffer }
+  | { readonly type: 'directory'; readonly mode: string; readonly owner: string; readonly group: string }
+  | { readonly type: 'link'; readonly target: string; readonly owner: string; readonly group: string }
+  | { readonly type: 'other'; readonly description: string }
+);
+
+/** One probe: what is at the path, its attributes, its hash, and its bytes when small. */
+export function pathProbe(path: string): ShellScript {
+  return sh`p=${path}
+if [ -d "$(dirname -- "$p")" ]; then echo parent; else echo noparent; fi
+if [ -L "$p" ]; then echo link; stat -c '%a %U %G' -- "$p" && readlink -- "$p"
+elif [ -d "$p" ]; then echo directory; stat -c '%a %U %G' -- "$p"
+elif [ -f "$p" ]; then
+  echo file; stat -c '%a %U %G %s' -- "$p" || exit 1
+  sha256sum <"$p" | cut -d' ' -f1; [ -r "$p" ] || exit 1
+  if [ "$(stat -c %s -- "$p")" -le ${DIFFABLE_BYTES} ]; then base64 -w0 <"$p"; fi; echo
+elif [ -e "$p" ]; then echo other; stat -c '%F' -- "$p"
+else echo absent; fi`;
+}
+
+export function parsePathProbe(path: string, result: ExecResult): ObservedPath {
+  if (result.code !== 0) {
+    const reason = result.stderr.trim() || `exit code ${result.code}`;
+    throw new Error(`cannot read ${path}: ${reason}${/denied/i.test(reason) ? ' (set become: true to read it as root)' : ''}`);
+  }
+  const [parent, type, ...rest] = result.stdout.split('\n');
+  const parentExists = parent === 'parent';
+  const [mode = '', owner = '', group = '', size = '0'] = (rest[0] ?? '').split(' ');
+  switch (type) {
+    case 'absent':
+      return { parentExists, type: 'absent' };
+    case 'directory':
+      return { parentExists, type: 'directory', mode: normalizeMode(mode), owner, group };
+    case 'link':
+      return { parentExists, type: 'link', target: rest[1] ?? '', owner, group };
+    case 'file': {
+      const encoded = rest[2] ?? '';
+      const content = encoded !== '' || Number(size) === 0 ? Buffer.from(encoded, 'base64') : undefined;
+      return {
+        parentExists,
+        type: 'file',
+        mode: normalizeMode(mode),
+        owner,
+        group,
+        size: Number(size),
+        sha256: rest[1] ?? '',
+        ...(content ? { content } : {}),
+      };
+    }
+    case 'other':
+      return { parentExists, type: 'other', description: rest[0] ?? 'special file' };
+    default:
+      throw new Error(`unexpected probe output for ${path}: ${JSON.stringify(result.stdout.slice(0, 200))}`);
+  }
+}
+
+/** What an earlier task of this run will have left at the path, in the shape of an observation. */
+export function observedFromPlanned(state: PathState): ObservedPath {
+  const parentExists = true;
+  switch (state.type) {
+    case 'absent':
+      return { parentExists, type: 'absent' };
+    case 'link':
+      return { parentExists, type: 'link', target: state.target, owner: '', group: '' };
+    case 'directory':
+      return { parentExists, type: 'directory', mode: state.mode ?? '', owner: state.owner ?? '', group: state.group ?? '' };
+    case 'file': {
+      const content = state.content;
+      return {
+        parentExists,
+        type: 'file',
+        mode: state.mode ?? '',
+        owner: state.owner ?? '',
+        group: state.group ?? '',
+        size: content?.length ?? -1,
+        sha256: content ? sha256(content) : '',
+        ...(content ? { content } : {}),
+      };
+    }
+  }
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,82 @@
+import type { Template } from '../../lib/template.ts';
+
+/** Octal permission bits as a string, e.g. '0644' or '755'. A number would be read as decimal, so it is not accepted. */
+export type Mode = string;
+
+interface Ownership {
+  readonly mode?: Mode;
+  /** User name that owns the path. */
+  readonly owner?: string;
+  readonly group?: string;
+}
+
+interface FileContent extends Ownership {
+  readonly state?: 'file';
+  /**
+   * Replace a directory or other non-file at `path`. Without it the task
+   * fails rather than deleting what is there.
+   */
+  readonly force?: boolean;
+  /** Never show the content in diffs or reports (keys, tokens, password files). */
+  readonly secret?: boolean;
+}
+
+export type FileParams = { readonly path: string } & (
+  | (FileContent & { readonly content: string | Buffer; readonly template?: never })
+  | (FileContent & { readonly template: Template; readonly content?: never })
+  | (Ownership & { readonly state: 'directory' })
+  | { readonly state: 'link'; readonly target: string; readonly owner?: string; readonly group?: string; readonly force?: boolean }
+  | { readonly state: 'absent' }
+);
+
+const absolutePath = { type: 'string', pattern: '^/', minLength: 2 } as const;
+const mode = { type: 'string', pattern: '^0?[0-7]{3,4}$' } as const;
+const name = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' } as const;
+
+export const fileSchema = {
+  type: 'object',
+  required: ['path'],
+  properties: {
+    path: absolutePath,
+    state: { enum: ['file', 'directory', 'link', 'absent'] },
+    content: { anyOf: [{ type: 'string' }, { jsType: 'buffer' }] },
+    template: { anyOf: [{ type: 'string' }, { jsType: 'function' }] },
+    target: { type: 'string', minLength: 1 },
+    mode,
+    owner: name,
+    group: name,
+    force: { type: 'boolean' },
+    secret: { type: 'boolean' },
+  },
+  additionalProperties: false,
+  allOf: [
+    {
+      if: { properties: { state: { const: 'link' } }, required: ['state'] },
+      then: { required: ['target'], not: { anyOf: [{ required: ['content'] }, { required: ['template'] }, { required: ['mode'] }] } },
+    },
+    {
+      if: { properties: { state: { enum: ['directory', 'absent'] } }, required: ['state'] },
+      then: { not: { anyOf: [{ required: ['content'] }, { required: ['template'] }, { required: ['target'] }] } },
+    },
+    {
+      if: { not: { required: ['state'] } },
+      then: { oneOf: [{ required: ['content'] }, { required: ['template'] }] },
+    },
+    {
+      if: { properties: { state: { const: 'file' } }, required: ['state'] },
+      then: { oneOf: [{ required: ['content'] }, { required: ['template'] }] },
+    },
+  ],
+} as const;
+
+/** Parameters made concrete for one host: templates rendered, content as bytes, mode normalized. */
+export type WantedPath =
+  | { readonly state: 'file'; readonly path: string; readonly content: Buffer; readonly mode?: string; readonly owner?: string; readonly group?: string; readonly force: boolean; readonly secret: boolean }
+  | { readonly state: 'directory'; readonly path: string; readonly mode?: string; readonly owner?: string; readonly group?: string }
+  | { readonly state: 'link'; readonly path: string; readonly target: string; readonly owner?: string; readonly group?: string; readonly force: boolean }
+  | { readonly state: 'absent'; readonly path: string };
+
+/** '644', '0644' → '0644': one spelling, so comparisons and diffs agree. */
+export function normalizeMode(mode: string): string {
+  return mode.replace(/^0*/, '').padStart(4, '0');
+}

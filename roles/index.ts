@@ -1,0 +1,2 @@
+// Roles shipped with hostform are exported here as they are written (issues 4 and 5).
+export {};

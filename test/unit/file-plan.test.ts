@@ -1,0 +1,85 @@
+import t from 'tap';
+import { PathResource, PlannedState } from '../../lib/module/resources.ts';
+import type { HostView, PlanContext } from '../../lib/module/types.ts';
+import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
+import type { WantedPath } from '../../modules/file/params.ts';
+import { planPath } from '../../modules/file/plan.ts';
+
+const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
+const context = (planned = new PlannedState()): PlanContext => ({ host, checkMode: true, planned });
+const want = (content: string, extra: Partial<Extract<WantedPath, { state: 'file' }>> = {}): WantedPath => ({
+  state: 'file',
+  path: '/etc/motd',
+  content: Buffer.from(content),
+  force: false,
+  secret: false,
+  ...extra,
+});
+// Captured from the probe on a real host: parent line, type, stat line, sha256, base64 content.
+const onHost = (content: string, stat = '644 root root') =>
+  parsePathProbe('/etc/motd', {
+    code: 0,
+    stderr: '',
+    stdout: `parent\nfile\n${stat} ${Buffer.byteLength(content)}\n${sha256(Buffer.from(content))}\n${Buffer.from(content).toString('base64')}\n`,
+  });
+const absent = parsePathProbe('/etc/motd', { code: 0, stderr: '', stdout: 'parent\nabsent\n' });
+
+t.test('file: same content and attributes plan nothing', async (t) => {
+  t.same(planPath(want('hi\n', { mode: '0644', owner: 'root' }), onHost('hi\n'), context()), []);
+});
+
+t.test('file: different content plans one write with a unified diff', async (t) => {
+  const [change, ...rest] = planPath(want('new\n'), onHost('old\n'), context());
+  t.same(rest, []);
+  t.equal(change?.action.do, 'write');
+  t.match(change?.diff, /-old\n\+new/);
+  t.match(change?.summary, /update \/etc\/motd/);
+});
+
+t.test('file: only a mode difference plans a chmod, shown as before and after', async (t) => {
+  const [change] = planPath(want('x', { mode: '0600' }), onHost('x'), context());
+  t.same(change?.action, { do: 'attributes', mode: '0600' });
+  t.equal(change?.diff, '- mode 0644\n+ mode 0600');
+});
+
+t.test('file: a secret file never shows its content', async (t) => {
+  const [change] = planPath(want('token=abc', { secret: true }), onHost('token=old'), context());
+  t.notMatch(change?.diff, /abc|old/);
+});
+
+t.test('file: a file an earlier task will write is what later tasks plan against', async (t) => {
+  const planned = new PlannedState();
+  planned.record([{ kind: PathResource, id: '/etc/motd', value: { type: 'file', content: Buffer.from('hi\n') } }]);
+  t.same(planPath(want('hi\n'), absent, context(planned)), []);
+});
+
+t.test('file: a missing parent directory fails the plan unless an earlier task creates it', async (t) => {
+  const noParent = parsePathProbe('/etc/motd', { code: 0, stderr: '', stdout: 'noparent\nabsent\n' });
+  t.throws(() => planPath(want('x'), noParent, context()), /directory \/etc does not exist/);
+  const planned = new PlannedState();
+  planned.record([{ kind: PathResource, id: '/etc', value: { type: 'directory' } }]);
+  t.equal(planPath(want('x'), noParent, context(planned)).length, 1);
+});
+
+t.test('file: a directory in the way is not replaced without force', async (t) => {
+  const dir = parsePathProbe('/etc/motd', { code: 0, stderr: '', stdout: 'parent\ndirectory\n755 root root\n' });
+  t.throws(() => planPath(want('x'), dir, context()), /set force: true/);
+  t.equal(planPath(want('x', { force: true }), dir, context())[0]?.action.do, 'write');
+});
+
+t.test('file: absent removes what is there and shows the lost content', async (t) => {
+  const [change] = planPath({ state: 'absent', path: '/etc/motd' }, onHost('bye\n'), context());
+  t.equal(change?.action.do, 'remove');
+  t.match(change?.diff, /-bye/);
+  t.same(planPath({ state: 'absent', path: '/etc/motd' }, absent, context()), []);
+});
+
+t.test('file: symlinks are compared by target', async (t) => {
+  const link = parsePathProbe('/etc/motd', { code: 0, stderr: '', stdout: 'parent\nlink\n777 root root\n/etc/issue\n' });
+  t.same(planPath({ state: 'link', path: '/etc/motd', target: '/etc/issue', force: false }, link, context()), []);
+  t.equal(planPath({ state: 'link', path: '/etc/motd', target: '/etc/other', force: false }, link, context())[0]?.diff, '- link target /etc/issue\n+ link target /etc/other');
+});
+
+t.test('file: an unreadable file asks for become', async (t) => {
+  t.throws(() => parsePathProbe('/root/x', { code: 1, stdout: 'parent\nfile\n', stderr: 'sha256sum: Permission denied' }), /set become: true/);
+});
