@@ -71,6 +71,11 @@ t.test('pattern: every unknown name is reported, excluded ones too', async (t) =
   });
 });
 
+t.test('pattern: names of Object.prototype members are unknown names, not crashes', async (t) => {
+  t.throws(() => select('constructor'), UsageError);
+  t.throws(() => select('toString'), UsageError);
+});
+
 t.test('pattern: long name lists are cut short', async (t) => {
   const hosts = Array.from({ length: 40 }, (_, i) => `h${i}`);
   t.throws(() => selectHostNames('nope', { hosts, groups: {} }), { message: /h29, \.\.\. and 10 more$/ });
