@@ -14,6 +14,6 @@ export default playbook({
       template: (host) => `Hello from ${host.name} (${host.facts.platform}, kernel ${host.facts.kernel})\n`,
       mode: '0644',
     }),
-    command({ argv: ['date', '-u', '+%F'], creates: '/tmp/hostform-hello/stamp', name: 'stamp once' }),
+    command({ shell: 'date -u > /tmp/hostform-hello/stamp', creates: '/tmp/hostform-hello/stamp', name: 'stamp once' }),
   ],
 });
