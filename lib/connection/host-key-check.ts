@@ -19,8 +19,6 @@ import type { ConnectionFailureReason } from './error.ts';
 import { quote } from '../shell/quote.ts';
 
 export interface HostKeyPolicy {
-  /** Inventory name, for messages. */
-  readonly hostName: string;
   readonly address: string;
   readonly port: number;
   readonly knownHostsFile: string;
@@ -29,6 +27,7 @@ export interface HostKeyPolicy {
 
 export interface HostKeyRefusal {
   readonly reason: Extract<ConnectionFailureReason, `host-key-${string}`>;
+  /** Follows "cannot connect to HOST (USER@ADDRESS:PORT): ". */
   readonly message: string;
 }
 
@@ -107,17 +106,13 @@ async function endsWithNewline(path: string): Promise<boolean> {
   }
 }
 
-function where(policy: HostKeyPolicy): string {
-  return `${policy.hostName} (${policy.address}:${policy.port})`;
-}
-
 function describeKey(key: Buffer): string {
   return `${keyTypeOf(key) ?? 'unknown type'} key ${fingerprint(key)}`;
 }
 
 function unknownMessage(policy: HostKeyPolicy, key: Buffer): string {
   return [
-    `host key of ${where(policy)} is not in ${policy.knownHostsFile}, so hostform refuses to connect.`,
+    `its host key is not in ${policy.knownHostsFile}, and hostform only connects to known hosts.`,
     `  the host presented: ${describeKey(key)}`,
     `  to trust it, first check that fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then either:`,
     `    ssh-keyscan -p ${policy.port} ${quote(policy.address)} >> ${quote(policy.knownHostsFile)}`,
@@ -128,7 +123,7 @@ function unknownMessage(policy: HostKeyPolicy, key: Buffer): string {
 function changedMessage(policy: HostKeyPolicy, key: Buffer, expected: readonly KnownHostsEntry[]): string {
   const recorded = expected.map((e) => `line ${e.line}: ${describeKey(e.key)}`).join('; ');
   return [
-    `WARNING: the host key of ${where(policy)} has CHANGED. Refusing to connect.`,
+    `WARNING: its host key has CHANGED since it was recorded. Refusing to connect.`,
     `  someone may be intercepting the connection (man-in-the-middle), or the host was reinstalled.`,
     `  the host presented: ${describeKey(key)}`,
     `  ${policy.knownHostsFile} has: ${recorded}`,
@@ -140,7 +135,7 @@ function changedMessage(policy: HostKeyPolicy, key: Buffer, expected: readonly K
 
 function revokedMessage(policy: HostKeyPolicy, key: Buffer, entry: KnownHostsEntry): string {
   return [
-    `the host key of ${where(policy)} is marked @revoked in ${policy.knownHostsFile} (line ${entry.line}). Refusing to connect.`,
+    `its host key is marked @revoked in ${policy.knownHostsFile} (line ${entry.line}). Refusing to connect.`,
     `  the host presented: ${describeKey(key)}`,
   ].join('\n');
 }

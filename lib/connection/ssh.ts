@@ -58,7 +58,6 @@ export async function openSsh(spec: SshSpec): Promise<Connection> {
 
   const hostKeys = await prepareHostKeyCheck(
     {
-      hostName: spec.hostName,
       address: spec.address,
       port: spec.port,
       knownHostsFile,
