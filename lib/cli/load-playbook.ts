@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.ts';
+import { defaultExport } from '../module-default.ts';
 import type { Playbook } from '../playbook.ts';
 
 /**
@@ -18,7 +19,7 @@ export async function loadPlaybooks(path: string): Promise<Playbook[]> {
   } catch (error) {
     throw new UsageError(`cannot load playbook ${path}:\n  ${(error as Error).stack ?? String(error)}`);
   }
-  const exported = loaded.default;
+  const exported = defaultExport(loaded);
   const list = Array.isArray(exported) ? exported : [exported];
   if (list.length === 0 || !list.every(isPlaybook)) {
     throw new UsageError(`${path} must default-export playbook({...}) or a list of them, e.g.\n  export default playbook({ name: 'site', hosts: 'all', tasks: [...] })`);

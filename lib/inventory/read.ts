@@ -1,3 +1,4 @@
+import { defaultExport } from '../module-default.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -140,10 +141,11 @@ async function readModule(absolute: string, file: string): Promise<RawSource> {
   } catch (error) {
     throw new InventoryError([{ file, path: [], message: `could not be loaded: ${(error as Error).message}` }]);
   }
-  if (loaded.default === undefined) {
+  const data = defaultExport(loaded);
+  if (data === undefined) {
     throw new InventoryError([
       { file, path: [], message: 'has no default export: write `export default inventory({ hosts: { ... } })`' },
     ]);
   }
-  return { file, dir: dirname(absolute), data: loaded.default, lineOf: () => undefined };
+  return { file, dir: dirname(absolute), data, lineOf: () => undefined };
 }

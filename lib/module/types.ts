@@ -67,6 +67,14 @@ export interface ApplyContext {
   run(script: ShellScript, options?: { stdin?: string | Buffer; okCodes?: readonly number[] }): Promise<ExecResult>;
   /** Atomic whole-file write with the task's become. */
   writeFile(path: string, content: Buffer | string, options?: { mode?: number; owner?: string; group?: string }): Promise<void>;
+  /**
+   * Ask for a host-wide action to run once, later: e.g. `systemctl daemon-reload`
+   * after unit files changed. Asking twice with the same id runs it once. It runs
+   * when a task calls `runDeferred(id)`, else before handlers and at the end of the play.
+   */
+  defer(id: string, script: ShellScript): void;
+  /** Run a deferred action now if one is pending (a service start needs the reload first). */
+  runDeferred(id: string): Promise<void>;
 }
 
 /** Declared by every module: the record a user reads to know what it supports. */
@@ -90,6 +98,16 @@ export interface Backend<Resolved, Observed, Action> {
   apply(params: Resolved, changes: readonly Change<Action>[], context: ApplyContext): Promise<void>;
   /** The state this task leaves behind, so later tasks plan against it in check mode. */
   effects?(params: Resolved): readonly Effect[];
+  /**
+   * Apply consecutive tasks of this module together (one dnf transaction for
+   * several package tasks). Tasks in a row whose `key` is equal are planned
+   * one by one, as usual, then applied in one call; each keeps its own result.
+   * Only for modules whose tasks do not depend on each other's changes.
+   */
+  readonly batch?: {
+    key(params: Resolved): string;
+    apply(items: readonly { params: Resolved; changes: readonly Change<Action>[] }[], context: ApplyContext): Promise<void>;
+  };
 }
 
 export interface ModuleDefinition<Input, Resolved> {

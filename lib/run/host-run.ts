@@ -2,11 +2,14 @@ import type { Connection, ExecResult } from '../connection/types.ts';
 import { RemoteCommandError } from '../errors.ts';
 import { notifyList } from '../module/define.ts';
 import { PlannedState } from '../module/resources.ts';
-import type { ApplyContext, HostView, ProbeOutputs } from '../module/types.ts';
+import type { ApplyContext, Change, HostView, ProbeOutputs } from '../module/types.ts';
 import type { ShellScript } from '../shell/quote.ts';
-import type { PreparedPlay, PreparedTask } from './prepare.ts';
+import type { PreparedPlay, PreparedStep, PreparedTask } from './prepare.ts';
 import { runProbes, type ProbeRequest } from './probe-batch.ts';
-import type { RunMode, RunObserver, TaskResult } from './results.ts';
+import type { ChangeReport, RunMode, RunObserver, TaskResult } from './results.ts';
+
+type Outcome = Omit<TaskResult, 'name' | 'module' | 'handler' | 'durationMs'>;
+type Planned = { readonly task: PreparedTask; readonly changes: readonly Change<unknown>[]; readonly reports: ChangeReport[] };
 
 /**
  * Runs the prepared plays of one host, task by task. Probes of all tasks
@@ -17,9 +20,10 @@ import type { RunMode, RunObserver, TaskResult } from './results.ts';
 export class HostRun {
   readonly results: TaskResult[] = [];
   readonly #planned = new PlannedState();
-  #probed = new Map<PreparedTask, ProbeOutputs>();
+  readonly #probed = new Map<PreparedTask, ProbeOutputs>();
+  /** Host-wide actions asked for by tasks (daemon-reload), run once, in the order first asked. */
+  readonly #deferred = new Map<string, { script: ShellScript; become: boolean }>();
   #failed = false;
-
   /** The host as the current play sees it (play vars differ between plays). */
   private host: HostView;
 
@@ -39,46 +43,84 @@ export class HostRun {
   async runPlay(play: PreparedPlay, host: HostView): Promise<void> {
     this.host = host;
     const notified = new Set<string>();
-    const pending = play.steps.filter((s): s is PreparedTask => s.kind === 'task');
-    for (const step of play.steps) {
-      if (this.#failed) return;
+    const tasks = play.steps.filter((s): s is PreparedTask => s.kind === 'task');
+    for (let i = 0; i < play.steps.length && !this.#failed; ) {
+      const step = play.steps[i] as PreparedStep;
       if (step.kind === 'flush') {
         await this.#runHandlers(play, notified);
+        i += 1;
         continue;
       }
-      const result = await this.#runTask(step, pending.slice(pending.indexOf(step)));
-      if (result.status === 'changed') for (const n of notifyList(step.task)) notified.add(n);
+      const group = this.#applyGroup(play.steps, i);
+      const results = await this.#runGroup(group, tasks.slice(tasks.indexOf(step)));
+      results.forEach((result, k) => {
+        if (result.status === 'changed') for (const n of notifyList((group[k] as PreparedTask).task)) notified.add(n);
+      });
+      i += group.length;
     }
-    if (!this.#failed) await this.#runHandlers(play, notified);
+    await this.#runHandlers(play, notified);
   }
 
   async #runHandlers(play: PreparedPlay, notified: Set<string>): Promise<void> {
+    await this.#runAllDeferred();
     const due = play.handlers.filter((h) => notified.has(h.name));
     notified.clear();
     for (const handler of due) {
       if (this.#failed) return;
-      await this.#runTask(handler, due.slice(due.indexOf(handler)));
+      await this.#runGroup([handler], due.slice(due.indexOf(handler)));
     }
+    await this.#runAllDeferred();
   }
 
-  async #runTask(task: PreparedTask, upcoming: readonly PreparedTask[]): Promise<TaskResult> {
+  /** The task at `index`, with the tasks right after it that its module applies together with it. */
+  #applyGroup(steps: readonly PreparedStep[], index: number): PreparedTask[] {
+    const first = steps[index] as PreparedTask;
+    const batch = first.backend?.batch;
+    if (!batch || this.mode === 'check') return [first];
+    const key = batch.key(first.resolved);
+    const group = [first];
+    for (const next of steps.slice(index + 1)) {
+      if (next.kind !== 'task' || next.backend !== first.backend || next.become !== first.become || batch.key(next.resolved) !== key) break;
+      group.push(next);
+    }
+    return group;
+  }
+
+  /** Plan every task of the group, then apply what they need in one go (one task is a group of one). */
+  async #runGroup(group: readonly PreparedTask[], upcoming: readonly PreparedTask[]): Promise<TaskResult[]> {
     const started = Date.now();
-    this.observer.taskStart?.(this.host.name, task.name);
-    const result = await this.#outcome(task, upcoming).catch((error: unknown) => ({
-      status: 'failed' as const,
-      changes: [],
-      error: error instanceof Error ? error.message : String(error),
-    }));
-    const full: TaskResult = { name: task.name, module: task.module, handler: task.handler, durationMs: Date.now() - started, ...result };
-    if (full.status === 'failed') this.#failed = true;
-    this.results.push(full);
-    this.observer.taskEnd?.(this.host.name, full);
-    return full;
+    const outcomes = new Map<PreparedTask, Outcome>();
+    const pending: Planned[] = [];
+    for (const task of group) {
+      if (this.#failed) break;
+      this.observer.taskStart?.(this.host.name, task.name);
+      const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task))).catch((error: unknown) => failure(error));
+      if ('status' in planned) outcomes.set(task, planned);
+      else if (this.mode === 'check') outcomes.set(task, this.#checkOutcome(planned));
+      else pending.push(planned);
+    }
+    if (pending.length > 0) {
+      const applied = await this.#apply(pending).then(
+        () => ({ status: 'changed' as const }),
+        (error: unknown) => failure(error),
+      );
+      for (const p of pending) outcomes.set(p.task, { ...applied, changes: p.reports });
+    }
+    return group.filter((t) => outcomes.has(t)).map((task) => this.#record(task, outcomes.get(task) as Outcome, started));
   }
 
-  async #outcome(task: PreparedTask, upcoming: readonly PreparedTask[]): Promise<Omit<TaskResult, 'name' | 'module' | 'handler' | 'durationMs'>> {
+  #record(task: Pick<TaskResult, 'name' | 'module' | 'handler'>, outcome: Outcome, started: number): TaskResult {
+    const result: TaskResult = { name: task.name, module: task.module, handler: task.handler, durationMs: Date.now() - started, ...outcome };
+    if (result.status === 'failed') this.#failed = true;
+    this.results.push(result);
+    this.observer.taskEnd?.(this.host.name, result);
+    return result;
+  }
+
+  /** Observe and plan one task: a final outcome, or the changes it needs. */
+  async #plan(task: PreparedTask, upcoming: readonly PreparedTask[]): Promise<Outcome | Planned> {
     const backend = task.backend;
-    if (!backend) return { status: 'skipped', changes: [], note: task.skipNote };
+    if (!backend) return { status: 'skipped', changes: [], ...(task.skipNote ? { note: task.skipNote } : {}) };
     if (task.become && !this.host.facts.canBecome) {
       throw new Error(
         `the task needs become, but sudo on ${this.host.name} needs a password or is missing; hostform only uses passwordless sudo (sudo -n): add a NOPASSWD rule for ${this.host.facts.user} or connect as root`,
@@ -87,19 +129,28 @@ export class HostRun {
     const outputs = await this.#probe(task, upcoming);
     const observed = backend.parse(task.resolved, outputs);
     const changes = backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned: this.#planned });
-    const reports = changes.map((c) => ({ summary: c.summary, ...(c.diff ? { diff: c.diff } : {}) }));
     if (changes.length === 0) return { status: 'ok', changes: [] };
-    if (this.mode === 'check') {
-      const uncertain = changes.find((c) => c.uncertain);
-      if (uncertain && changes.every((c) => c.uncertain)) {
-        return { status: 'skipped', changes: reports, note: uncertain.uncertain };
-      }
-      this.#planned.record(backend.effects?.(task.resolved) ?? []);
-      return { status: 'changed', changes: reports };
+    return { task, changes, reports: changes.map((c) => ({ summary: c.summary, ...(c.diff ? { diff: c.diff } : {}) })) };
+  }
+
+  #checkOutcome({ task, changes, reports }: Planned): Outcome {
+    if (changes.every((c) => c.uncertain)) {
+      return { status: 'skipped', changes: reports, note: changes[0]?.uncertain ?? '' };
     }
-    this.#probed.clear(); // the host changes now: every probe fetched so far may be stale
-    await backend.apply(task.resolved, changes, this.#applyContext(task));
+    this.#planned.record(task.backend?.effects?.(task.resolved) ?? []);
     return { status: 'changed', changes: reports };
+  }
+
+  async #apply(pending: readonly Planned[]): Promise<void> {
+    this.#probed.clear(); // the host changes now: every probe fetched so far may be stale
+    const first = pending[0] as Planned;
+    const backend = first.task.backend!;
+    const context = this.#applyContext(first.task);
+    if (pending.length === 1) return backend.apply(first.task.resolved, first.changes, context);
+    await backend.batch!.apply(
+      pending.map((p) => ({ params: p.task.resolved, changes: p.changes })),
+      context,
+    );
   }
 
   /** Outputs of this task's probes, fetching them together with those of every upcoming task not yet probed. */
@@ -120,22 +171,51 @@ export class HostRun {
     return this.#probed.get(task) as ProbeOutputs;
   }
 
+  async #runAllDeferred(): Promise<void> {
+    for (const id of [...this.#deferred.keys()]) {
+      if (this.#failed) return;
+      const started = Date.now();
+      const outcome = await this.#runDeferred(id).then(
+        (script): Outcome => ({ status: 'changed', changes: [{ summary: script }] }),
+        (error: unknown) => failure(error),
+      );
+      this.#record({ name: `deferred: ${id}`, module: 'engine', handler: true }, outcome, started);
+    }
+  }
+
+  async #runDeferred(id: string): Promise<string> {
+    const action = this.#deferred.get(id);
+    if (!action) return '';
+    this.#deferred.delete(id);
+    this.#probed.clear();
+    await this.#runChecked(action.script, action.become, `deferred: ${id}`);
+    return action.script.text;
+  }
+
+  async #runChecked(script: ShellScript, become: boolean, taskName: string, options: { stdin?: string | Buffer; okCodes?: readonly number[] } = {}) {
+    const result = await this.connection.run(script, { become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+    if (!(options.okCodes ?? [0]).includes(result.code)) {
+      throw new RemoteCommandError({ host: this.host.name, task: taskName, command: script.text, code: result.code, stderr: result.stderr || result.stdout });
+    }
+    return result;
+  }
+
   #applyContext(task: PreparedTask): ApplyContext {
-    const connection = this.connection;
-    const host = this.host.name;
     return {
       host: this.host,
       taskName: task.name,
-      async run(script: ShellScript, options = {}) {
-        const result = await connection.run(script, { become: task.become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
-        if (!(options.okCodes ?? [0]).includes(result.code)) {
-          throw new RemoteCommandError({ host, task: task.name, command: script.text, code: result.code, stderr: result.stderr || result.stdout });
-        }
-        return result;
+      run: (script, options = {}) => this.#runChecked(script, task.become, task.name, options),
+      writeFile: (path, content, options = {}) => this.connection.writeFile(path, content, { ...options, become: task.become }),
+      defer: (id, script) => {
+        if (!this.#deferred.has(id)) this.#deferred.set(id, { script, become: task.become });
       },
-      writeFile(path, content, options = {}) {
-        return connection.writeFile(path, content, { ...options, become: task.become });
+      runDeferred: async (id) => {
+        await this.#runDeferred(id);
       },
     };
   }
+}
+
+function failure(error: unknown): Outcome {
+  return { status: 'failed', changes: [], error: error instanceof Error ? error.message : String(error) };
 }

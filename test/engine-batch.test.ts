@@ -1,0 +1,77 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { loadInventory } from '../lib/inventory/load.ts';
+import { defineModule } from '../lib/module/define.ts';
+import type { Backend } from '../lib/module/types.ts';
+import { playbook } from '../lib/playbook.ts';
+import { runPlaybooks } from '../lib/run/run.ts';
+import { sh } from '../lib/shell/quote.ts';
+
+// Engine mechanics that modules such as packages and systemd rely on, shown
+// with a small real module on the local connection: consecutive tasks applied
+// together, and a host-wide action deferred and run once.
+
+const dir = await mkdtemp(join(tmpdir(), 'hostform-batch-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+const log = join(dir, 'log');
+
+interface Line { readonly line: string }
+const backend: Backend<Line, boolean, null> = {
+  probes: (p) => ({ has: { script: sh`grep -qxF ${p.line} ${log} 2>/dev/null && echo yes || echo no` } }),
+  parse: (_p, out) => out['has']?.stdout.trim() === 'yes',
+  plan: (p, present) => (present ? [] : [{ summary: `add ${p.line}`, action: null }]),
+  async apply(p, _changes, context) {
+    await context.run(sh`echo ${`single ${p.line}`} >> ${log}; echo ${p.line} >> ${log}`);
+    context.defer('reload', sh`echo reload >> ${log}`);
+  },
+  batch: {
+    key: () => 'lines',
+    async apply(items, context) {
+      await context.run(sh`echo ${`batch of ${items.length}`} >> ${log}`);
+      for (const { params } of items) await context.run(sh`echo ${params.line} >> ${log}`);
+      context.defer('reload', sh`echo reload >> ${log}`);
+    },
+  },
+};
+const line = defineModule<Line, Line>({
+  name: 'test.line',
+  schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' } }, additionalProperties: false },
+  capabilities: { checkMode: true, diff: true },
+  describe: (p) => `line ${p.line}`,
+  resolve: (p) => p,
+  backends: { linux: backend, el9: backend, nixos: backend },
+});
+
+const invFile = join(dir, 'inventory.ts');
+// A .ts inventory outside an ESM package: loads as CommonJS, which the loader must unwrap.
+await writeFile(invFile, 'export default { hosts: { here: { connection: "local" } } };\n');
+const inv = await loadInventory([invFile]);
+
+t.test('consecutive tasks of a batching module apply in one call, and a deferred action runs once', async (t) => {
+  const book = playbook({ name: 'batch', hosts: 'all', tasks: [line({ line: 'a' }), line({ line: 'b' }), line({ line: 'c' })] });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  t.equal(report.exitCode, 0);
+  t.equal(await readFile(log, 'utf8'), 'batch of 3\na\nb\nc\nreload\n');
+  t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line a=changed', 'line b=changed', 'line c=changed', 'deferred: reload=changed']);
+
+  const again = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  t.same(again.hosts[0]?.tasks.map((x) => x.status), ['ok', 'ok', 'ok'], 'second run: nothing to do, nothing deferred');
+});
+
+t.test('only tasks that need changes join the batch; the others report ok', async (t) => {
+  const book = playbook({ name: 'mixed', hosts: 'all', tasks: [line({ line: 'a' }), line({ line: 'd' })] });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line a=ok', 'line d=changed', 'deferred: reload=changed']);
+  t.match(await readFile(log, 'utf8'), /reload\nsingle d\nd\nreload\n$/);
+});
+
+t.test('check mode applies nothing and defers nothing', async (t) => {
+  const before = await readFile(log, 'utf8');
+  const book = playbook({ name: 'check', hosts: 'all', tasks: [line({ line: 'x' }), line({ line: 'y' })] });
+  const report = await runPlaybooks([book], inv, { mode: 'check', forks: 1 });
+  t.equal(report.exitCode, 2);
+  t.same(report.hosts[0]?.tasks.map((x) => x.status), ['changed', 'changed']);
+  t.equal(await readFile(log, 'utf8'), before);
+});
