@@ -55,7 +55,16 @@ export async function prepareHostKeyCheck(policy: HostKeyPolicy, defaultAlgorith
           return true;
         case 'unknown':
           if (policy.acceptNewHostKeys) {
-            await recordHostKey(policy, key);
+            try {
+              await recordHostKey(policy, key);
+            } catch (error) {
+              const why = error instanceof Error ? error.message : String(error);
+              refusal = {
+                reason: 'host-key-unknown',
+                message: `its host key is new and could not be recorded in ${policy.knownHostsFile} (${why}); fix that file's permissions or pick another with 'knownHostsFile'.`,
+              };
+              return false;
+            }
             return true;
           }
           refusal = { reason: 'host-key-unknown', message: unknownMessage(policy, key) };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import SftpClient from 'ssh2-sftp-client';
-import ssh2, { type AnyAuthMethod, type ServerHostKeyAlgorithm } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type Client, type ServerHostKeyAlgorithm } from 'ssh2';
 import { argv, type ShellScript } from '../shell/quote.ts';
 import { scriptArgv } from './become.ts';
 import { writeFileAtomically } from './atomic-write.ts';
@@ -92,7 +92,7 @@ class SshConnection implements Connection {
   readonly hostName: string;
   readonly loginUser: string;
   roundTrips = 0;
-  private readonly client;
+  private readonly client: Client;
   private readonly loginIsRoot: boolean;
   private sftp: Promise<SftpClient> | undefined;
   private closed = false;
