@@ -1,0 +1,58 @@
+import type { HostEntry } from '../../lib/inventory/types.ts';
+import type { Profile } from './config.ts';
+import { sshExec } from './ssh.ts';
+import type { ExecResult } from './ssh.ts';
+
+/** What an inventory needs to reach a test host; a HostEntry with every connection field set. */
+export interface TestHostInventoryEntry extends HostEntry {
+  readonly address: string;
+  readonly port: number;
+  readonly user: 'root';
+  readonly identityFile: string;
+  readonly knownHostsFile: string;
+  readonly connection: 'ssh';
+  readonly platform: 'el9';
+}
+
+export interface BootTimings {
+  /** From start to the first successful ssh login. */
+  readonly sshMs: number;
+  /** From start until systemd reported the boot finished (running or degraded). */
+  readonly bootedMs: number;
+}
+
+/**
+ * One disposable el9-like host (a Debian trixie userland with RHEL 9's tools, not RHEL). Root, `admin`
+ * (passwordless sudo) and `pwuser` (sudo asks for the password `hostform-test`) all log in with identityFile.
+ */
+export class TestHost {
+  readonly user = 'root' as const;
+
+  constructor(
+    readonly name: string,
+    readonly profile: Profile,
+    readonly address: string,
+    readonly port: number,
+    readonly identityFile: string,
+    readonly knownHostsFile: string,
+    readonly knownHostsLine: string,
+    readonly timings: BootTimings,
+  ) {}
+
+  inventoryEntry(): TestHostInventoryEntry {
+    return {
+      address: this.address,
+      port: this.port,
+      user: this.user,
+      identityFile: this.identityFile,
+      knownHostsFile: this.knownHostsFile,
+      connection: 'ssh',
+      platform: 'el9',
+    };
+  }
+
+  /** Runs a shell command on the host over ssh, as root unless opts.user says otherwise. Never throws on a non-zero exit. */
+  exec(cmd: string, opts: { user?: 'root' | 'admin' | 'pwuser'; input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return sshExec(this, cmd, opts);
+  }
+}
