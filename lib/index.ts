@@ -6,6 +6,7 @@ export type { InventorySource, HostEntry, GroupEntry, Platform, Vars } from './i
 export type { Facts } from './facts/types.ts';
 export type { Task, TaskOptions, HostView, ModuleDefinition, Backend, Change, Probe, PlanContext, ApplyContext, Capabilities } from './module/types.ts';
 export { defineModule, type ModuleCall } from './module/define.ts';
+export { Skip } from './module/skip.ts';
 export { effect, PathResource, PlannedState, ResourceKind, type Effect, type PathState } from './module/resources.ts';
 export { sh, argv, quote, trusted, join, ShellScript } from './shell/quote.ts';
 export { renderTemplate, type Template } from './template.ts';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { loadInventory } from '../lib/inventory/load.ts';
 import { defineModule } from '../lib/module/define.ts';
+import { Skip } from '../lib/module/skip.ts';
 import type { Backend } from '../lib/module/types.ts';
 import { playbook } from '../lib/playbook.ts';
 import { runPlaybooks } from '../lib/run/run.ts';
@@ -74,4 +75,28 @@ t.test('check mode applies nothing and defers nothing', async (t) => {
   t.equal(report.exitCode, 2);
   t.same(report.hosts[0]?.tasks.map((x) => x.status), ['changed', 'changed']);
   t.equal(await readFile(log, 'utf8'), before);
+});
+
+t.test('a plan that throws Skip reports the task skipped with its note, in both modes', async (t) => {
+  const skipping = defineModule<Line, Line>({
+    name: 'test.skipping',
+    schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' } }, additionalProperties: false },
+    capabilities: { checkMode: true, diff: true },
+    describe: (p) => `skipping ${p.line}`,
+    resolve: (p) => p,
+    backends: {
+      linux: {
+        ...backend,
+        plan: () => {
+          throw new Skip('feature disabled on this host');
+        },
+      },
+    },
+  });
+  const book = playbook({ name: 'skip', hosts: 'all', tasks: [skipping({ line: 'z' }), line({ line: 'a' })] });
+  for (const mode of ['check', 'apply'] as const) {
+    const report = await runPlaybooks([book], inv, { mode, forks: 1 });
+    t.equal(report.exitCode, 0, mode);
+    t.same(report.hosts[0]?.tasks.map((x) => [x.status, x.note]), [['skipped', 'feature disabled on this host'], ['ok', undefined]], mode);
+  }
 });

@@ -2,6 +2,7 @@ import type { Connection, ExecResult } from '../connection/types.ts';
 import { RemoteCommandError } from '../errors.ts';
 import { notifyList } from '../module/define.ts';
 import { PlannedState } from '../module/resources.ts';
+import { Skip } from '../module/skip.ts';
 import type { ApplyContext, Change, HostView, ProbeOutputs } from '../module/types.ts';
 import type { ShellScript } from '../shell/quote.ts';
 import type { PreparedPlay, PreparedStep, PreparedTask } from './prepare.ts';
@@ -94,7 +95,9 @@ export class HostRun {
     for (const task of group) {
       if (this.#failed) break;
       this.observer.taskStart?.(this.host.name, task.name);
-      const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task))).catch((error: unknown) => failure(error));
+      const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task))).catch((error: unknown) =>
+        error instanceof Skip ? { status: 'skipped' as const, changes: [], note: error.note } : failure(error),
+      );
       if ('status' in planned) outcomes.set(task, planned);
       else if (this.mode === 'check') outcomes.set(task, this.#checkOutcome(planned));
       else pending.push(planned);
