@@ -9,9 +9,21 @@ export type SystemdScope = { readonly kind: 'system' } | { readonly kind: 'user'
 
 export const SYSTEM: SystemdScope = { kind: 'system' };
 
-/** `systemctl` for a scope; for a user, through the user's own manager (`--user -M user@`). */
+/**
+ * `systemctl` for a scope; for a user, through the user's own manager. Not
+ * `--user -M user@`: that needs systemd-machined, which RHEL 9 does not
+ * install by default. Runs as root (become), like every unit change.
+ */
 export function systemctl(scope: SystemdScope, args: readonly string[]): ShellScript {
-  return scope.kind === 'system' ? sh`systemctl ${args}` : sh`systemctl --user -M ${`${scope.user}@`} ${args}`;
+  return scope.kind === 'system' ? sh`systemctl ${args}` : sh`${asUser(scope.user)} systemctl --user ${args}`;
+}
+
+/**
+ * Prefix that runs a command as `user` against that user's own systemd
+ * manager (its runtime directory holds the manager's socket).
+ */
+export function asUser(user: string): ShellScript {
+  return sh`runuser -u ${user} -- env XDG_RUNTIME_DIR=/run/user/"$(id -u ${user})"`;
 }
 
 /**
