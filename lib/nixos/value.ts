@@ -1,0 +1,79 @@
+/**
+ * Nix values as data, rendered deterministically: attribute names sorted,
+ * one layout, every string escaped. Nothing reaches a .nix file except
+ * through `renderNix`, the way nothing reaches a shell except through `sh`.
+ */
+export type NixValue = string | number | boolean | null | NixExpr | readonly NixValue[] | NixAttrs;
+export interface NixAttrs {
+  readonly [name: string]: NixValue | undefined;
+}
+
+/** A Nix expression we wrote ourselves (`pkgs.htop`, `lib.mkForce`): inserted as is. */
+export class NixExpr {
+  private constructor(readonly text: string) {}
+
+  /** `pkgs.<path>` from a package attribute path such as `python3Packages.requests`. */
+  static pkgs(attrPath: string): NixExpr {
+    return new NixExpr(['pkgs', ...attrPath.split('.')].map((s, i) => (i === 0 ? s : attrName(s))).join('.'));
+  }
+
+  /** A fixed expression written in hostform's source; never pass user input here. */
+  static trusted(text: string): NixExpr {
+    return new NixExpr(text);
+  }
+}
+
+/** A Nix string literal: `"`, `\` and `${` escaped, control characters spelled out. */
+export function nixString(text: string): string {
+  const escaped = text.replace(/[\\"\n\r\t]|\$\{/g, (match) => {
+    switch (match) {
+      case '\\':
+        return '\\\\';
+      case '"':
+        return '\\"';
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      case '\t':
+        return '\\t';
+      default:
+        return '\\${';
+    }
+  });
+  return `"${escaped}"`;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
+const KEYWORDS = new Set(['assert', 'else', 'if', 'in', 'inherit', 'let', 'or', 'rec', 'then', 'with']);
+
+/** An attribute name, quoted when it is not a plain identifier (`"nginx.conf"`, `"if"`). */
+export function attrName(name: string): string {
+  return IDENTIFIER.test(name) && !KEYWORDS.has(name) ? name : nixString(name);
+}
+
+export function renderNix(value: NixValue, indent = ''): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return nixString(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new Error(`only whole numbers can be written to Nix, got ${value}`);
+    return value < 0 ? `(${value})` : String(value);
+  }
+  if (value instanceof NixExpr) return value.text;
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[ ]';
+    return `[\n${value.map((v) => `${inner}${wrapListItem(renderNix(v, inner), v)}\n`).join('')}${indent}]`;
+  }
+  const entries = Object.entries(value as NixAttrs)
+    .filter((e): e is [string, NixValue] => e[1] !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (entries.length === 0) return '{ }';
+  return `{\n${entries.map(([k, v]) => `${inner}${attrName(k)} = ${renderNix(v, inner)};\n`).join('')}${indent}}`;
+}
+
+/** A function application or negative number inside a list needs parentheses. */
+function wrapListItem(text: string, value: NixValue): string {
+  return value instanceof NixExpr && /\s/.test(text) ? `(${text})` : text;
+}
