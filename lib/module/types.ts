@@ -51,6 +51,11 @@ export interface Change<Action> {
    * (an unguarded command). Check mode reports such a task as skipped with this note.
    */
   readonly uncertain?: string;
+  /**
+   * What a person must know once this change is made (or would be, in check
+   * mode), e.g. "reboot needed": carried as the task result's note.
+   */
+  readonly note?: string;
 }
 
 export interface PlanContext {

@@ -107,7 +107,7 @@ export class HostRun {
         () => ({ status: 'changed' as const }),
         (error: unknown) => failure(error),
       );
-      for (const p of pending) outcomes.set(p.task, { ...applied, changes: p.reports });
+      for (const p of pending) outcomes.set(p.task, { ...applied, changes: p.reports, ...(applied.status === 'changed' ? notesOf(p.changes) : {}) });
     }
     return group.filter((t) => outcomes.has(t)).map((task) => this.#record(task, outcomes.get(task) as Outcome, started));
   }
@@ -141,7 +141,7 @@ export class HostRun {
       return { status: 'skipped', changes: reports, note: changes[0]?.uncertain ?? '' };
     }
     this.#planned.record(task.backend?.effects?.(task.resolved) ?? []);
-    return { status: 'changed', changes: reports };
+    return { status: 'changed', changes: reports, ...notesOf(changes) };
   }
 
   async #apply(pending: readonly Planned[]): Promise<void> {
@@ -217,6 +217,12 @@ export class HostRun {
       },
     };
   }
+}
+
+/** The notes of a task's changes ("reboot needed"), joined into the one note its result carries. */
+function notesOf(changes: readonly Change<unknown>[]): { note?: string } {
+  const notes = [...new Set(changes.flatMap((c) => (c.note ? [c.note] : [])))];
+  return notes.length > 0 ? { note: notes.join('; ') } : {};
 }
 
 function failure(error: unknown): Outcome {
