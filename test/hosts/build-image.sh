@@ -17,6 +17,7 @@ pwuser_password=hostform-test
 
 customize() {
   local root=$1 out=$2
+  step "customizing"
   local in_root=(chroot "$root")
 
   # Users and keys: root and admin (passwordless sudo) and pwuser (sudo with password) share the harness key.
@@ -69,6 +70,9 @@ EOF
   # Nothing to do on a disposable host, and they cost boot time.
   "${in_root[@]}" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
     e2scrub_reap.service systemd-timesyncd.service 2>/dev/null || true
+  # podman's helpers for netavark; podman works without them and RHEL 9 does not start them either.
+  "${in_root[@]}" systemctl disable netavark-dhcp-proxy.socket netavark-dhcp-proxy.service \
+    netavark-firewalld-reload.service 2>/dev/null || true
 
   # dnf: releasever cannot be detected on a Debian userland; the only repository is the local one below.
   install -d "$root/etc/dnf/vars"
@@ -127,6 +131,9 @@ EOF
   # Each host gets its own machine-id from the harness.
   : >"$root/etc/machine-id"
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
+  # Mark /etc and /var up to date with /usr, so no host runs ldconfig and friends at its first boot.
+  "${in_root[@]}" ldconfig
+  touch "$root/etc/.updated" "$root/var/.updated"
 }
 
 label() {
@@ -139,8 +146,11 @@ label() {
   }
 }
 
+step() { echo "build-image: $(date +%T) $*"; }
+
 main() {
   local out=$1
+  step "mmdebstrap trixie into $out/rootfs"
   mkdir -p "$out"
   ssh-keygen -q -t ed25519 -N '' -C hostform-test-harness -f "$out/id_ed25519"
 
@@ -150,6 +160,7 @@ main() {
   INITRD=No mmdebstrap --mode=root --variant=minbase --quiet \
     --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
     --aptopt='Acquire::Languages "none"' \
+    --aptopt='Acquire::Retries "3"' \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-include=/usr/share/locale/locale.alias' \
@@ -158,7 +169,9 @@ main() {
     --include="$include" \
     --customize-hook="\"$here/build-image.sh\" --customize \"\$1\" \"$out\"" \
     trixie "$out/rootfs" "deb $mirror trixie main"
+  step "labelling for SELinux"
   label "$out/rootfs"
+  step done
 }
 
 if [[ ${1:-} == --customize ]]; then

@@ -62,7 +62,7 @@ async function bootOne(record: HostRecord, image: Image): Promise<TestHost> {
   fs.writeFileSync(path.join(upper, 'etc/hostname'), record.name + '\n');
   fs.writeFileSync(path.join(upper, 'etc/hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${record.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
   // podman's storage, with the imported busybox image, on a plain directory (see build-image.sh).
-  await run('cp', ['-a', path.join(image.rootfs, 'var/lib/containers/.'), path.join(dir, 'containers')]);
+  await run('cp', ['-a', path.join(image.rootfs, 'var/lib/containers') + '/.', path.join(dir, 'containers')]);
   const [type, key] = fs.readFileSync(hostKey + '.pub', 'utf8').split(' ');
   const knownHostsLine = `${record.address} ${type} ${key}`;
   const knownHostsFile = path.join(dir, 'known_hosts');
