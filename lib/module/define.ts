@@ -13,11 +13,14 @@ export type ModuleCall<Input> = ((input: Input & TaskOptions) => Task<Input>) & 
  * to know about them.
  */
 export function defineModule<Input, Resolved>(definition: ModuleDefinition<Input, Resolved>): ModuleCall<Input> {
+  // A module whose own parameter is called like a task option (`user({ name })`,
+  // `service({ name })`) keeps it: the task is then shown under describe().
+  const own = new Set(Object.keys((definition.schema as { properties?: object }).properties ?? {}));
   const call = (input: Input & TaskOptions): Task<Input> => {
     const params: Record<string, unknown> = {};
     const options: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(input as object)) {
-      if ((TASK_OPTION_KEYS as readonly string[]).includes(key)) options[key] = value;
+      if ((TASK_OPTION_KEYS as readonly string[]).includes(key) && !own.has(key)) options[key] = value;
       else params[key] = value;
     }
     return { ...(options as TaskOptions), kind: 'task', module: definition, params: params as Input };
