@@ -1,0 +1,165 @@
+/**
+ * Parameters of the user and group modules, their JSON Schemas, and the
+ * concrete values a task resolves to.
+ */
+
+/** Names as shadow-utils accepts them: no leading digit-only names, no leading dash, at most 32 characters. */
+const accountName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$', maxLength: 32 } as const;
+/** 0 … 2^32 − 2: (uid_t) −1 means "no change" to the kernel, so it cannot be an id. */
+const accountId = { type: 'integer', minimum: 0, maximum: 4294967294 } as const;
+const absolutePath = { type: 'string', pattern: '^/', minLength: 1 } as const;
+
+export interface GroupParams {
+  readonly name: string;
+  readonly gid?: number;
+  /** Create as a system group (gid below GID_MIN); only used when the group is created. */
+  readonly system?: boolean;
+  readonly state?: 'present' | 'absent';
+}
+
+export const groupSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: accountName,
+    gid: accountId,
+    system: { type: 'boolean' },
+    state: { enum: ['present', 'absent'] },
+  },
+  additionalProperties: false,
+  if: { properties: { state: { const: 'absent' } }, required: ['state'] },
+  then: { not: { anyOf: [{ required: ['gid'] }, { required: ['system'] }] } },
+} as const;
+
+export type WantedGroup =
+  | { readonly state: 'present'; readonly name: string; readonly gid?: number; readonly system: boolean }
+  | { readonly state: 'absent'; readonly name: string };
+
+export function resolveGroup(p: GroupParams): WantedGroup {
+  if (p.state === 'absent') return { state: 'absent', name: p.name };
+  return { state: 'present', name: p.name, ...(p.gid !== undefined ? { gid: p.gid } : {}), system: p.system ?? false };
+}
+
+export interface UserParams {
+  readonly name: string;
+  readonly uid?: number;
+  /** Primary group (a name); it must exist or be created by an earlier group task. */
+  readonly group?: string;
+  /** Supplementary groups: the exact set, or with `append: true` groups to add to the ones the user has. */
+  readonly groups?: readonly string[];
+  readonly append?: boolean;
+  readonly shell?: string;
+  readonly home?: string;
+  /**
+   * Create the home directory (from /etc/skel) when the user is created, and
+   * when set explicitly, also when an existing user's home is missing.
+   * Default: true, false for system users.
+   */
+  readonly createHome?: boolean;
+  /** Create as a system user (uid below UID_MIN); only used when the user is created. */
+  readonly system?: boolean;
+  /** The GECOS field. */
+  readonly comment?: string;
+  /** A crypt(3) hash (`openssl passwd -6`, `mkpasswd -m yescrypt`), or '!' / '*' to lock. Never shown in reports. */
+  readonly passwordHash?: string;
+  /** The exact set of lines of ~/.ssh/authorized_keys (`ssh-ed25519 AAAA... me@laptop`, options allowed). */
+  readonly authorizedKeys?: readonly string[];
+  readonly state?: 'present' | 'absent';
+  /** With state 'absent': remove the home directory and mail spool too. */
+  readonly removeHome?: boolean;
+  /** With state 'absent': kill the user's processes (their sessions included) instead of failing while they run. */
+  readonly force?: boolean;
+}
+
+/** One authorized_keys line: optional options, a key type, the base64 blob, an optional comment; no newlines. */
+const authorizedKey = { type: 'string', pattern: '^[^\\n\\r]*(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ +[A-Za-z0-9+/]+=*( [^\\n\\r]*)?$' } as const;
+
+export const userSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: accountName,
+    uid: accountId,
+    group: accountName,
+    groups: { type: 'array', items: accountName, uniqueItems: true },
+    append: { type: 'boolean' },
+    shell: absolutePath,
+    home: absolutePath,
+    createHome: { type: 'boolean' },
+    system: { type: 'boolean' },
+    comment: { type: 'string', pattern: '^[^:\\n]*$' },
+    // Only the type here: a schema error prints the value, and a plaintext password given by mistake must not be printed (checked in resolveUser).
+    passwordHash: { type: 'string' },
+    authorizedKeys: { type: 'array', items: authorizedKey },
+    state: { enum: ['present', 'absent'] },
+    removeHome: { type: 'boolean' },
+    force: { type: 'boolean' },
+  },
+  additionalProperties: false,
+  allOf: [
+    {
+      if: { properties: { state: { const: 'absent' } }, required: ['state'] },
+      then: {
+        not: {
+          anyOf: ['uid', 'group', 'groups', 'append', 'shell', 'home', 'createHome', 'system', 'comment', 'passwordHash', 'authorizedKeys'].map((k) => ({ required: [k] })),
+        },
+      },
+      else: { not: { anyOf: [{ required: ['removeHome'] }, { required: ['force'] }] } },
+    },
+    { if: { required: ['append'] }, then: { required: ['groups'] } },
+  ],
+} as const;
+
+export type WantedUser = WantedPresentUser | WantedAbsentUser;
+
+export interface WantedPresentUser {
+  readonly state: 'present';
+  readonly name: string;
+  readonly uid?: number;
+  readonly group?: string;
+  readonly groups?: readonly string[];
+  readonly append: boolean;
+  readonly shell?: string;
+  readonly home?: string;
+  /** Undefined: the default (create on useradd unless system), without touching existing users. */
+  readonly createHome?: boolean;
+  readonly system: boolean;
+  readonly comment?: string;
+  readonly passwordHash?: string;
+  readonly authorizedKeys?: readonly string[];
+}
+
+export interface WantedAbsentUser {
+  readonly state: 'absent';
+  readonly name: string;
+  readonly removeHome: boolean;
+  readonly force: boolean;
+}
+
+/** crypt(3) output (`$id$...`), a DES hash (13 characters), or a locked/empty marker. */
+const CRYPT_HASH = /^(\$[0-9a-z]+\$[^:\n]+|[./0-9A-Za-z]{13}|!.*|\*.*|)$/;
+
+export function resolveUser(p: UserParams): WantedUser {
+  if (p.state === 'absent') return { state: 'absent', name: p.name, removeHome: p.removeHome ?? false, force: p.force ?? false };
+  if (p.passwordHash !== undefined && (!CRYPT_HASH.test(p.passwordHash) || p.passwordHash.includes(':'))) {
+    throw new Error(
+      "parameter 'passwordHash' is not a crypt(3) hash (value not shown: it may be a password): give a hash such as the output of `openssl passwd -6` or `mkpasswd -m yescrypt`, or '!' to lock the password",
+    );
+  }
+  const optional = <K extends keyof UserParams>(key: K) => (p[key] !== undefined ? { [key]: p[key] } : {});
+  return {
+    state: 'present',
+    name: p.name,
+    append: p.append ?? false,
+    system: p.system ?? false,
+    ...optional('uid'),
+    ...optional('group'),
+    ...optional('groups'),
+    ...optional('shell'),
+    ...optional('home'),
+    ...optional('createHome'),
+    ...optional('comment'),
+    ...optional('passwordHash'),
+    ...(p.authorizedKeys !== undefined ? { authorizedKeys: p.authorizedKeys.map((k) => k.trim()) } : {}),
+  } as WantedPresentUser;
+}

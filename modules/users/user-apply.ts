@@ -1,0 +1,69 @@
+import type { ApplyContext, Change } from '../../lib/module/types.ts';
+import { argv, sh } from '../../lib/shell/quote.ts';
+import type { WantedUser } from './params.ts';
+import type { UserAction } from './user-plan.ts';
+
+/** userdel's exit code for "user is currently used by process N". */
+const USER_BUSY = 8;
+
+/** Carry out the planned changes of one user, in the order the plan lists them. */
+export async function applyUser(wanted: WantedUser, changes: readonly Change<UserAction>[], context: ApplyContext): Promise<void> {
+  const name = wanted.name;
+  for (const { action } of changes) {
+    switch (action.do) {
+      case 'useradd':
+        await context.run(argv(['useradd', ...action.args, name]));
+        break;
+      case 'usermod':
+        await context.run(argv(['usermod', ...action.args, name]));
+        break;
+      case 'mkhome':
+        await context.run(sh`mkdir -p -- ${action.home} && cp -a /etc/skel/. ${action.home}/ && chown -R -- ${`${name}:`} ${action.home} && chmod 0700 -- ${action.home}`);
+        break;
+      case 'password':
+        // On stdin, so the hash never shows in ps or in an error message.
+        await context.run(sh`chpasswd -e`, { stdin: `${name}:${action.hash}\n` });
+        break;
+      case 'keys':
+        await writeKeys(name, action.home, action.lines, context);
+        break;
+      case 'userdel':
+        await deleteUser(name, action, context);
+        break;
+    }
+  }
+}
+
+/**
+ * Written as the user (runuser), not as root: ~/.ssh belongs to the user,
+ * who could swap it for a symlink at any moment, and a root that followed it
+ * would chmod or overwrite whatever it points at. Only the ownership of an
+ * existing .ssh is fixed as root, with -h so a symlink is not followed.
+ */
+async function writeKeys(name: string, home: string, lines: readonly string[], context: ApplyContext): Promise<void> {
+  const dir = `${home}/.ssh`;
+  const content = lines.length > 0 ? `${lines.join('\n')}\n` : '';
+  await context.run(
+    sh`if [ -e ${dir} ] || [ -L ${dir} ]; then chown -h -- ${`${name}:`} ${dir}; fi
+runuser -u ${name} -- sh -c 'set -e; umask 077; mkdir -p -- "$1"; chmod 0700 -- "$1"; t=$(mktemp "$1/.authorized_keys.XXXXXX"); cat > "$t"; chmod 0600 -- "$t"; mv -f -- "$t" "$1/authorized_keys"' sh ${dir}`,
+    { stdin: content },
+  );
+}
+
+async function deleteUser(name: string, action: Extract<UserAction, { do: 'userdel' }>, context: ApplyContext): Promise<void> {
+  const userdel = argv(['userdel', ...(action.removeHome ? ['--remove'] : []), name]);
+  if (action.force) {
+    // Sessions first (logind would restart nothing, but ends them cleanly), then whatever is left; wait until the kernel has reaped them.
+    await context.run(sh`loginctl terminate-user ${name} 2>/dev/null || true
+pkill -KILL -u ${name} || true
+i=0; while pgrep -u ${name} >/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+${userdel}`);
+    return;
+  }
+  const result = await context.run(userdel, { okCodes: [0, USER_BUSY] });
+  if (result.code === USER_BUSY) {
+    throw new Error(
+      `user ${name} cannot be removed: ${result.stderr.trim().split('\n').pop() ?? 'it is in use'}. Stop its processes (loginctl terminate-user ${name}, or stop the service that runs them) and run again, or set force: true to kill them first`,
+    );
+  }
+}

@@ -1,0 +1,120 @@
+import type { ProbeOutputs } from '../../lib/module/types.ts';
+import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { linesByTag, parseGroupLine, parsePasswdLine, probeFailed, whoami, type PasswdEntry } from './accounts.ts';
+import { keyLines } from './keys.ts';
+import type { WantedUser } from './params.ts';
+
+/** What is at a path in the user's home: a type as stat names it ('directory', 'symbolic link', ...), mode and owner. */
+export type PathEntry = { readonly type: 'absent' } | { readonly type: string; readonly mode: string; readonly owner: string };
+
+export interface ObservedAccount extends PasswdEntry {
+  /** Name of the primary group; undefined when the gid has no group entry. */
+  readonly primaryGroup?: string;
+  /** Supplementary groups: those whose member list names the user. */
+  readonly groups: readonly string[];
+}
+
+export interface ObservedUser {
+  readonly root: boolean;
+  readonly account?: ObservedAccount;
+  /** The home the task manages keys in: the wanted one, the user's, or where useradd would put it. */
+  readonly home: string;
+  readonly homeExists: boolean;
+  /** The hash field of /etc/shadow; read only when the task sets a password. */
+  readonly passwordHash?: string;
+  /** Groups the task names (primary, supplementary, and the user's own name) that exist, with their gid. */
+  readonly knownGroups: ReadonlyMap<string, number>;
+  /** Read only when the task manages authorized_keys. */
+  readonly keys?: { readonly dir: PathEntry; readonly file: PathEntry; readonly lines: readonly string[] };
+  /** The user's running processes; looked at only when the task removes the user. */
+  readonly processes: readonly { readonly pid: number; readonly command: string }[];
+}
+
+/**
+ * One probe per task, with every branch decided on the host: the account,
+ * its groups, and only what the task manages (shadow hash, authorized_keys,
+ * processes).
+ */
+export function userProbe(wanted: WantedUser): ShellScript {
+  const present = wanted.state === 'present' ? wanted : undefined;
+  const groupNames = [...new Set([wanted.name, ...(present?.group ? [present.group] : []), ...(present?.groups ?? [])])];
+  const setHome = present?.home !== undefined ? sh`home=${present.home}` : sh`:`;
+  // Only root reads /etc/shadow; the hash field alone comes back, and only when the task sets a password.
+  const shadow = present?.passwordHash !== undefined ? sh`if [ -n "$p" ] && [ "$(id -u)" = 0 ]; then echo "shadow $(getent shadow "$n" | cut -d: -f2)"; fi` : sh`:`;
+  // Symlinks are reported, never followed: a user could point ~/.ssh/authorized_keys at any file root can read.
+  const keys =
+    present?.authorizedKeys !== undefined
+      ? sh`d="$home/.ssh"; f="$d/authorized_keys"
+echo "ssh-dir $(stat -c '%a %U %F' -- "$d" 2>/dev/null || echo absent)"
+echo "keys-file $(stat -c '%a %U %F' -- "$f" 2>/dev/null || echo absent)"
+if [ ! -L "$d" ] && [ ! -L "$f" ] && [ -f "$f" ]; then echo "keys $(base64 -w0 < "$f")"; fi`
+      : sh`:`;
+  const processes = wanted.state === 'absent' ? sh`if [ -n "$p" ]; then ps -o pid=,comm= -u "$n" | sed 's/^ */process /'; fi` : sh`:`;
+  return sh`${whoami}
+n=${wanted.name}
+if p=$(getent passwd "$n"); then
+  echo "passwd $p"
+  if g=$(getent group "$(echo "$p" | cut -d: -f4)"); then echo "primary $g"; fi
+  getent group | awk -F: -v u="$n" '{ k = split($4, m, ","); for (i = 1; i <= k; i++) if (m[i] == u) { print "member " $1; break } }'
+  home=$(echo "$p" | cut -d: -f6)
+else
+  p=
+  home="$(useradd -D 2>/dev/null | sed -n 's/^HOME=//p')/$n"
+fi
+${setHome}
+echo "home $home"
+if [ -d "$home" ]; then echo home-exists; fi
+getent group ${groupNames} | sed 's/^/known /'
+${shadow}
+${keys}
+${processes}
+true`;
+}
+
+export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs): ObservedUser {
+  const result = outputs['user'];
+  if (!result || result.code !== 0) throw probeFailed(`user ${wanted.name}`, result ?? { code: -1, stderr: 'no probe output' });
+  const lines = linesByTag(result.stdout);
+  const first = (tag: string) => lines.get(tag)?.[0];
+  const passwd = first('passwd');
+  const entry = passwd !== undefined ? parsePasswdLine(passwd) : undefined;
+  const primary = first('primary');
+  const knownGroups = new Map<string, number>();
+  for (const line of lines.get('known') ?? []) {
+    const g = parseGroupLine(line);
+    if (g) knownGroups.set(g.name, g.gid);
+  }
+  const shadow = first('shadow');
+  const encodedKeys = first('keys');
+  const dir = first('ssh-dir');
+  const file = first('keys-file');
+  return {
+    root: lines.has('root'),
+    ...(entry
+      ? {
+          account: {
+            ...entry,
+            ...(primary !== undefined && parseGroupLine(primary) ? { primaryGroup: parseGroupLine(primary)!.name } : {}),
+            groups: lines.get('member') ?? [],
+          },
+        }
+      : {}),
+    home: first('home') ?? '',
+    homeExists: lines.has('home-exists'),
+    ...(shadow !== undefined ? { passwordHash: shadow } : {}),
+    knownGroups,
+    ...(dir !== undefined && file !== undefined
+      ? { keys: { dir: pathEntry(dir), file: pathEntry(file), lines: encodedKeys !== undefined ? keyLines(Buffer.from(encodedKeys, 'base64').toString('utf8')) : [] } }
+      : {}),
+    processes: (lines.get('process') ?? []).map((l) => {
+      const [pid = '', ...command] = l.trim().split(/\s+/);
+      return { pid: Number(pid), command: command.join(' ') };
+    }),
+  };
+}
+
+function pathEntry(text: string): PathEntry {
+  if (text === 'absent') return { type: 'absent' };
+  const [mode = '', owner = '', ...type] = text.split(' ');
+  return { type: type.join(' '), mode: mode.padStart(4, '0'), owner };
+}
