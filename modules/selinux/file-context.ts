@@ -1,0 +1,191 @@
+import { fieldDiff } from '../../lib/diff.ts';
+import { defineModule } from '../../lib/module/define.ts';
+import { effect } from '../../lib/module/resources.ts';
+import type { ApplyContext, Backend, Change, PlanContext, ProbeOutputs } from '../../lib/module/types.ts';
+import { sh, trusted, type ShellScript } from '../../lib/shell/quote.ts';
+import { fcontextKey, FileContextResource } from './resources.ts';
+import { restoreconPathFor } from './restorecon-paths.ts';
+import { importLine, semanageImport } from './semanage-import.ts';
+import { guardedProbe, parseGuarded, requireEnabled, type SelinuxStatus } from './status.ts';
+
+// ── parameters ───────────────────────────────────────────────────────────
+
+/** What `semanage fcontext -f` calls each file type: its flag, and the words `-l` prints. */
+const FILE_TYPES = {
+  all: { flag: 'a', listed: 'all files' },
+  file: { flag: 'f', listed: 'regular file' },
+  directory: { flag: 'd', listed: 'directory' },
+  symlink: { flag: 'l', listed: 'symbolic link' },
+  socket: { flag: 's', listed: 'socket' },
+  pipe: { flag: 'p', listed: 'named pipe' },
+  chardev: { flag: 'c', listed: 'character device' },
+  blockdev: { flag: 'b', listed: 'block device' },
+} as const;
+
+export type FileType = keyof typeof FILE_TYPES;
+
+export interface FileContextParams {
+  /** The path regex, as semanage takes it: `/srv/www(/.*)?`. */
+  readonly target: string;
+  /** The SELinux type for matching paths (`httpd_sys_content_t`); required unless state is absent. */
+  readonly type?: string;
+  /** Which kind of file the mapping applies to. Default 'all'. */
+  readonly ftype?: FileType;
+  /** Default 'present'; 'absent' removes the local mapping. */
+  readonly state?: 'present' | 'absent';
+  /** Relabel the matching paths with `restorecon -R` when the mapping changed. Default true. */
+  readonly restorecon?: boolean;
+  /** Paths to relabel instead of the one derived from `target` (its literal prefix, e.g. /srv/www). */
+  readonly restoreconPaths?: readonly string[];
+  /** Fail, instead of skipping, on a host where SELinux is disabled. */
+  readonly required?: boolean;
+}
+
+// semanage refuses spaces in a file spec, and its import format cannot carry quotes.
+const target = { type: 'string', pattern: `^/[^\\s'"]*$` } as const;
+const selinuxType = { type: 'string', pattern: '^([a-z0-9_]+|<<none>>)$' } as const;
+
+const schema = {
+  type: 'object',
+  required: ['target'],
+  properties: {
+    target,
+    type: selinuxType,
+    ftype: { enum: Object.keys(FILE_TYPES) },
+    state: { enum: ['present', 'absent'] },
+    restorecon: { type: 'boolean' },
+    restoreconPaths: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^/' } },
+    required: { type: 'boolean' },
+  },
+  additionalProperties: false,
+  if: { not: { properties: { state: { const: 'absent' } }, required: ['state'] } },
+  then: { required: ['type'] },
+} as const;
+
+interface Resolved {
+  readonly target: string;
+  readonly flag: string;
+  readonly ftype: FileType;
+  /** undefined: the local mapping should not exist. */
+  readonly type: string | undefined;
+  readonly relabel: readonly string[];
+  readonly required: boolean;
+}
+
+function resolve(p: FileContextParams): Resolved {
+  const ftype = p.ftype ?? 'all';
+  const relabel = p.restorecon === false ? [] : (p.restoreconPaths ?? [derivedPath(p.target)]);
+  return { target: p.target, flag: FILE_TYPES[ftype].flag, ftype, type: p.state === 'absent' ? undefined : p.type, relabel, required: p.required ?? false };
+}
+
+function derivedPath(target: string): string {
+  const path = restoreconPathFor(target);
+  if (path === undefined) {
+    throw new Error(`parameter 'target' = ${JSON.stringify(target)}: no path to relabel follows from it (it would be /); give restoreconPaths, or restorecon: false`);
+  }
+  return path;
+}
+
+// ── observe ──────────────────────────────────────────────────────────────
+
+export interface ObservedFileContexts {
+  readonly status: SelinuxStatus;
+  /** Local mappings by fcontextKey(target, flag) → type. */
+  readonly local: ReadonlyMap<string, string>;
+}
+
+/** Only local customizations; one call per run, since every fileContext task has this same probe. */
+export const fileContextProbe = guardedProbe(trusted('semanage fcontext -l -C -n'));
+
+const LISTED_FLAG = new Map<string, string>(Object.values(FILE_TYPES).map((t) => [t.listed, t.flag]));
+const LINE = new RegExp(`^(\\S+)\\s+(${[...LISTED_FLAG.keys()].join('|')})\\s+(\\S+)\\s*$`);
+
+export function parseFileContexts(stdout: string): Map<string, string> {
+  const local = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const m = LINE.exec(line);
+    if (!m) continue; // headings, blank lines, the equivalence section (`/a = /b`)
+    const context = m[3]!;
+    const type = context === '<<None>>' ? '<<none>>' : (context.split(':')[2] ?? context);
+    local.set(fcontextKey(m[1]!, LISTED_FLAG.get(m[2]!)!), type);
+  }
+  return local;
+}
+
+function parse(_r: Resolved, outputs: ProbeOutputs): ObservedFileContexts {
+  const { status, body } = parseGuarded(outputs['fcontexts']!, 'SELinux file contexts');
+  return { status, local: parseFileContexts(body) };
+}
+
+// ── plan ─────────────────────────────────────────────────────────────────
+
+type Action = { readonly words: readonly string[]; readonly relabel: readonly string[] };
+
+export function planFileContext(r: Resolved, observed: ObservedFileContexts, context: PlanContext): Change<Action>[] {
+  requireEnabled(observed.status, r.required);
+  const key = fcontextKey(r.target, r.flag);
+  const planned = context.planned.get(FileContextResource, key);
+  const current = planned ? planned.type : observed.local.get(key);
+  if (current === r.type) return [];
+  const what = `${r.target} (${FILE_TYPES[r.ftype].listed})`;
+  const relabel = r.relabel.length > 0 ? `, then restorecon -R ${r.relabel.join(' ')}` : '';
+  const diff = fieldDiff([{ name: `fcontext ${what}`, before: current, after: r.type }]);
+  if (r.type === undefined) {
+    return [{ summary: `remove file context ${what} (was ${current})${relabel}`, diff, action: { words: ['fcontext', '-d', '-f', r.flag, r.target], relabel: r.relabel } }];
+  }
+  return [
+    {
+      summary: `file context ${what}: ${current ?? 'none'} → ${r.type}${relabel}`,
+      diff,
+      action: { words: ['fcontext', current === undefined ? '-a' : '-m', '-f', r.flag, '-t', r.type, r.target], relabel: r.relabel },
+    },
+  ];
+}
+
+// ── apply ────────────────────────────────────────────────────────────────
+
+/** Relabel what exists of the paths; a path not created yet needs nothing. */
+function restorecon(paths: readonly string[]): ShellScript | undefined {
+  if (paths.length === 0) return undefined;
+  return sh`for p in ${[...new Set(paths)]}; do if [ -e "$p" ]; then restorecon -R -- "$p" || exit 1; fi; done`;
+}
+
+async function applyAll(changes: readonly Change<Action>[], context: ApplyContext): Promise<void> {
+  await semanageImport(
+    changes.map((c) => importLine(c.action.words)),
+    context,
+    restorecon(changes.flatMap((c) => c.action.relabel)),
+  );
+}
+
+const el9: Backend<Resolved, ObservedFileContexts, Action> = {
+  probes: () => ({ fcontexts: { script: fileContextProbe } }),
+  parse,
+  plan: planFileContext,
+  apply: (_r, changes, context) => applyAll(changes, context),
+  effects: (r) => [effect(FileContextResource, fcontextKey(r.target, r.flag), { type: r.type })],
+  batch: {
+    key: () => 'semanage import',
+    apply: (items, context) => applyAll(items.flatMap((item) => item.changes), context),
+  },
+};
+
+/**
+ * A `semanage fcontext` mapping, and a relabel of the matching paths when it changed
+ * (Ansible's sefcontext leaves that to you: ansible/ansible#33577).
+ *
+ *   selinux.fileContext({ target: '/srv/www(/.*)?', type: 'httpd_sys_content_t' })
+ *   selinux.fileContext({ target: '/srv/app/run\\.sock', type: 'var_run_t', ftype: 'socket', restorecon: false })
+ *   selinux.fileContext({ target: '/srv/old(/.*)?', state: 'absent' })
+ *
+ * Consecutive fileContext tasks apply in one `semanage import` transaction.
+ * Skipped where SELinux is disabled, unless `required: true`.
+ */
+export const fileContext = defineModule<FileContextParams, Resolved>({
+  name: 'selinux.fileContext',
+  schema,
+  capabilities: { checkMode: true, diff: true, notes: 'skipped on hosts where SELinux is disabled unless required: true' },
+  describe: (p) => `selinux file context ${p.target}${p.state === 'absent' ? ' (absent)' : p.type ? ` → ${p.type}` : ''}`,
+  resolve,
+  backends: { el9, linux: el9 },
+});
