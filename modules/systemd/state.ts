@@ -37,14 +37,21 @@ export function unitStateProbe(scope: SystemdScope, unit: string): ShellScript {
       : sh`"$(getent passwd ${scope.user} | cut -d: -f6)/.config/systemd/user" ${USER_UNIT_DIRS}`;
   const show = systemctl(scope, ['show', '-p', PROPERTIES, '--', unit]);
   const isEnabled = systemctl(scope, ['is-enabled', '--', unit]);
-  return sh`u=${unit}
-out=$(${show}) || { printf '%s\\n' "$out" >&2; exit 1; }
+  // An instance (getty@tty2.service) has no file of its own: its template (getty@.service) is what is on disk.
+  const files = [unit, ...(templateOf(unit) ? [templateOf(unit)!] : [])];
+  return sh`out=$(${show}) || { printf '%s\\n' "$out" >&2; exit 1; }
 printf '%s\\n' "$out"
 case "$out" in *LoadState=not-found*)
-  for d in ${dirs}; do
-    if [ -e "$d/$u" ]; then echo "OnDisk=$d/$u"; echo "UnitFileState=$(${isEnabled} 2>/dev/null)"; break; fi
-  done;;
+  for d in ${dirs}; do for f in ${files}; do
+    if [ -e "$d/$f" ]; then echo "OnDisk=$d/$f"; echo "UnitFileState=$(${isEnabled} 2>/dev/null)"; break 2; fi
+  done; done;;
 esac`;
+}
+
+/** `getty@tty2.service` → `getty@.service`; undefined for a unit that is not an instance. */
+export function templateOf(unit: string): string | undefined {
+  const m = /^([^@]+@)[^@]+(\.[a-z]+)$/.exec(unit);
+  return m ? `${m[1]}${m[2]}` : undefined;
 }
 
 export function parseUnitState(scope: SystemdScope, unit: string, result: ExecResult): UnitState {
@@ -76,6 +83,9 @@ function unreachableManager(scope: SystemdScope, unit: string, result: ExecResul
   }
   return `cannot read the state of ${unit}: ${reason}${/denied|access/i.test(reason) ? ' (set become: true)' : ''}`;
 }
+
+/** A unit whose file is about to be installed: what the manager will say once it has reloaded. */
+export const NEW_UNIT: UnitState = { loadState: 'loaded', activeState: 'inactive', subState: 'dead', unitFileState: 'disabled', needDaemonReload: true, fragmentPath: '' };
 
 /** The unit counts as running: asking to start it would do nothing. */
 export function isRunning(state: Pick<UnitState, 'activeState'>): boolean {

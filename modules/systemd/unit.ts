@@ -1,0 +1,88 @@
+import { defineModule } from '../../lib/module/define.ts';
+import type { Backend } from '../../lib/module/types.ts';
+import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
+import { renderSections, sectionsSchema, unitNameSchema, type UnitSections } from './sections.ts';
+import {
+  applyUnitFiles,
+  parseUnitFiles,
+  planUnitFiles,
+  unitFileEffects,
+  unitFilesProbe,
+  type ObservedUnitFiles,
+  type UnitFileAction,
+  type UnitFilesParams,
+} from './unit-files.ts';
+
+// ── parameters ───────────────────────────────────────────────────────────
+
+export type UnitParams = {
+  /** File name with its type: `app.service`, `backup.timer`, `data.mount`. */
+  readonly name: string;
+  /** Default: the system manager (/etc/systemd/system); `{ user }` for ~user/.config/systemd/user. */
+  readonly scope?: ScopeParam;
+} & (
+  | { readonly sections: UnitSections; readonly content?: never; readonly state?: 'present' }
+  | { readonly content: string; readonly sections?: never; readonly state?: 'present' }
+  | { readonly state: 'absent'; readonly sections?: never; readonly content?: never }
+);
+
+const schema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: unitNameSchema,
+    sections: sectionsSchema,
+    content: { type: 'string', minLength: 1 },
+    state: { enum: ['present', 'absent'] },
+    scope: scopeSchema,
+  },
+  additionalProperties: false,
+  if: { properties: { state: { const: 'absent' } }, required: ['state'] },
+  then: { not: { anyOf: [{ required: ['sections'] }, { required: ['content'] }] } },
+  else: { oneOf: [{ required: ['sections'] }, { required: ['content'] }] },
+} as const;
+
+interface Resolved extends UnitFilesParams {
+  readonly name: string;
+}
+
+// ── observe → plan → apply: the shared unit-file steps ──────────────────
+
+const backend: Backend<Resolved, ObservedUnitFiles, UnitFileAction> = {
+  probes: (r) => ({ files: { script: unitFilesProbe(r) } }),
+  parse: (r, outputs) => parseUnitFiles(r, outputs['files']!),
+  plan: planUnitFiles,
+  apply: applyUnitFiles,
+  effects: (r) => unitFileEffects(r, [r.name]),
+};
+
+/**
+ * A unit file, validated with `systemd-analyze verify` before it is
+ * installed; one daemon-reload per host follows a batch of unit changes.
+ *
+ *   unit({
+ *     name: 'app.service',
+ *     sections: {
+ *       Unit: { Description: 'App', After: ['network-online.target'], Wants: 'network-online.target' },
+ *       Service: { ExecStart: '/usr/local/bin/app --port 8080', User: 'app', Restart: 'on-failure' },
+ *       Install: { WantedBy: 'multi-user.target' },
+ *     },
+ *   })
+ *   unit({ name: 'app.service', content: readFileSync('files/app.service', 'utf8') })
+ *
+ * Starting and enabling is the `service` module's job; notify a handler
+ * `service({ name: 'app', state: 'restarted' })` to restart on change.
+ */
+export const unit = defineModule<UnitParams, Resolved>({
+  name: 'systemd.unit',
+  schema,
+  capabilities: { checkMode: true, diff: true },
+  describe: (p) => `unit ${p.name}${p.state === 'absent' ? ' (absent)' : ''}${scopeSuffix(toScope(p.scope))}`,
+  resolve: (p) => ({
+    name: p.name,
+    scope: toScope(p.scope),
+    files: [{ file: p.name, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
+    verify: { files: true },
+  }),
+  backends: { el9: backend, linux: backend },
+});
