@@ -50,6 +50,7 @@ export function resolveInventory(merged: MergedInventory): Inventory {
       ...(entry.knownHostsFile === undefined ? {} : { knownHostsFile: entry.knownHostsFile }),
       connection: entry.connection ?? 'ssh',
       ...(entry.platform === undefined ? {} : { platform: entry.platform }),
+      ...(entry.nixos === undefined ? {} : { nixos: entry.nixos }),
       groups: ['all', ...groups.map((g) => g.name)],
       vars,
     };

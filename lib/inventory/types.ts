@@ -3,6 +3,18 @@ export const PLATFORMS: readonly Platform[] = ['el9', 'nixos', 'linux'];
 
 export type Vars = Record<string, unknown>;
 
+/** How hostform manages a NixOS host: where its module goes, how it switches. */
+export interface NixosSettings {
+  /** Default /etc/nixos/configuration.nix; ignored with `flake`. */
+  readonly configuration?: string;
+  /** Default: `hostform/` beside the configuration, or inside the flake. */
+  readonly moduleDir?: string;
+  /** Build `<path>#nixosConfigurations.<attr>` instead of configuration.nix. */
+  readonly flake?: { readonly path: string; readonly attr: string };
+  /** 'switch' (default) activates now; 'boot' only makes it the boot default. */
+  readonly action?: 'switch' | 'boot';
+}
+
 /** One host as written in an inventory file (before group vars are merged). */
 export interface HostEntry {
   readonly address?: string;
@@ -14,6 +26,7 @@ export interface HostEntry {
   readonly knownHostsFile?: string;
   readonly connection?: 'ssh' | 'local';
   readonly platform?: Platform;
+  readonly nixos?: NixosSettings;
   readonly vars?: Vars;
 }
 
@@ -55,6 +68,7 @@ export interface InventoryHost {
   readonly knownHostsFile?: string;
   readonly connection: 'ssh' | 'local';
   readonly platform?: Platform;
+  readonly nixos?: NixosSettings;
   /**
    * `all`, then every group the host belongs to, directly or through children,
    * in vars precedence order (parents before children, then by name).

@@ -1,6 +1,7 @@
 import type { ExecResult } from '../connection/types.ts';
 import type { Facts } from '../facts/types.ts';
-import type { Platform, Vars } from '../inventory/types.ts';
+import type { NixosSettings, Vars } from '../inventory/types.ts';
+import type { NixosRenderer } from '../nixos/renderer.ts';
 import type { ShellScript } from '../shell/quote.ts';
 import type { Effect, PlannedState } from './resources.ts';
 
@@ -10,6 +11,8 @@ export interface HostView {
   readonly groups: readonly string[];
   readonly vars: Vars;
   readonly facts: Facts;
+  /** The inventory's `nixos` settings for this host, when it has any. */
+  readonly nixos?: NixosSettings;
 }
 
 /** Options every task accepts, whatever its module. */
@@ -82,6 +85,11 @@ export interface ApplyContext {
   runDeferred(id: string): Promise<void>;
 }
 
+export interface ChangePreview {
+  readonly summary: string;
+  readonly detail: string;
+}
+
 /** Declared by every module: the record a user reads to know what it supports. */
 export interface Capabilities {
   /** Check mode plans without changing anything. */
@@ -104,6 +112,13 @@ export interface Backend<Resolved, Observed, Action> {
   /** The state this task leaves behind, so later tasks plan against it in check mode. */
   effects?(params: Resolved): readonly Effect[];
   /**
+   * Check mode only, when the plan has changes: ask the host what it thinks of
+   * them (e.g. `nixos-rebuild dry-activate` on a candidate). It may run
+   * read-only commands and write only inside a temporary directory it creates
+   * and removes. What it returns is shown with the changes; a throw fails the task.
+   */
+  preview?(params: Resolved, observed: Observed, changes: readonly Change<Action>[], context: ApplyContext): Promise<ChangePreview | undefined>;
+  /**
    * Apply consecutive tasks of this module together (one dnf transaction for
    * several package tasks). Tasks in a row whose `key` is equal are planned
    * one by one, as usual, then applied in one call; each keeps its own result.
@@ -125,5 +140,15 @@ export interface ModuleDefinition<Input, Resolved> {
   resolve(input: Input, host: HostView): Resolved;
   /** Default task name: "file /etc/motd". */
   describe(input: Input): string;
-  readonly backends: Partial<Record<Platform, Backend<Resolved, any, any>>>;
+  readonly backends: PlatformBackends<Resolved>;
+}
+
+/**
+ * Backends by platform. On nixos a module may instead render a fragment of
+ * the NixOS module hostform writes for the play (see lib/nixos/renderer.ts).
+ */
+export interface PlatformBackends<Resolved> {
+  readonly el9?: Backend<Resolved, any, any>;
+  readonly linux?: Backend<Resolved, any, any>;
+  readonly nixos?: Backend<Resolved, any, any> | NixosRenderer<Resolved>;
 }

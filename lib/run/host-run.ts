@@ -10,7 +10,7 @@ import { runProbes, type ProbeRequest } from './probe-batch.ts';
 import type { ChangeReport, RunMode, RunObserver, TaskResult } from './results.ts';
 
 type Outcome = Omit<TaskResult, 'name' | 'module' | 'handler' | 'durationMs'>;
-type Planned = { readonly task: PreparedTask; readonly changes: readonly Change<unknown>[]; readonly reports: ChangeReport[] };
+type Planned = { readonly task: PreparedTask; readonly observed: unknown; readonly changes: readonly Change<unknown>[]; readonly reports: ChangeReport[] };
 
 /**
  * Runs the prepared plays of one host, task by task. Probes of all tasks
@@ -99,7 +99,7 @@ export class HostRun {
         error instanceof Skip ? { status: 'skipped' as const, changes: [], note: error.note } : failure(error),
       );
       if ('status' in planned) outcomes.set(task, planned);
-      else if (this.mode === 'check') outcomes.set(task, this.#checkOutcome(planned));
+      else if (this.mode === 'check') outcomes.set(task, await this.#checkOutcome(planned).catch((error: unknown) => failure(error)));
       else pending.push(planned);
     }
     if (pending.length > 0) {
@@ -133,15 +133,17 @@ export class HostRun {
     const observed = backend.parse(task.resolved, outputs);
     const changes = backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned: this.#planned });
     if (changes.length === 0) return { status: 'ok', changes: [] };
-    return { task, changes, reports: changes.map((c) => ({ summary: c.summary, ...(c.diff ? { diff: c.diff } : {}) })) };
+    return { task, observed, changes, reports: changes.map((c) => ({ summary: c.summary, ...(c.diff ? { diff: c.diff } : {}) })) };
   }
 
-  #checkOutcome({ task, changes, reports }: Planned): Outcome {
+  async #checkOutcome({ task, observed, changes, reports }: Planned): Promise<Outcome> {
     if (changes.every((c) => c.uncertain)) {
       return { status: 'skipped', changes: reports, note: changes[0]?.uncertain ?? '' };
     }
     this.#planned.record(task.backend?.effects?.(task.resolved) ?? []);
-    return { status: 'changed', changes: reports, ...notesOf(changes) };
+    const preview = await task.backend?.preview?.(task.resolved, observed, changes, this.#applyContext(task));
+    const withPreview = preview ? [...reports, { summary: preview.summary, diff: preview.detail }] : reports;
+    return { status: 'changed', changes: withPreview, ...notesOf(changes) };
   }
 
   async #apply(pending: readonly Planned[]): Promise<void> {

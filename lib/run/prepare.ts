@@ -2,7 +2,11 @@ import { UsageError } from '../errors.ts';
 import type { Platform } from '../inventory/types.ts';
 import { notifyList, taskName } from '../module/define.ts';
 import type { Backend, HostView, Task } from '../module/types.ts';
+import { Skip } from '../module/skip.ts';
 import { taskProblems } from '../module/validate.ts';
+import { nixosPlaySteps } from '../nixos/play-steps.ts';
+import { isNixosRenderer } from '../nixos/renderer.ts';
+import type { NixAttrs } from '../nixos/value.ts';
 import type { Playbook, Step } from '../playbook.ts';
 
 /** A task made concrete for one host: parameters resolved, backend chosen. */
@@ -60,12 +64,19 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
     }
     if (task.when && !task.when(host)) return { ...base, resolved: undefined, skipNote: 'condition (when) is false' };
     try {
-      return { ...base, resolved: task.module.resolve(task.params, host), backend };
+      const resolved = task.module.resolve(task.params, host);
+      if (!isNixosRenderer(backend)) return { ...base, resolved, backend };
+      if (handler) return { ...base, resolved: undefined, skipNote: 'on nixos, nixos-rebuild restarts what changed' };
+      const rendered = { ...base, resolved: undefined, fragment: backend.render(resolved, host) };
+      rendering.push(rendered);
+      return rendered;
     } catch (error) {
+      if (error instanceof Skip) return { ...base, resolved: undefined, skipNote: error.note };
       problems.push(`${where}task '${name}' (${task.module.name}): ${(error as Error).message}`);
       return { ...base, resolved: undefined };
     }
   };
+  const rendering: (PreparedTask & { fragment: NixAttrs })[] = [];
 
   const steps: PreparedStep[] = [];
   const addSteps = (list: readonly Step[], roleName?: string) => {
@@ -80,6 +91,14 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
   for (const call of play.roles ?? []) addSteps(call.expand(host), call.name);
   addSteps(play.tasks ?? []);
   const handlers = (play.handlers ?? []).map((h) => prepare(h, true) as PreparedTask);
+  if (rendering.length > 0) {
+    const nixos = nixosPlaySteps(play.name, host, rendering);
+    for (const [i, step] of steps.entries()) {
+      const block = step.kind === 'task' ? nixos.blocks.get(step as PreparedTask) : undefined;
+      if (block) steps[i] = block;
+    }
+    steps.push(nixos.switchTask);
+  }
 
   const handlerNames = new Set(handlers.map((h) => h.name));
   for (const step of steps) {

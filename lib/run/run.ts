@@ -105,7 +105,13 @@ function prepareAll(
     const plays: { play: PreparedPlay; view: HostView }[] = [];
     playbooks.forEach((playbook, i) => {
       if (!playHosts[i]?.has(c.host.name)) return;
-      const view: HostView = { name: c.host.name, groups: c.host.groups, vars: { ...c.host.vars, ...playbook.vars }, facts: c.facts };
+      const view: HostView = {
+        name: c.host.name,
+        groups: c.host.groups,
+        vars: { ...c.host.vars, ...playbook.vars },
+        facts: c.facts,
+        ...(c.host.nixos ? { nixos: c.host.nixos } : {}),
+      };
       try {
         plays.push({ play: preparePlay(playbook, view, filter), view });
       } catch (error) {

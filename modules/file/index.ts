@@ -3,6 +3,7 @@ import { effect, PathResource, type PathState } from '../../lib/module/resources
 import type { Backend, HostView } from '../../lib/module/types.ts';
 import { renderTemplate } from '../../lib/template.ts';
 import { applyPath } from './apply.ts';
+import { nixosFile } from './nixos.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from './observe.ts';
 import { fileSchema, normalizeMode, type FileParams, type WantedPath } from './params.ts';
 import { planPath, type FileAction } from './plan.ts';
@@ -43,7 +44,7 @@ export const file = defineModule<FileParams, WantedPath>({
   capabilities: { checkMode: true, diff: true },
   describe: (p) => `file ${p.path}${p.state && p.state !== 'file' ? ` (${p.state})` : ''}`,
   resolve: resolveFile,
-  backends: { el9: posix, linux: posix, nixos: posix },
+  backends: { el9: posix, linux: posix, nixos: nixosFile },
 });
 
 function resolveFile(p: FileParams, host: HostView): WantedPath {

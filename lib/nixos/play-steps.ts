@@ -1,0 +1,56 @@
+import { dirname } from 'node:path/posix';
+import type { HostView } from '../module/types.ts';
+import type { PreparedTask } from '../run/prepare.ts';
+import { blockBackend, switchBackend, type BlockParams, type SwitchParams } from './backends.ts';
+import { moduleBlocks, moduleFileName, renderModule } from './module-file.ts';
+import type { NixAttrs } from './value.ts';
+
+const DEFAULT_CONFIGURATION = '/etc/nixos/configuration.nix';
+
+/**
+ * On a nixos host, the tasks of a play that render NixOS options become one
+ * module file: each task checks its own block in it, and one closing task
+ * writes the file and runs nixos-rebuild (a dry-activate on a copy in check
+ * mode). Flush points do not split this: a play switches once.
+ */
+export function nixosPlaySteps(
+  play: string,
+  host: HostView,
+  rendering: readonly (PreparedTask & { readonly fragment: NixAttrs })[],
+): { blocks: Map<PreparedTask, PreparedTask>; switchTask: PreparedTask } {
+  const settings = host.nixos ?? {};
+  const flake = settings.flake;
+  const entryPath = flake ? `${flake.path}/flake.nix` : (settings.configuration ?? DEFAULT_CONFIGURATION);
+  const moduleDir = settings.moduleDir ?? `${dirname(entryPath)}/hostform`;
+  const modulePath = `${moduleDir}/${moduleFileName(play)}`;
+  const importPath = moduleDir === `${dirname(entryPath)}/hostform` ? './hostform' : moduleDir;
+
+  const blocks = moduleBlocks(rendering.map((t) => ({ name: t.name, fragment: t.fragment })));
+  const blockTasks = new Map<PreparedTask, PreparedTask>();
+  rendering.forEach((task, i) => {
+    const block = blocks[i]!;
+    const resolved: BlockParams = { modulePath, key: block.key, text: block.text };
+    blockTasks.set(task, { ...task, resolved, backend: blockBackend as PreparedTask['backend'] });
+  });
+  const resolved: SwitchParams = {
+    play,
+    modulePath,
+    moduleText: renderModule(play, blocks),
+    entryPath,
+    importPath,
+    action: settings.action ?? 'switch',
+    ...(flake ? { flake } : {}),
+  };
+  const switchTask: PreparedTask = {
+    kind: 'task',
+    task: rendering[0]!.task,
+    name: `nixos-rebuild ${resolved.action} (${modulePath})`,
+    module: 'nixos.switch',
+    // Writing under /etc/nixos and switching needs root; a no-op for a root login.
+    become: true,
+    handler: false,
+    resolved,
+    backend: switchBackend as PreparedTask['backend'],
+  };
+  return { blocks: blockTasks, switchTask };
+}

@@ -1,0 +1,54 @@
+import { isText } from '../../lib/diff.ts';
+import { nixosRenderer } from '../../lib/nixos/renderer.ts';
+import type { NixAttrs } from '../../lib/nixos/value.ts';
+import type { WantedPath } from './params.ts';
+
+/**
+ * Files on NixOS, declaratively: files under /etc become `environment.etc`
+ * entries (copied with their mode when one is given, else linked from the
+ * store); everything else becomes a systemd-tmpfiles rule, which NixOS
+ * applies at activation and at every boot.
+ */
+export const nixosFile = nixosRenderer<WantedPath>((wanted): NixAttrs => {
+  if (wanted.state === 'file' && wanted.path.startsWith('/etc/')) {
+    if (!isText(wanted.content)) throw new Error(`${wanted.path}: binary content cannot be written into a NixOS module; put the file in the store with a derivation instead`);
+    return {
+      environment: {
+        etc: {
+          [wanted.path.slice('/etc/'.length)]: {
+            text: wanted.content.toString('utf8'),
+            ...(wanted.mode ? { mode: wanted.mode } : {}),
+            ...(wanted.owner ? { user: wanted.owner } : {}),
+            ...(wanted.group ? { group: wanted.group } : {}),
+          },
+        },
+      },
+    };
+  }
+  return { systemd: { tmpfiles: { rules: [tmpfilesRule(wanted)] } } };
+});
+
+function tmpfilesRule(wanted: WantedPath): string {
+  const path = tmpfilesField(wanted.path);
+  switch (wanted.state) {
+    case 'absent':
+      return `R ${path}`;
+    case 'link':
+      return `L+ ${path} - - - - ${tmpfilesField(wanted.target)}`;
+    case 'directory':
+      return `d ${path} ${wanted.mode ?? '-'} ${wanted.owner ?? '-'} ${wanted.group ?? '-'} -`;
+    case 'file':
+      if (!isText(wanted.content)) throw new Error(`${wanted.path}: binary content cannot be written through systemd-tmpfiles`);
+      return `f+ ${path} ${wanted.mode ?? '-'} ${wanted.owner ?? '-'} ${wanted.group ?? '-'} - ${tmpfilesArgument(wanted.content.toString('utf8'))}`;
+  }
+}
+
+/** A path field of a tmpfiles line: specifiers doubled, whitespace escaped. */
+function tmpfilesField(text: string): string {
+  return text.replace(/%/g, '%%').replace(/\\/g, '\\\\').replace(/ /g, '\\x20').replace(/\t/g, '\\t');
+}
+
+/** The argument field (the file's content): C-style escapes, specifiers doubled. */
+function tmpfilesArgument(text: string): string {
+  return text.replace(/%/g, '%%').replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+}
