@@ -47,7 +47,8 @@ export function rpmArguments(w: WantedPackages): { names: string[]; provides: st
   const specs = allSpecs(w);
   const names = new Set<string>();
   for (const s of specs) {
-    names.add(s.spec);
+    // rpm -q reads an absolute path as a file to query; whatprovides answers for paths.
+    if (!s.spec.startsWith('/')) names.add(s.spec);
     for (const pin of s.pins) names.add(pin.name);
   }
   return { names: [...names], provides: specs.map((s) => s.spec) };
@@ -75,8 +76,8 @@ export function packagesProbe(w: WantedPackages): ShellScript {
   const withEnd = (args: readonly string[]) => args.flatMap((a) => [a, END]);
   return sh`export LC_ALL=C
 command -v rpm >/dev/null || { echo 'rpm not found: the packages module needs an rpm-based host (RHEL 9 and rebuilds)' >&2; exit 3; }
-names=$(rpm -q --qf ${RPM_FORMAT} -- ${withEnd(names)})
-provides=$(rpm -q --whatprovides --qf ${RPM_FORMAT} -- ${withEnd(provides)})
+${names.length > 0 ? sh`names=$(rpm -q --qf ${RPM_FORMAT} -- ${withEnd(names)})` : sh`names=`}
+${provides.length > 0 ? sh`provides=$(rpm -q --whatprovides --qf ${RPM_FORMAT} -- ${withEnd(provides)})` : sh`provides=`}
 printf '%s\n@@provides\n%s\n' "$names" "$provides"
 need=${w.latest.length > 0 ? 1 : 0}
 for s in ${w.present.map((s) => s.spec)}; do

@@ -1,5 +1,5 @@
 import type { Change, PlanContext } from '../../lib/module/types.ts';
-import { evr, nevra, type ObservedPackages, type RepoPackage, type RpmPackage } from './observe.ts';
+import { evr, nevra, type ObservedPackages, type RepoAnswer, type RepoPackage, type RpmPackage } from './observe.ts';
 import type { PackageSpec, WantedPackages } from './params.ts';
 import { ANY_REPO, PackageResource, RepoResource } from './resources.ts';
 
@@ -42,8 +42,7 @@ function planLatest(s: PackageSpec, observed: ObservedPackages, context: PlanCon
   if (planned) return planned.present ? [] : [install(s, observed, context)];
   const current = installedAs(s, observed);
   if (current.length === 0) return [install(s, observed, context)];
-  const repo = repoAnswer(observed, s);
-  const upgrade = repo.upgrades.get(s.spec);
+  const upgrade = repoAnswer(observed, s, context).upgrades.get(s.spec);
   if (!upgrade) return [];
   const from = current.find((p) => p.name === upgrade.name) ?? current[0];
   const before = from ? `${evr(from)} → ` : '';
@@ -99,7 +98,7 @@ function otherVersion(s: PackageSpec, observed: ObservedPackages): { pkg: RpmPac
  * otherwise a spec no repository offers fails here, before anything changes.
  */
 function availableFor(s: PackageSpec, observed: ObservedPackages, context: PlanContext): RepoPackage | undefined {
-  const pkg = repoAnswer(observed, s).available.get(s.spec);
+  const pkg = repoAnswer(observed, s, context).available.get(s.spec);
   if (pkg) return pkg;
   if (context.planned.get(RepoResource, ANY_REPO)) return undefined;
   throw new Error(
@@ -107,11 +106,13 @@ function availableFor(s: PackageSpec, observed: ObservedPackages, context: PlanC
   );
 }
 
-function repoAnswer(observed: ObservedPackages, s: PackageSpec) {
+function repoAnswer(observed: ObservedPackages, s: PackageSpec, context: PlanContext): Extract<RepoAnswer, { available: unknown }> {
   const repo = observed.repo;
   if (!repo) throw new Error(`internal: the probe did not ask the repositories about ${s.spec}`);
-  if ('error' in repo) {
-    throw new Error(`cannot read the package repositories (needed for ${s.spec}):\n  ${repo.error}\n  check the repository files in /etc/yum.repos.d and the network, or disable the failing repository with disableRepos`);
-  }
-  return repo;
+  if (!('error' in repo)) return repo;
+  // In check mode a repository an earlier task adds is not there yet: dnf may refuse an enableRepos naming it.
+  if (context.planned.get(RepoResource, ANY_REPO)) return { available: new Map(), upgrades: new Map() };
+  throw new Error(
+    `cannot read the package repositories (needed for ${s.spec}):\n  ${repo.error}\n  check the repository files in /etc/yum.repos.d and the network, or disable the failing repository with disableRepos`,
+  );
 }
