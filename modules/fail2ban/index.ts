@@ -1,0 +1,121 @@
+import { defineModule } from '../../lib/module/define.ts';
+import { effect, PathResource } from '../../lib/module/resources.ts';
+import type { Backend } from '../../lib/module/types.ts';
+import { parsePathProbe, pathProbe } from '../file/observe.ts';
+import { applyFail2ban } from './apply.ts';
+import { definitionPaths, jailPath, parseService, serviceProbe } from './observe.ts';
+import { actionSchema, filterSchema, jailSchema, type ActionParams, type FilterParams, type JailParams } from './params.ts';
+import {
+  definitionKey,
+  DefinitionResource,
+  planDefinition,
+  planJail,
+  type Fail2banAction,
+  type ObservedDefinition,
+  type ObservedJail,
+  type WantedDefinition,
+  type WantedJail,
+} from './plan.ts';
+import { renderAction, renderFilter, renderJail } from './render.ts';
+
+export type { ActionParams, Duration, FilterParams, JailParams } from './params.ts';
+
+const capabilities = {
+  checkMode: true,
+  diff: true,
+  notes: 'fail2ban-client -t validates the new configuration when it is applied; check mode shows the file diff without validating',
+} as const;
+
+const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction> = {
+  probes: (w) => ({ file: { script: pathProbe(w.path) }, service: { script: serviceProbe } }),
+  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), service: parseService(outputs['service']!) }),
+  plan: planJail,
+  apply: (w, changes, context) => applyFail2ban(`jail ${w.name}`, changes, context),
+  effects: (w) => [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content) } : { type: 'absent' })],
+  // Jails in a row are tested by fail2ban-client together, in one copy of the configuration.
+  batch: {
+    key: () => 'fail2ban.jail',
+    apply: (items, context) => applyFail2ban(`jails ${items.map((i) => i.params.name).join(', ')}`, items.flatMap((i) => i.changes), context),
+  },
+};
+
+const definitionBackend: Backend<WantedDefinition, ObservedDefinition, Fail2banAction> = {
+  probes: (w) => ({ conf: { script: pathProbe(w.paths.conf) }, local: { script: pathProbe(w.paths.local) }, service: { script: serviceProbe } }),
+  parse: (w, outputs) => ({
+    conf: parsePathProbe(w.paths.conf, outputs['conf']!),
+    local: parsePathProbe(w.paths.local, outputs['local']!),
+    service: parseService(outputs['service']!),
+  }),
+  plan: planDefinition,
+  apply: (w, changes, context) => applyFail2ban(`${w.kind} ${w.name}`, changes, context),
+  effects: (w) => [effect(DefinitionResource, definitionKey(w), { present: w.present, content: w.content })],
+  batch: {
+    key: (w) => `fail2ban.${w.kind}`,
+    apply: (items, context) => applyFail2ban(items.map((i) => `${i.params.kind} ${i.params.name}`).join(', '), items.flatMap((i) => i.changes), context),
+  },
+};
+
+/**
+ * A jail in /etc/fail2ban/jail.d/<name>.local (jail.conf is never edited).
+ *
+ *   fail2ban.jail({ name: 'sshd', backend: 'systemd', journalmatch: '_SYSTEMD_UNIT=sshd.service', maxretry: 3, bantime: '1h' })
+ *   fail2ban.jail({ name: 'nginx-http-auth', port: ['http', 'https'], logpath: '/var/log/nginx/error.log' })
+ *   fail2ban.jail({ name: 'old', state: 'absent' })
+ */
+const jail = defineModule<JailParams, WantedJail>({
+  name: 'fail2ban.jail',
+  schema: jailSchema,
+  capabilities,
+  describe: (p) => `fail2ban jail ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
+  resolve: (p) => ({
+    name: p.name,
+    path: jailPath(p.name),
+    present: p.state !== 'absent',
+    enabled: p.state === 'absent' ? false : (p.enabled ?? true),
+    content: p.state === 'absent' ? '' : renderJail(p.name, p),
+  }),
+  backends: { el9: jailBackend, linux: jailBackend },
+});
+
+/**
+ * A filter: filter.d/<name>.conf when new, filter.d/<name>.local when it overrides a packaged one.
+ *
+ *   fail2ban.filter({ name: 'myapp', failregex: '^Login failed for .* from <HOST>$', datepattern: '^%%Y-%%m-%%d %%H:%%M:%%S' })
+ */
+const filter = defineModule<FilterParams, WantedDefinition>({
+  name: 'fail2ban.filter',
+  schema: filterSchema,
+  capabilities,
+  describe: (p) => `fail2ban filter ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
+  resolve: (p) => ({
+    kind: 'filter',
+    name: p.name,
+    paths: definitionPaths('filter.d', p.name),
+    present: p.state !== 'absent',
+    content: p.state === 'absent' ? '' : renderFilter(p.name, p),
+  }),
+  backends: { el9: definitionBackend, linux: definitionBackend },
+});
+
+/**
+ * A ban action: action.d/<name>.conf when new, action.d/<name>.local when it overrides a packaged one.
+ *
+ *   fail2ban.action({ name: 'log-ban', actionban: 'logger -t fail2ban "ban <ip> in <name>"', actionunban: 'logger -t fail2ban "unban <ip>"' })
+ */
+const action = defineModule<ActionParams, WantedDefinition>({
+  name: 'fail2ban.action',
+  schema: actionSchema,
+  capabilities,
+  describe: (p) => `fail2ban action ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
+  resolve: (p) => ({
+    kind: 'action',
+    name: p.name,
+    paths: definitionPaths('action.d', p.name),
+    present: p.state !== 'absent',
+    content: p.state === 'absent' ? '' : renderAction(p.name, p),
+  }),
+  backends: { el9: definitionBackend, linux: definitionBackend },
+});
+
+/** fail2ban jails, filters and actions; every change is validated by `fail2ban-client -t` first and reloads fail2ban once per run. */
+export const fail2ban = { jail, filter, action };

@@ -1,0 +1,45 @@
+import type { ExecResult } from '../../lib/connection/types.ts';
+import { trusted } from '../../lib/shell/quote.ts';
+
+export const CONFIG_DIR = '/etc/fail2ban';
+
+/** What fail2ban itself is doing on the host. */
+export type ServiceState =
+  | { readonly state: 'missing' }
+  | { readonly state: 'stopped' }
+  | { readonly state: 'running'; readonly jails: readonly string[] }
+  /** The unit is active but the server did not answer (still starting, or hung). */
+  | { readonly state: 'unresponsive'; readonly detail: string };
+
+/**
+ * The same script for every fail2ban task, so the engine runs it once per
+ * probe batch however many jails a play manages.
+ */
+export const serviceProbe = trusted(`if ! command -v fail2ban-client >/dev/null 2>&1; then echo missing
+elif ! systemctl is-active --quiet fail2ban.service; then echo stopped
+elif out=$(fail2ban-client status 2>&1); then echo running; printf '%s\\n' "$out" | sed -n 's/.*Jail list:[[:space:]]*//p'
+else echo unresponsive; printf '%s\\n' "$out" | tail -n 3; fi`);
+
+export function parseService(result: ExecResult): ServiceState {
+  const [state = '', ...rest] = result.stdout.split('\n');
+  switch (state) {
+    case 'missing':
+    case 'stopped':
+      return { state };
+    case 'running':
+      return { state, jails: (rest[0] ?? '').split(',').map((j) => j.trim()).filter(Boolean) };
+    case 'unresponsive':
+      return { state, detail: rest.join(' ').trim() };
+    default:
+      throw new Error(`unexpected output from the fail2ban status probe: ${JSON.stringify(result.stdout.slice(0, 200))} ${result.stderr.trim()}`);
+  }
+}
+
+export function jailPath(name: string): string {
+  return `${CONFIG_DIR}/jail.d/${name}.local`;
+}
+
+/** A filter or action lives in `<dir>/<name>.conf` (new ones) or `<name>.local` (overriding a stock one). */
+export function definitionPaths(dir: 'filter.d' | 'action.d', name: string): { readonly conf: string; readonly local: string } {
+  return { conf: `${CONFIG_DIR}/${dir}/${name}.conf`, local: `${CONFIG_DIR}/${dir}/${name}.local` };
+}
