@@ -7,7 +7,7 @@ import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-para
 import { serviceNameSchema, withServiceSuffix } from './sections.ts';
 import { UnitResource, unitKey, type SystemdScope } from './scope.ts';
 import { isRunning, NEW_UNIT, parseUnitState, unitStateProbe, type UnitState } from './state.ts';
-import { SYSTEM_UNIT_DIR } from './unit-files.ts';
+import { SYSTEM_UNIT_DIR, USER_UNIT_DIR } from './unit-files.ts';
 
 // ── parameters ───────────────────────────────────────────────────────────
 
@@ -107,6 +107,10 @@ export function planService(r: ResolvedService, observed: UnitState, context: Pl
       break;
   }
   if (r.masked === true && !masked) {
+    if (current.fragmentPath.startsWith(`${SYSTEM_UNIT_DIR}/`) || current.fragmentPath.includes(`/${USER_UNIT_DIR}/`)) {
+      // systemctl mask puts a /dev/null link exactly where this file is, and refuses to replace it.
+      throw new Error(`${r.unit} cannot be masked while its unit file is ${current.fragmentPath}: remove that file first (unit({ name: '${r.unit}', state: 'absent' })), or just stop and disable it`);
+    }
     add('mask', `mask ${r.unit}`, fieldDiff([{ name: 'masked', before: 'no', after: 'yes' }]));
   }
   return changes;
