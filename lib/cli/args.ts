@@ -18,6 +18,8 @@ export interface PlayArgs {
 export const PLAY_USAGE = `usage: play <playbook.ts> [-i inventory]... [--check] [--diff] [--limit PATTERN]
             [--tags T,..] [--skip-tags T,..] [--forks N] [--json] [--verbose]
             [--accept-new-host-keys]
+       play rollback [-i inventory]... [--limit PATTERN] [--check] [--json]
+            switch nixos hosts back to their previous generation
 
   -i, --inventory PATH      inventory file or directory (repeatable; default: ./inventory)
   -C, --check               plan only: change nothing, show what would change (implies --diff)

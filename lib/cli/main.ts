@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { loadInventory } from '../inventory/load.ts';
+import { nixosRollback } from '../nixos/rollback.ts';
+import { playbook, type Playbook } from '../playbook.ts';
 import { plainReporter } from '../report/plain.ts';
 import { progressReporter } from '../report/progress.ts';
 import { renderSummary } from '../report/summary.ts';
@@ -29,7 +31,7 @@ export async function play(args: readonly string[], io: Io = processIo): Promise
   }
   try {
     const options = parsePlayArgs(args);
-    const playbooks = await loadPlaybooks(options.playbook);
+    const playbooks = options.playbook === 'rollback' && !existsSync('rollback') ? [rollbackPlay(options.limit)] : await loadPlaybooks(options.playbook);
     const inventoryPaths = options.inventory.length > 0 ? options.inventory : defaultInventory();
     const inventory = await loadInventory(inventoryPaths);
     const mode = options.check ? 'check' : 'apply';
@@ -60,6 +62,11 @@ export async function play(args: readonly string[], io: Io = processIo): Promise
     io.stderr(`internal error: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.failed;
   }
+}
+
+/** `play rollback`: every selected nixos host back to its previous generation; other hosts are skipped. */
+function rollbackPlay(limit: string | undefined): Playbook {
+  return playbook({ name: 'rollback', hosts: limit ?? 'all', become: true, tasks: [nixosRollback({})] });
 }
 
 function defaultInventory(): string[] {
