@@ -1,0 +1,39 @@
+import { defineModule } from '../../lib/module/define.ts';
+import { effect, PathResource } from '../../lib/module/resources.ts';
+import type { Backend } from '../../lib/module/types.ts';
+import { parsePathProbe, pathProbe } from '../file/observe.ts';
+import { applyDropIn } from './apply.ts';
+import { parseSetup, setupProbe } from './observe.ts';
+import { dropInPath, resolveDropIn, sshdConfigSchema, type SshdConfigParams, type WantedDropIn } from './params.ts';
+import { planDropIn, type ObservedDropIn, type SshdAction } from './plan.ts';
+
+export type { SshdConfigParams } from './params.ts';
+export type { SshdDuration, SshdOptions } from './options.ts';
+
+const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
+  probes: (w) => ({ file: { script: pathProbe(w.path) }, setup: { script: setupProbe } }),
+  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), setup: parseSetup(outputs['setup']!) }),
+  plan: planDropIn,
+  apply: (w, _changes, context) => applyDropIn(w, context),
+  effects: (w) => [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content), mode: '0600' } : { type: 'absent' })],
+};
+
+/**
+ * sshd settings in a drop-in, /etc/ssh/sshd_config.d/00-hostform.conf by
+ * default, checked with `sshd -t` (and `sshd -T`, to prove the values are the
+ * ones sshd uses) before it is installed; sshd is reloaded once per run.
+ *
+ *   sshd.config({ options: { PermitRootLogin: 'prohibit-password', PasswordAuthentication: false, MaxAuthTries: 3 } })
+ *   sshd.config({ name: 'sftp', order: 10, options: { AllowGroups: ['sftp', 'wheel'] } })
+ *   sshd.config({ name: 'sftp', order: 10, state: 'absent' })
+ */
+const config = defineModule<SshdConfigParams, WantedDropIn>({
+  name: 'sshd.config',
+  schema: sshdConfigSchema,
+  capabilities: { checkMode: true, diff: true, notes: 'sshd -t validates the new configuration when it is applied; check mode shows the file diff without validating' },
+  describe: (p) => `sshd drop-in ${dropInPath(p)}${p.state === 'absent' ? ' (absent)' : ''}`,
+  resolve: resolveDropIn,
+  backends: { el9: backend, linux: backend },
+});
+
+export const sshd = { config };

@@ -1,0 +1,80 @@
+import { effectiveValue, OPTIONS, optionLines, optionsSchema, type OptionName, type SshdOptions } from './options.ts';
+
+export const DROP_IN_DIR = '/etc/ssh/sshd_config.d';
+
+export interface SshdConfigParams {
+  /** Drop-in file name: `<order>-<name>.conf`. Default 'hostform'. */
+  readonly name?: string;
+  /**
+   * Two-digit prefix of the file name, default 0 ('00-'). sshd keeps the
+   * first value it reads for most keywords and reads the drop-ins in name
+   * order, so the lowest prefix wins.
+   */
+  readonly order?: number;
+  readonly state?: 'present' | 'absent';
+  readonly options?: SshdOptions;
+  /** Keywords hostform does not type, written as is after the typed ones: `{ Ciphers: '...' }`. sshd -t still checks them. */
+  readonly extra?: Readonly<Record<string, string | number>>;
+}
+
+export const sshdConfigSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100 },
+    order: { type: 'integer', minimum: 0, maximum: 99 },
+    state: { enum: ['present', 'absent'] },
+    options: optionsSchema,
+    extra: {
+      type: 'object',
+      // Match blocks would swallow every line after them: they are not supported here.
+      propertyNames: { pattern: '^(?![Mm][Aa][Tt][Cc][Hh]$)[A-Za-z][A-Za-z0-9]*$' },
+      additionalProperties: { anyOf: [{ type: 'string', pattern: '^[^\\n]+$' }, { type: 'number' }] },
+    },
+  },
+  additionalProperties: false,
+  allOf: [
+    {
+      if: { properties: { state: { const: 'absent' } }, required: ['state'] },
+      then: { not: { anyOf: [{ required: ['options'] }, { required: ['extra'] }] } },
+      else: { anyOf: [{ required: ['options'] }, { required: ['extra'] }] },
+    },
+  ],
+} as const;
+
+/** An option whose value hostform can read back from `sshd -T` to prove it is the one in effect. */
+export interface Expectation {
+  readonly option: OptionName;
+  /** Lower-case keyword as `sshd -T` prints it. */
+  readonly keyword: string;
+  readonly value: string;
+}
+
+export interface WantedDropIn {
+  readonly path: string;
+  readonly present: boolean;
+  readonly content: string;
+  readonly expectations: readonly Expectation[];
+}
+
+export function dropInPath(p: SshdConfigParams): string {
+  return `${DROP_IN_DIR}/${String(p.order ?? 0).padStart(2, '0')}-${p.name ?? 'hostform'}.conf`;
+}
+
+export function resolveDropIn(p: SshdConfigParams): WantedDropIn {
+  const path = dropInPath(p);
+  if (p.state === 'absent') return { path, present: false, content: '', expectations: [] };
+  const options = p.options ?? {};
+  const typed = (Object.keys(OPTIONS) as OptionName[]).filter((name) => options[name] !== undefined);
+  const extra = Object.keys(p.extra ?? {}).sort();
+  const lines = [
+    '# Managed by hostform (sshd.config): edits here are replaced on the next run.',
+    '# sshd keeps the first value it reads, and reads this file before the others of sshd_config.d.',
+    ...typed.flatMap((name) => optionLines(name, options[name])),
+    ...extra.map((key) => `${key} ${p.extra?.[key]}`),
+  ];
+  const expectations = typed.flatMap((option): Expectation[] => {
+    const value = effectiveValue(option, options[option]);
+    return value === undefined ? [] : [{ option, keyword: option.toLowerCase(), value }];
+  });
+  return { path, present: true, content: `${lines.join('\n')}\n`, expectations };
+}

@@ -1,0 +1,50 @@
+import { textDiff } from '../../lib/diff.ts';
+import { PathResource } from '../../lib/module/resources.ts';
+import type { Change, PlanContext } from '../../lib/module/types.ts';
+import { observedFromPlanned, type ObservedPath } from '../file/observe.ts';
+import type { SshdSetup } from './observe.ts';
+import type { WantedDropIn } from './params.ts';
+
+export interface ObservedDropIn {
+  readonly file: ObservedPath;
+  readonly setup: SshdSetup;
+}
+
+export type SshdAction = { readonly do: 'write' } | { readonly do: 'remove' };
+
+/** Pure: write or remove the drop-in when its bytes differ from what the task wants. */
+export function planDropIn(w: WantedDropIn, observed: ObservedDropIn, context: PlanContext): Change<SshdAction>[] {
+  const planned = context.planned.get(PathResource, w.path);
+  const before = textOf(w.path, planned ? observedFromPlanned(planned) : observed.file);
+  if (!w.present) {
+    if (before === undefined) return [];
+    return [{ summary: `remove ${w.path} and reload sshd`, diff: textDiff(w.path, before, ''), action: { do: 'remove' } }];
+  }
+  if (before === w.content) return [];
+  assertUsable(observed.setup, context.checkMode);
+  return [
+    {
+      summary: `${before === undefined ? 'create' : 'update'} ${w.path} and reload sshd`,
+      diff: textDiff(w.path, before ?? '', w.content),
+      action: { do: 'write' },
+    },
+  ];
+}
+
+function assertUsable(setup: SshdSetup, checkMode: boolean): void {
+  if (setup === 'noinclude') {
+    throw new Error(
+      '/etc/ssh/sshd_config does not include sshd_config.d/*.conf, so a drop-in would have no effect: ' +
+        'add "Include /etc/ssh/sshd_config.d/*.conf" as its first line (RHEL 9 and Debian ship it there)',
+    );
+  }
+  // Check mode may run before the task that installs openssh-server.
+  if (setup === 'missing' && !checkMode) throw new Error('sshd is not installed on this host: install openssh-server first');
+}
+
+function textOf(path: string, observed: ObservedPath): string | undefined {
+  if (observed.type === 'absent') return undefined;
+  if (observed.type !== 'file') throw new Error(`${path} is a ${observed.type === 'other' ? observed.description : observed.type}, not a file; remove it so hostform can write the sshd drop-in there`);
+  if (!observed.content) throw new Error(`${path} is larger than hostform compares (64 KiB); it is not a drop-in hostform wrote: move it away or choose another name`);
+  return observed.content.toString('utf8');
+}
