@@ -1,0 +1,132 @@
+import { dirname } from 'node:path/posix';
+import type { ApplyContext, Change } from '../../lib/module/types.ts';
+import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { applyPath } from '../file/apply.ts';
+import { controlUnit } from '../systemd/control.ts';
+import { asUser, daemonReload, type SystemdScope } from '../systemd/scope.ts';
+import type { ResolvedQuadlet } from './observe.ts';
+import type { QuadletAction } from './plan.ts';
+
+/** The generator systemd runs at boot and on daemon-reload; `--dryrun` prints units and errors without installing. */
+export const GENERATOR = '/usr/lib/systemd/system-generators/podman-system-generator';
+
+export interface QuadletItem {
+  readonly params: ResolvedQuadlet;
+  readonly changes: readonly Change<QuadletAction>[];
+}
+
+/**
+ * Apply the changes of consecutive quadlet tasks of one scope together:
+ * lingering, pulls, then every new file checked by ONE generator dry run
+ * (so a container can name a network written in the same batch), written,
+ * ONE daemon-reload, and each generated service started or restarted in
+ * task order.
+ */
+export async function applyQuadlets(items: readonly QuadletItem[], context: ApplyContext): Promise<void> {
+  const scope = items[0]!.params.scope;
+  const actions = (item: QuadletItem) => item.changes.map((c) => c.action);
+
+  if (scope.kind === 'user' && items.some((i) => actions(i).some((a) => a.do === 'linger'))) {
+    await context.run(sh`loginctl enable-linger ${scope.user} && systemctl start "user@$(id -u ${scope.user}).service"`);
+  }
+
+  const restartedForImage = new Set<QuadletItem>();
+  for (const item of items) {
+    for (const a of actions(item)) {
+      if (a.do !== 'pull') continue;
+      const result = await context.run(pullScript(scope, a.image));
+      const verbs = actions(item).filter((x) => x.do === 'start' || x.do === 'restart');
+      // pull: always — a new image only matters to a running service if something restarts it.
+      if (a.always && result.stdout.trim() === 'new' && verbs.length === 0) restartedForImage.add(item);
+    }
+  }
+
+  const writes = items.flatMap((item) => actions(item).flatMap((a) => (a.do === 'file' && a.file.do === 'write' ? [{ item, wanted: a.wanted }] : [])));
+  if (writes.length > 0) {
+    await validate(
+      scope,
+      dirname(writes[0]!.wanted.path),
+      writes.map((w) => ({ file: w.item.params.file, content: w.wanted.content })),
+      context,
+    );
+  }
+
+  for (const item of items) {
+    const fileActions = actions(item).flatMap((a) => (a.do === 'file' ? [a] : []));
+    if (fileActions.length === 0) continue;
+    const wanted = fileActions[0]!.wanted;
+    await context.run(mkdirScript(scope, dirname(wanted.path)));
+    await applyPath(
+      wanted,
+      fileActions.map((a) => ({ summary: '', action: a.file })),
+      context,
+    );
+  }
+  if (writes.length > 0) {
+    const reload = daemonReload(scope);
+    context.defer(reload.id, reload.script);
+  }
+
+  for (const item of items) {
+    const planned = actions(item).find((a) => a.do === 'start' || a.do === 'restart');
+    const verb = planned?.do === 'start' || planned?.do === 'restart' ? planned.do : restartedForImage.has(item) ? 'restart' : undefined;
+    if (verb) await controlUnit(context, scope, item.params.service, [verb]);
+  }
+}
+
+function pullScript(scope: SystemdScope, image: string): ShellScript {
+  const podman = scope.kind === 'system' ? sh`podman` : sh`${asUser(scope.user)} podman`;
+  return sh`cd / && old=$(${podman} image inspect --format '{{.Id}}' ${image} 2>/dev/null)
+${podman} pull --quiet ${image} >/dev/null || exit
+new=$(${podman} image inspect --format '{{.Id}}' ${image}) || exit
+if [ "$old" = "$new" ]; then echo same; else echo new; fi`;
+}
+
+function mkdirScript(scope: SystemdScope, dir: string): ShellScript {
+  // As the user, so every directory it creates in the home belongs to them.
+  return scope.kind === 'system' ? sh`mkdir -p -- ${dir}` : sh`cd / && ${asUser(scope.user)} mkdir -p -- ${dir}`;
+}
+
+/**
+ * Run the generator's dry run on the quadlet directory as it would be after
+ * this batch: a copy of what is there with the new files on top. A refusal
+ * naming one of the new files fails the tasks before anything is installed.
+ */
+async function validate(scope: SystemdScope, dir: string, files: readonly { file: string; content: Buffer }[], context: ApplyContext): Promise<void> {
+  const copies = files.map(({ file, content }) => sh`printf %s ${content.toString('base64')} | base64 -d >"$tmp"/${file}`);
+  const userFlag = scope.kind === 'user' ? ['--user'] : [];
+  const result = await context.run(
+    sh`[ -x ${GENERATOR} ] || exit 3
+tmp=$(mktemp -d) || exit 1
+echo "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+if [ -d ${dir} ]; then cp -a ${dir}/. "$tmp"/ || exit 1; fi
+${join(copies, '\n')}
+QUADLET_UNIT_DIRS="$tmp" ${GENERATOR} ${userFlag} --dryrun >/dev/null`,
+    { okCodes: [0, 1, 3] },
+  );
+  if (result.code === 3) {
+    throw new Error(`podman's quadlet generator is not installed (${GENERATOR}); install podman (4.4 or later) before quadlet tasks`);
+  }
+  if (result.code === 0) return;
+  // The generator names the temporary copy; the user knows the real directory.
+  const stderr = result.stderr.split(result.stdout.trim() || '\0').join(dir);
+  const problems = generatorProblems(stderr, files.map((f) => f.file));
+  if (problems === undefined) return;
+  throw new Error(`the quadlet generator refused ${files.map((f) => f.file).join(', ')}; nothing was installed:\n${problems}`);
+}
+
+/**
+ * The generator's complaints about our files, or undefined when it only
+ * complained about other files already on the host (not ours to judge).
+ */
+export function generatorProblems(stderr: string, ours: readonly string[]): string | undefined {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.replace(/^quadlet-generator\[\d+\]: /, '').trim())
+    .filter((l) => l !== '' && !l.startsWith('Loading source unit file'));
+  const converting = lines.filter((l) => /^converting "/.test(l));
+  const mine = converting.filter((l) => ours.some((f) => l.startsWith(`converting "${f}"`)));
+  if (mine.length > 0) return mine.join('\n');
+  return converting.length > 0 ? undefined : lines.join('\n') || 'the generator failed without a message';
+}

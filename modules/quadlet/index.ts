@@ -1,0 +1,114 @@
+import { defineModule } from '../../lib/module/define.ts';
+import { effect, PathResource } from '../../lib/module/resources.ts';
+import type { Backend, Capabilities } from '../../lib/module/types.ts';
+import { SYSTEM, UnitResource, unitKey } from '../systemd/scope.ts';
+import { applyQuadlets } from './apply.ts';
+import { parseQuadlet, quadletPath, quadletProbes, type ObservedQuadlet, type ResolvedQuadlet } from './observe.ts';
+import { containerSchema, networkSchema, podSchema, volumeSchema, type ContainerParams, type NetworkParams, type PodParams, type QuadletKind, type VolumeParams } from './params.ts';
+import { planQuadlet, type QuadletAction } from './plan.ts';
+import { fileName, renderQuadlet, serviceName, type QuadletParams } from './render.ts';
+
+export type { ContainerParams, NetworkParams, PodParams, VolumeParams, PullPolicy, RawSection, RawValue } from './params.ts';
+
+/**
+ * One backend for all four kinds: the engine applies consecutive tasks with
+ * the same backend and batch key together, so a network, a volume and the
+ * container using them are validated in one generator dry run and share one
+ * daemon-reload.
+ */
+const backend: Backend<ResolvedQuadlet, ObservedQuadlet, QuadletAction> = {
+  probes: quadletProbes,
+  parse: parseQuadlet,
+  plan: planQuadlet,
+  apply: (params, changes, context) => applyQuadlets([{ params, changes }], context),
+  effects: (r) => [
+    effect(UnitResource, unitKey(r.scope, r.service), { scope: r.scope, present: true }),
+    // A rootless quadlet's path depends on a home directory only the host knows.
+    ...(r.scope.kind === 'system' ? [effect(PathResource, quadletPath(r), { type: 'file' as const, content: r.content, mode: '0644', owner: 'root', group: 'root' })] : []),
+  ],
+  batch: {
+    key: (r) => unitKey(r.scope, ''),
+    apply: applyQuadlets,
+  },
+};
+
+const capabilities: Capabilities = {
+  checkMode: true,
+  diff: true,
+  notes: "validation by the quadlet generator's dry run happens when applying; pull: 'always' pulls on every run and is skipped in check mode",
+};
+
+function resolver<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind) {
+  return (params: P): ResolvedQuadlet => {
+    const scope = params.scope ?? SYSTEM;
+    const content = Buffer.from(renderQuadlet({ kind, params } as QuadletParams, scope), 'utf8');
+    const image = kind === 'container' ? (params as ContainerParams).image : undefined;
+    return {
+      kind,
+      name: params.name,
+      scope,
+      file: fileName(kind, params.name),
+      service: serviceName(kind, params.name),
+      content,
+      // `.image` and `.build` quadlets are units of their own that quadlet makes the container depend on.
+      ...(image !== undefined && !/\.(image|build)$/.test(image) ? { image } : {}),
+      pull: kind === 'container' ? ((params as ContainerParams).pull ?? 'missing') : 'missing',
+    };
+  };
+}
+
+function describe(kind: QuadletKind) {
+  return (p: { name: string; scope?: { kind: string; user?: string } }) =>
+    `quadlet ${fileName(kind, p.name)}${p.scope?.kind === 'user' ? ` (user ${p.scope.user})` : ''}`;
+}
+
+/**
+ * Podman quadlets: a unit file podman's systemd generator turns into a
+ * service, validated by the generator's dry run before it is installed,
+ * then started (new) or restarted (changed). Rootful in
+ * /etc/containers/systemd/, rootless with `scope: { kind: 'user', user }`.
+ *
+ *   quadlet.network({ name: 'web', subnet: '10.89.7.0/24' })
+ *   quadlet.volume({ name: 'data' })
+ *   quadlet.container({
+ *     name: 'web', image: 'docker.io/library/nginx:1.27', publishPort: ['8080:80'],
+ *     network: 'web.network', volume: ['data.volume:/usr/share/nginx/html:Z'],
+ *     environment: { TZ: 'Europe/Berlin' }, restart: 'always',
+ *   })
+ *   quadlet.pod({ name: 'app', publishPort: ['8443:443'] })
+ *   quadlet.container({ name: 'sync', image: 'localhost/sync:1', scope: { kind: 'user', user: 'alice' } })
+ */
+export const quadlet = {
+  container: defineModule<ContainerParams, ResolvedQuadlet>({
+    name: 'quadlet.container',
+    schema: containerSchema,
+    capabilities,
+    describe: describe('container'),
+    resolve: resolver<ContainerParams>('container'),
+    backends: { el9: backend, linux: backend },
+  }),
+  network: defineModule<NetworkParams, ResolvedQuadlet>({
+    name: 'quadlet.network',
+    schema: networkSchema,
+    capabilities,
+    describe: describe('network'),
+    resolve: resolver<NetworkParams>('network'),
+    backends: { el9: backend, linux: backend },
+  }),
+  volume: defineModule<VolumeParams, ResolvedQuadlet>({
+    name: 'quadlet.volume',
+    schema: volumeSchema,
+    capabilities,
+    describe: describe('volume'),
+    resolve: resolver<VolumeParams>('volume'),
+    backends: { el9: backend, linux: backend },
+  }),
+  pod: defineModule<PodParams, ResolvedQuadlet>({
+    name: 'quadlet.pod',
+    schema: podSchema,
+    capabilities,
+    describe: describe('pod'),
+    resolve: resolver<PodParams>('pod'),
+    backends: { el9: backend, linux: backend },
+  }),
+};

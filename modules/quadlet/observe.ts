@@ -1,0 +1,119 @@
+import type { ProbeOutputs } from '../../lib/module/types.ts';
+import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
+import { asUser, type SystemdScope } from '../systemd/scope.ts';
+import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/state.ts';
+import type { QuadletKind, PullPolicy } from './params.ts';
+
+/** A quadlet task made concrete: what to write, where, and which service it becomes. */
+export interface ResolvedQuadlet {
+  readonly kind: QuadletKind;
+  readonly name: string;
+  readonly scope: SystemdScope;
+  /** `web.container` */
+  readonly file: string;
+  /** `web.service`, `web-network.service`, ... */
+  readonly service: string;
+  readonly content: Buffer;
+  /** The image to look for before starting; absent for networks, volumes, pods and `.image`/`.build` references. */
+  readonly image?: string;
+  readonly pull: PullPolicy;
+}
+
+export const SYSTEM_QUADLET_DIR = '/etc/containers/systemd';
+/** Below the user's home directory. */
+export const USER_QUADLET_DIR = '.config/containers/systemd';
+
+export interface Account {
+  readonly uid: string;
+  /** Name of the user's primary group (what `stat %G` shows). */
+  readonly group: string;
+  readonly home: string;
+}
+
+export interface ObservedQuadlet {
+  /** Rootless only: the user's account (undefined when there is no such user) and whether it lingers. */
+  readonly account?: Account;
+  readonly linger?: boolean;
+  /** The quadlet file; undefined when the user it would belong to does not exist. */
+  readonly file?: ObservedPath;
+  /** The generated service as its manager sees it; 'no-manager' when the user's manager is not running. */
+  readonly unit: UnitState | 'no-manager';
+  /** Undefined when the task has no image to look for. */
+  readonly image?: { readonly present: true; readonly id: string } | { readonly present: false } | 'no-podman';
+}
+
+export function quadletPath(r: Pick<ResolvedQuadlet, 'scope' | 'file'>, home?: string): string {
+  return r.scope.kind === 'system' ? `${SYSTEM_QUADLET_DIR}/${r.file}` : `${home ?? `~${r.scope.user}`}/${USER_QUADLET_DIR}/${r.file}`;
+}
+
+/** Read-only probes, independent of each other, so the engine can batch them with every other task's. */
+export function quadletProbes(r: ResolvedQuadlet): Record<string, { script: ShellScript }> {
+  const probes: Record<string, { script: ShellScript }> = {
+    file: { script: fileProbe(r) },
+    unit: { script: unitProbe(r) },
+  };
+  if (r.scope.kind === 'user') {
+    const user = r.scope.user;
+    probes['account'] = {
+      script: sh`echo "account=$(getent passwd ${user} | cut -d: -f3,6)"
+echo "group=$(getent group "$(id -g ${user} 2>/dev/null)" | cut -d: -f1)"
+if [ -e /var/lib/systemd/linger/${user} ]; then echo linger=yes; else echo linger=no; fi`,
+    };
+  }
+  if (r.image !== undefined) probes['image'] = { script: imageProbe(r.scope, r.image) };
+  return probes;
+}
+
+function fileProbe(r: ResolvedQuadlet): ShellScript {
+  if (r.scope.kind === 'system') return pathProbe(quadletPath(r));
+  // The home directory is only known on the host: probe relative to it, and say nothing when the user is missing.
+  return sh`h=$(getent passwd ${r.scope.user} | cut -d: -f6) && [ -n "$h" ] && cd "$h" || exit 0
+${pathProbe(`${USER_QUADLET_DIR}/${r.file}`)}`;
+}
+
+function unitProbe(r: ResolvedQuadlet): ShellScript {
+  if (r.scope.kind === 'system') return unitStateProbe(r.scope, r.service);
+  return sh`if [ -S /run/user/"$(id -u ${r.scope.user} 2>/dev/null)"/systemd/private ]; then
+${unitStateProbe(r.scope, r.service)}
+else echo NoManager; fi`;
+}
+
+function imageProbe(scope: SystemdScope, image: string): ShellScript {
+  const podman = scope.kind === 'system' ? sh`podman` : sh`cd / && ${asUser(scope.user)} podman`;
+  return sh`command -v podman >/dev/null || { echo no-podman; exit 0; }
+${podman} image inspect --format '{{.Id}}' ${image} 2>/dev/null || echo absent`;
+}
+
+/** Pure: probe output → what is on the host. */
+export function parseQuadlet(r: ResolvedQuadlet, outputs: ProbeOutputs): ObservedQuadlet {
+  const account = r.scope.kind === 'user' ? parseAccount(outputs['account']?.stdout ?? '') : undefined;
+  const fileOutput = outputs['file']!;
+  const file =
+    r.scope.kind === 'user' && fileOutput.code === 0 && fileOutput.stdout === ''
+      ? undefined
+      : parsePathProbe(quadletPath(r, account?.account?.home), fileOutput);
+  const unitOutput = outputs['unit']!;
+  const unit = unitOutput.code === 0 && unitOutput.stdout.trim() === 'NoManager' ? 'no-manager' : parseUnitState(r.scope, r.service, unitOutput);
+  return {
+    ...(account?.account ? { account: account.account } : {}),
+    ...(account ? { linger: account.linger } : {}),
+    ...(file ? { file } : {}),
+    unit,
+    ...(r.image !== undefined ? { image: parseImage(outputs['image']?.stdout ?? '') } : {}),
+  };
+}
+
+function parseAccount(stdout: string): { account?: Account; linger: boolean } {
+  const fields = new Map(stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+  const [uid = '', home = ''] = (fields.get('account') ?? '').split(':');
+  const group = fields.get('group') ?? '';
+  return { ...(uid !== '' && home !== '' ? { account: { uid, group, home } } : {}), linger: fields.get('linger') === 'yes' };
+}
+
+function parseImage(stdout: string): NonNullable<ObservedQuadlet['image']> {
+  const out = stdout.trim();
+  if (out === 'no-podman') return 'no-podman';
+  if (out === 'absent' || out === '') return { present: false };
+  return { present: true, id: out.split('\n')[0]! };
+}
