@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the test suite, quickly when it already is:
-# the OpenSSH server and sudo for the engine's SSH tests, the test-host
+# the OpenSSH server and sudo for the engine's SSH tests, nix-instantiate
+# (Debian's nix-bin) to parse and evaluate rendered NixOS modules, the test-host
 # harness's own packages, and the el9-like test-host image (built once,
 # then reused from its cache directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pkg in openssh-server openssh-client sudo; do
+for pkg in openssh-server openssh-client sudo nix-bin; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]} > 0)); then
