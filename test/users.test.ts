@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { UsageError } from '../lib/errors.ts';
+import { file } from '../modules/file/index.ts';
 import { group, user } from '../modules/users/index.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
 import { errors, runTasks, statuses, tasksOf } from './support/run-tasks.ts';
@@ -143,12 +144,14 @@ t.test('users: authorized_keys is the exact set, with the right owner and modes,
   t.same(statuses(await runTasks(h.inventoryEntry(), tasks, 'apply')), ['ok', 'ok']);
 });
 
-t.test('users: in check mode a user whose primary group an earlier task creates is planned, and nothing is created', async (t) => {
+t.test('users: in check mode a user whose group an earlier task creates, and a file the user owns, are planned; nothing is created', async (t) => {
   const before = await accountState();
-  const check = await runTasks(h.inventoryEntry(), [group({ name: 'builders' }), user({ name: 'bob', group: 'builders', groups: ['builders'] })], 'check');
-  t.same(statuses(check), ['changed', 'changed'], errors(check));
+  const tasks = [group({ name: 'builders' }), user({ name: 'bob', group: 'builders', groups: ['builders'] }), file({ path: '/srv/bob', state: 'directory', owner: 'bob', group: 'builders' })];
+  const check = await runTasks(h.inventoryEntry(), tasks, 'check');
+  t.same(statuses(check), ['changed', 'changed', 'changed'], errors(check));
   t.equal(tasksOf(check)[1]?.changes[0]?.summary, 'create user bob with a home directory');
   t.equal(await accountState(), before);
+  t.equal((await h.exec('getent passwd bob || getent group builders || test -e /srv/bob')).code, 1, 'no bob, no builders, no /srv/bob');
 });
 
 t.test('users: removing a user with a running process fails naming it, and force stops it first', async (t) => {
@@ -184,5 +187,10 @@ t.test('users: invalid parameters fail before any host is touched, naming task, 
   t.match(message, /task 'user Bad Name!' \(user\): parameter 'name' = "Bad Name!": must match pattern/);
   t.match(message, /task 'user carol' \(user\): parameter 'uid' = "abc": must be integer/);
   t.match(message, /task 'group ops' \(group\): parameter 'gid' = -1: must be >= 0/);
+
+  const plaintext = await runTasks(h.inventoryEntry(), [user({ name: 'carol', passwordHash: 'correct horse' })], 'apply').catch((e: Error) => e);
+  t.type(plaintext, UsageError);
+  t.match(String(plaintext), /task 'user carol' \(user\): parameter 'passwordHash' is not a crypt\(3\) hash/);
+  t.notMatch(String(plaintext), /correct horse/, 'a password given by mistake is not printed');
   t.equal(await accountState(), before);
 });

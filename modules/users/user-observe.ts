@@ -78,7 +78,8 @@ export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs): Obser
   const first = (tag: string) => lines.get(tag)?.[0];
   const passwd = first('passwd');
   const entry = passwd !== undefined ? parsePasswdLine(passwd) : undefined;
-  const primary = first('primary');
+  const primaryLine = first('primary');
+  const primary = primaryLine !== undefined ? parseGroupLine(primaryLine) : undefined;
   const knownGroups = new Map<string, number>();
   for (const line of lines.get('known') ?? []) {
     const g = parseGroupLine(line);
@@ -94,7 +95,7 @@ export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs): Obser
       ? {
           account: {
             ...entry,
-            ...(primary !== undefined && parseGroupLine(primary) ? { primaryGroup: parseGroupLine(primary)!.name } : {}),
+            ...(primary ? { primaryGroup: primary.name } : {}),
             groups: lines.get('member') ?? [],
           },
         }
