@@ -51,5 +51,6 @@ function describePackages(p: PackagesParams): string {
   const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
   const parts = [...list(p.present), ...list(p.latest).map((s) => `${s} (latest)`), ...list(p.absent).map((s) => `-${s}`)];
   const text = parts.join(' ');
+  if (text === '') return 'packages';
   return `packages ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
