@@ -70,6 +70,7 @@ t.test('users: the first run creates the group and the user, the second reports 
   );
   const second = await runTasks(h.inventoryEntry(), aliceTasks(), 'apply');
   t.same(statuses(second), ['ok', 'ok'], errors(second));
+  t.equal(second.hosts[0]?.roundTrips, 2, 'a run that changes nothing: facts, then one batch with both probes');
   for (const report of [first, second]) t.notOk(JSON.stringify(report).includes(HASH_1), 'the hash appears nowhere in the report');
 
   t.equal(await exec('getent passwd alice'), 'alice:x:1601:1600:Alice Example:/home/alice:/bin/bash\n');
