@@ -123,7 +123,8 @@ const line = { type: 'string', pattern: '^[^\\n\\r]*$' } as const;
 const nonEmptyLine = { type: 'string', pattern: '^[^\\n\\r]+$' } as const;
 const lines = { type: 'array', items: nonEmptyLine } as const;
 const lineOrLines = { anyOf: [nonEmptyLine, lines] } as const;
-const ports = { type: 'array', items: { anyOf: [nonEmptyLine, { type: 'integer', minimum: 1, maximum: 65535 }] } } as const;
+// One union type rather than anyOf, so a bad port is reported by its own rule, not as "must match a schema in anyOf".
+const ports = { type: 'array', items: { type: ['string', 'integer'], pattern: '^[^\\n\\r]+$', minimum: 1, maximum: 65535 } } as const;
 const keyValues = { type: 'object', propertyNames: { pattern: '^[^\\s=]+$' }, additionalProperties: line } as const;
 const envValues = { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: line } as const;
 const timeSpan = { type: 'string', pattern: '^[0-9][0-9a-z .]*$' } as const;
