@@ -1,2 +1,3 @@
 export { command, type CommandLine, type CommandParams } from './command.ts';
 export { file, type FileParams } from './file/index.ts';
+export { group, user, GroupResource, UserResource, type GroupParams, type UserParams, type PlannedGroup, type PlannedUser } from './users/index.ts';
