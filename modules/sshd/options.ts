@@ -78,7 +78,9 @@ export type OptionName = keyof typeof OPTIONS;
 type ValueOf<K extends Kind> = K extends { kind: 'bool' }
   ? boolean
   : K extends { kind: 'enum'; values: readonly (infer V)[] }
-    ? V
+    ? 'yes' extends V
+      ? V | boolean
+      : V
     : K extends { kind: 'int' }
       ? number
       : K extends { kind: 'duration' }
