@@ -1,0 +1,256 @@
+import { normalizeRichRule, RichRuleError } from './rich-rule.ts';
+
+// ── what users write ─────────────────────────────────────────────────────
+
+export type Protocol = 'tcp' | 'udp' | 'sctp' | 'dccp';
+/** A port (`80`) or a range (`'8000-8010'`). */
+export type PortNumber = number | `${number}-${number}`;
+/** `'443/tcp'`, `'8000-8010/udp'`. */
+export type PortSpec = `${number}/${Protocol}` | `${number}-${number}/${Protocol}`;
+export type ItemState = 'present' | 'absent';
+
+interface InZone {
+  /** The zone to change; the default zone when left out. */
+  readonly zone?: string;
+  readonly state?: ItemState;
+}
+
+export type ZoneParams = {
+  readonly name: string;
+  readonly state?: ItemState;
+  /** What happens to packets no rule matched: default (reject, but ICMP flows), ACCEPT, DROP or REJECT. */
+  readonly target?: 'default' | 'ACCEPT' | 'DROP' | 'REJECT';
+  /** Exactly these interfaces are bound to the zone; an interface bound to another zone moves here. */
+  readonly interfaces?: readonly string[];
+  /** Exactly these sources (address, CIDR, MAC or `ipset:NAME`) are bound to the zone. */
+  readonly sources?: readonly string[];
+  /** Make this the default zone. */
+  readonly default?: true;
+};
+
+export type ServiceParams = InZone & ({ readonly service: string; readonly services?: never } | { readonly services: readonly string[]; readonly service?: never });
+
+export type PortParams = InZone &
+  (
+    | { readonly port: PortNumber; readonly protocol?: Protocol; readonly ports?: never }
+    | { readonly ports: readonly PortSpec[]; readonly port?: never; readonly protocol?: never }
+  );
+
+export type RichRuleParams = InZone & ({ readonly rule: string; readonly rules?: never } | { readonly rules: readonly string[]; readonly rule?: never });
+
+export type MasqueradeParams = InZone;
+
+export interface ForwardPort {
+  readonly port: PortNumber;
+  readonly protocol: Protocol;
+  readonly toPort?: PortNumber;
+  /** Forward to another host (IPv4 address); needs masquerading in the zone for traffic that leaves. */
+  readonly toAddr?: string;
+}
+
+export type ForwardPortParams = InZone &
+  ({ readonly forwardPort: ForwardPort; readonly forwardPorts?: never } | { readonly forwardPorts: readonly ForwardPort[]; readonly forwardPort?: never });
+
+// ── schemas ──────────────────────────────────────────────────────────────
+
+const PROTOCOLS = ['tcp', 'udp', 'sctp', 'dccp'] as const;
+/** firewalld refuses zone names longer than 17 characters. */
+export const zoneName = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,17}$' } as const;
+const state = { enum: ['present', 'absent'] } as const;
+/** A number 1–65535 or a range string; minimum/maximum apply to numbers, the pattern to strings. */
+const portNumber = { type: ['integer', 'string'], minimum: 1, maximum: 65535, pattern: '^[0-9]{1,5}-[0-9]{1,5}$' } as const;
+const serviceName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.+-]*$' } as const;
+const interfaceName = { type: 'string', pattern: '^[A-Za-z0-9_.@+-]{1,15}$' } as const;
+const source = { type: 'string', pattern: '^(ipset:[A-Za-z0-9_.:-]+|[0-9A-Fa-f.:]+(/[0-9.]{1,15})?)$' } as const;
+const richRule = { type: 'string', pattern: '^\\s*rule(\\s|$)' } as const;
+const forwardPort = {
+  type: 'object',
+  required: ['port', 'protocol'],
+  properties: {
+    port: portNumber,
+    protocol: { enum: PROTOCOLS },
+    toPort: portNumber,
+    toAddr: { type: 'string', pattern: '^[0-9.]+$' },
+  },
+  anyOf: [{ required: ['toPort'] }, { required: ['toAddr'] }],
+  additionalProperties: false,
+} as const;
+
+/** A module of one or many values: `{ service }` or `{ services: [...] }`. */
+function itemSchema(one: string, many: string, value: object, extra: Record<string, object> = {}) {
+  return {
+    type: 'object',
+    properties: { zone: zoneName, state, [one]: value, [many]: { type: 'array', items: value, minItems: 1 }, ...extra },
+    oneOf: [{ required: [one] }, { required: [many] }],
+    additionalProperties: false,
+  };
+}
+
+export const schemas = {
+  zone: {
+    type: 'object',
+    required: ['name'],
+    properties: {
+      name: zoneName,
+      state,
+      target: { enum: ['default', 'ACCEPT', 'DROP', 'REJECT'] },
+      interfaces: { type: 'array', items: interfaceName },
+      sources: { type: 'array', items: source },
+      default: { const: true },
+    },
+    additionalProperties: false,
+  },
+  service: itemSchema('service', 'services', serviceName),
+  port: {
+    ...itemSchema('port', 'ports', portNumber, { protocol: { enum: PROTOCOLS } }),
+    properties: {
+      zone: zoneName,
+      state,
+      port: portNumber,
+      protocol: { enum: PROTOCOLS },
+      ports: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?/(tcp|udp|sctp|dccp)$' } },
+    },
+  },
+  richRule: itemSchema('rule', 'rules', richRule),
+  masquerade: { type: 'object', properties: { zone: zoneName, state }, additionalProperties: false },
+  forwardPort: itemSchema('forwardPort', 'forwardPorts', forwardPort),
+} as const;
+
+// ── what the backend works with ──────────────────────────────────────────
+
+/** The parts of a zone one task can manage; names follow `firewall-cmd --list-all`. */
+export type Category = 'service' | 'port' | 'rich-rule' | 'masquerade' | 'forward-port' | 'interface' | 'source';
+
+export function emptyItems(): Record<Category, string[]> {
+  return { service: [], port: [], 'rich-rule': [], masquerade: [], 'forward-port': [], interface: [], source: [] };
+}
+
+export interface WantedItem {
+  readonly category: Category;
+  /** As `firewall-cmd --list-all` prints it, so it compares with what is observed. */
+  readonly value: string;
+  /** As firewall-cmd takes it on the command line. */
+  readonly argument: string;
+}
+
+export interface Wanted {
+  readonly module: string;
+  /** Undefined: the default zone. */
+  readonly zone?: string;
+  readonly present: boolean;
+  readonly items: readonly WantedItem[];
+  /** The zone task: create or delete the zone, its target, exact interface and source sets, default zone. */
+  readonly zoneTask?: {
+    readonly target?: string;
+    readonly exact: readonly Category[];
+    readonly makeDefault: boolean;
+  };
+}
+
+/** A parameter value the schema cannot fully check; the message names parameter and value. */
+export class ParameterError extends Error {
+  constructor(parameter: string, value: unknown, problem: string) {
+    super(`parameter '${parameter}' = ${JSON.stringify(value)}: ${problem}`);
+  }
+}
+
+export function resolveZone(p: ZoneParams): Wanted {
+  const present = (p.state ?? 'present') === 'present';
+  const items: WantedItem[] = [
+    ...(p.interfaces ?? []).map((i) => ({ category: 'interface' as const, value: i, argument: i })),
+    ...(p.sources ?? []).map((s) => ({ category: 'source' as const, value: s, argument: s })),
+  ];
+  if (!present && (items.length > 0 || p.target || p.default)) {
+    throw new ParameterError('state', 'absent', 'a zone to delete takes no target, interfaces, sources or default');
+  }
+  const exact: Category[] = [...(p.interfaces ? ['interface' as const] : []), ...(p.sources ? ['source' as const] : [])];
+  return {
+    module: 'zone',
+    zone: p.name,
+    present,
+    items,
+    zoneTask: {
+      ...(p.target ? { target: p.target === 'REJECT' ? '%%REJECT%%' : p.target } : {}),
+      exact,
+      makeDefault: p.default === true,
+    },
+  };
+}
+
+export function resolveService(p: ServiceParams): Wanted {
+  const names = p.services ?? [p.service as string];
+  return inZone('service', p, names.map((n) => ({ category: 'service', value: n, argument: n })));
+}
+
+export function resolvePort(p: PortParams): Wanted {
+  const protocol = (p as { protocol?: Protocol }).protocol;
+  if (p.ports && protocol) throw new ParameterError('protocol', protocol, "goes with 'port'; in 'ports' write it into each entry, e.g. '53/udp'");
+  const specs = p.ports
+    ? p.ports.map((s, i) => ({ spec: s, parameter: `ports.${i}`, given: s as unknown }))
+    : [{ spec: `${p.port}/${p.protocol ?? 'tcp'}`, parameter: 'port', given: p.port as unknown }];
+  return inZone(
+    'port',
+    p,
+    specs.map(({ spec, parameter, given }) => {
+      const [range = '', protocol = ''] = spec.split('/');
+      const value = `${checkRange(range, parameter, given)}/${protocol}`;
+      return { category: 'port', value, argument: value };
+    }),
+  );
+}
+
+export function resolveRichRule(p: RichRuleParams): Wanted {
+  const rules = p.rules ? p.rules.map((r, i) => ({ rule: r, parameter: `rules.${i}` })) : [{ rule: p.rule as string, parameter: 'rule' }];
+  return inZone(
+    'richRule',
+    p,
+    rules.map(({ rule, parameter }) => {
+      try {
+        const value = normalizeRichRule(rule);
+        return { category: 'rich-rule', value, argument: value };
+      } catch (error) {
+        if (error instanceof RichRuleError) throw new ParameterError(parameter, rule, `not a valid rich rule: ${error.message}`);
+        throw error;
+      }
+    }),
+  );
+}
+
+export function resolveMasquerade(p: MasqueradeParams): Wanted {
+  return inZone('masquerade', p, [{ category: 'masquerade', value: 'yes', argument: '' }]);
+}
+
+export function resolveForwardPort(p: ForwardPortParams): Wanted {
+  const list = p.forwardPorts ? p.forwardPorts.map((f, i) => ({ f, parameter: `forwardPorts.${i}` })) : [{ f: p.forwardPort as ForwardPort, parameter: 'forwardPort' }];
+  return inZone(
+    'forwardPort',
+    p,
+    list.map(({ f, parameter }) => {
+      const port = checkRange(String(f.port), `${parameter}.port`, f.port);
+      const toPort = f.toPort === undefined ? '' : checkRange(String(f.toPort), `${parameter}.toPort`, f.toPort);
+      const toAddr = f.toAddr ?? '';
+      if (toAddr && !/^(\d{1,3})(\.\d{1,3}){3}$/.test(toAddr)) throw new ParameterError(`${parameter}.toAddr`, toAddr, 'not an IPv4 address');
+      // firewall-cmd lists every field, empty ones too; it takes only those that are set.
+      const value = `port=${port}:proto=${f.protocol}:toport=${toPort}:toaddr=${toAddr}`;
+      const argument = [`port=${port}`, `proto=${f.protocol}`, ...(toPort ? [`toport=${toPort}`] : []), ...(toAddr ? [`toaddr=${toAddr}`] : [])].join(':');
+      return { category: 'forward-port', value, argument };
+    }),
+  );
+}
+
+function inZone(module: string, p: InZone, items: WantedItem[]): Wanted {
+  return { module, ...(p.zone ? { zone: p.zone } : {}), present: (p.state ?? 'present') === 'present', items: dedupe(items) };
+}
+
+function dedupe(items: WantedItem[]): WantedItem[] {
+  const seen = new Set<string>();
+  return items.filter((i) => !seen.has(`${i.category}\0${i.value}`) && seen.add(`${i.category}\0${i.value}`));
+}
+
+/** `'8000-8010'` stays, `80` → `'80'`; every port 1–65535 and a range low to high. */
+function checkRange(text: string, parameter: string, value: unknown): string {
+  const bounds = text.split('-').map(Number);
+  if (bounds.some((n) => !Number.isInteger(n) || n < 1 || n > 65535)) throw new ParameterError(parameter, value, 'ports are 1 to 65535');
+  if (bounds.length === 2 && (bounds[0] as number) >= (bounds[1] as number)) throw new ParameterError(parameter, value, 'a range goes from a lower to a higher port, e.g. 8000-8010');
+  return bounds.join('-');
+}

@@ -1,0 +1,203 @@
+import { fieldDiff } from '../../lib/diff.ts';
+import type { Change, PlanContext } from '../../lib/module/types.ts';
+import type { ObservedFirewall, ZoneState } from './observe.ts';
+import { emptyItems, type Category, type Wanted, type WantedItem } from './params.ts';
+import { FirewalldDefaultZoneResource, withPlanned } from './planned.ts';
+
+export type Side = 'permanent' | 'runtime';
+
+interface Common {
+  readonly zone: string;
+  /** firewall-offline-cmd instead of firewall-cmd: firewalld is not running. */
+  readonly offline: boolean;
+  /** The runtime gets this change only from `firewall-cmd --reload`. */
+  readonly reload: boolean;
+}
+
+export type FirewalldAction = Common &
+  (
+    | { readonly do: 'create-zone' }
+    | { readonly do: 'delete-zone' }
+    | { readonly do: 'target'; readonly target: string }
+    | { readonly do: 'item'; readonly add: boolean; readonly category: Category; readonly argument: string; readonly sides: readonly Side[] }
+    | { readonly do: 'default-zone' }
+    | { readonly do: 'reload' }
+  );
+
+const LABEL: Readonly<Record<Category, string>> = {
+  service: 'service',
+  port: 'port',
+  // A rule reads as itself: "add rule family=…".
+  'rich-rule': '',
+  masquerade: 'masquerading',
+  'forward-port': 'forward port',
+  interface: 'interface',
+  source: 'source',
+};
+
+/**
+ * Pure: the changes that make the zone what the task wants, on both sides
+ * when firewalld runs (the permanent configuration and the runtime), or the
+ * permanent configuration alone when it does not. When the sides disagree,
+ * only the side that differs is changed and the summary says so.
+ */
+export function planFirewalld(w: Wanted, onHost: ObservedFirewall, context: PlanContext): Change<FirewalldAction>[] {
+  const online = onHost.mode === 'online';
+  const defaultZone = context.planned.get(FirewalldDefaultZoneResource, 'default') ?? (online ? onHost.runtime?.defaultZone : onHost.permanent.defaultZone);
+  const zone = w.zone ?? defaultZone;
+  if (!zone) throw new Error('firewalld reports no default zone: name the zone in the task (zone: ...)');
+  const o = withPlanned(onHost, context.planned, zone, w);
+  const permanent = o.permanent.zones.get(zone);
+  const runtime = o.runtime?.zones.get(zone);
+  const base = { zone, offline: !online };
+  const tag = online ? '' : ' (offline)';
+
+  if (w.zoneTask && !w.present) return planDeletion(zone, o, permanent !== undefined, runtime !== undefined, defaultZone, base, tag);
+
+  const changes: Change<FirewalldAction>[] = [];
+  let perm = permanent;
+  if (!perm) {
+    if (!w.zoneTask) {
+      const known = [...o.permanent.zones.keys()].join(', ');
+      throw new Error(`zone '${zone}' does not exist (zones: ${known}); create it with firewalld.zone({ name: '${zone}' }) in an earlier task`);
+    }
+    changes.push({
+      summary: `create zone ${zone}${online ? ' (runtime after firewall-cmd --reload)' : tag}`,
+      diff: fieldDiff([{ name: 'zone', before: undefined, after: zone }]),
+      action: { ...base, do: 'create-zone', reload: online },
+    });
+    perm = { target: 'default', items: emptyItems() };
+  }
+  // A zone only in the permanent configuration reaches the runtime at the next reload.
+  const runtimeByReload = online && !runtime;
+
+  const target = w.zoneTask?.target;
+  if (target !== undefined && perm.target !== target) {
+    changes.push({
+      summary: `zone ${zone}: target ${perm.target} → ${target}${online ? ' (runtime after firewall-cmd --reload)' : tag}`,
+      diff: fieldDiff([{ name: `${online ? 'permanent ' : ''}target`, before: perm.target, after: target }]),
+      action: { ...base, do: 'target', target, reload: online },
+    });
+  } else if (target !== undefined && runtime && runtime.target !== target) {
+    changes.push({
+      summary: `zone ${zone}: runtime target is ${runtime.target} but permanent is ${target}: reload firewalld`,
+      diff: fieldDiff([{ name: 'runtime target', before: runtime.target, after: target }]),
+      action: { ...base, do: 'reload', reload: true },
+    });
+  }
+
+  for (const item of itemsToCompare(w, perm, runtime)) {
+    const change = planItem(item, perm, runtimeByReload ? undefined : runtime, online, base, tag, o, runtimeByReload);
+    if (change) changes.push(change);
+  }
+
+  if (w.zoneTask?.makeDefault) {
+    const before = [o.permanent.defaultZone, ...(online ? [o.runtime?.defaultZone] : [])];
+    if (before.some((d) => d !== zone)) {
+      changes.push({
+        summary: `default zone ${before.find((d) => d !== zone) ?? '(none)'} → ${zone}${tag}`,
+        diff: fieldDiff([{ name: 'default zone', before: before.find((d) => d !== zone), after: zone }]),
+        action: { ...base, do: 'default-zone', reload: runtimeByReload },
+      });
+    }
+  }
+
+  // The host's permanent configuration has the zone and the runtime does not (a reload never ran).
+  if (changes.length === 0 && runtimeByReload && onHost.permanent.zones.has(zone)) {
+    changes.push({
+      summary: `zone ${zone} is in the permanent configuration but not at runtime: reload firewalld`,
+      diff: fieldDiff([{ name: 'runtime zone', before: undefined, after: zone }]),
+      action: { ...base, do: 'reload', reload: true },
+    });
+  }
+  return changes.map((c) => (c.action.do === 'item' && runtimeByReload ? { ...c, action: { ...c.action, reload: true } } : c));
+}
+
+/** The task's items with whether each should be there; for exact sets (a zone's interfaces), also what must go. */
+function itemsToCompare(w: Wanted, perm: ZoneState, runtime: ZoneState | undefined): { item: WantedItem; present: boolean }[] {
+  const list = w.items.map((item) => ({ item, present: w.present }));
+  for (const category of w.zoneTask?.exact ?? []) {
+    const wanted = new Set(w.items.filter((i) => i.category === category).map((i) => i.value));
+    const extra = new Set([...perm.items[category], ...(runtime?.items[category] ?? [])].filter((v) => !wanted.has(v)));
+    for (const value of extra) list.push({ item: { category, value, argument: value }, present: false });
+  }
+  return list;
+}
+
+function planItem(
+  { item, present }: { item: WantedItem; present: boolean },
+  perm: ZoneState,
+  runtime: ZoneState | undefined,
+  online: boolean,
+  base: { zone: string; offline: boolean },
+  tag: string,
+  o: ObservedFirewall,
+  runtimeByReload: boolean,
+): Change<FirewalldAction> | undefined {
+  const inPerm = perm.items[item.category].includes(item.value);
+  const inRuntime = runtime?.items[item.category].includes(item.value);
+  const sides: Side[] = [];
+  if (inPerm !== present) sides.push('permanent');
+  if (runtime && inRuntime !== present) sides.push('runtime');
+  if (sides.length === 0) return undefined;
+  if (present && item.category === 'service' && !o.services.has(item.value)) {
+    throw new Error(`service '${item.value}' is not defined in firewalld on this host (firewall-cmd --get-services lists the known ones): check the spelling, or use firewalld.port for a port`);
+  }
+
+  const label = LABEL[item.category];
+  const named = label ? `${label} ${item.value}` : item.value;
+  const what = item.category === 'masquerade' ? `${present ? 'enable' : 'disable'} masquerading` : `${present ? 'add' : 'remove'} ${named}`;
+  const moved = present && (item.category === 'interface' || item.category === 'source') ? ownerElsewhere(o, base.zone, item) : undefined;
+  let where = tag;
+  if (online && sides.length === 1) {
+    const [has, lacks] = inPerm ? ['permanent', 'runtime'] : ['runtime', 'permanent'];
+    where = sides[0] === 'permanent' ? ' in the permanent configuration' : ' at runtime';
+    where += ` (${has} has ${item.category === 'masquerade' ? 'masquerading' : named} but ${lacks} does not)`;
+  }
+  if (runtimeByReload) where = ' (runtime after firewall-cmd --reload)';
+  const shown = (has: boolean | undefined) => (item.category === 'masquerade' ? (has ? 'yes' : 'no') : has ? item.value : undefined);
+  return {
+    summary: `zone ${base.zone}: ${what}${moved ? ` (moved from zone ${moved})` : ''}${where}`,
+    diff: fieldDiff(
+      sides.map((side) => ({
+        name: [online ? side : '', label].filter(Boolean).join(' ') || 'rich rule',
+        before: shown(side === 'permanent' ? inPerm : inRuntime),
+        after: shown(present),
+      })),
+    ),
+    action: { ...base, do: 'item', add: present, category: item.category, argument: item.argument, sides, reload: false },
+  };
+}
+
+/** The zone an interface or source is bound to now, when that is another zone. */
+function ownerElsewhere(o: ObservedFirewall, zone: string, item: WantedItem): string | undefined {
+  for (const side of [o.permanent, o.runtime]) {
+    for (const [name, state] of side?.zones ?? []) if (name !== zone && state.items[item.category].includes(item.value)) return name;
+  }
+  return undefined;
+}
+
+function planDeletion(
+  zone: string,
+  o: ObservedFirewall,
+  inPermanent: boolean,
+  inRuntime: boolean,
+  defaultZone: string | undefined,
+  base: { zone: string; offline: boolean },
+  tag: string,
+): Change<FirewalldAction>[] {
+  if (!inPermanent && !inRuntime) return [];
+  if (zone === defaultZone) throw new Error(`zone '${zone}' is the default zone and cannot be deleted: make another zone the default first (firewalld.zone({ name, default: true }))`);
+  if (o.builtinZones.has(zone)) throw new Error(`zone '${zone}' is built into firewalld and cannot be deleted`);
+  const online = o.mode === 'online';
+  if (!inPermanent) {
+    return [{ summary: `zone ${zone} is at runtime but not in the permanent configuration: reload firewalld`, diff: fieldDiff([{ name: 'runtime zone', before: zone, after: undefined }]), action: { ...base, do: 'reload', reload: true } }];
+  }
+  return [
+    {
+      summary: `delete zone ${zone}${online ? ' (runtime after firewall-cmd --reload)' : tag}`,
+      diff: fieldDiff([{ name: 'zone', before: zone, after: undefined }]),
+      action: { ...base, do: 'delete-zone', reload: online },
+    },
+  ];
+}
