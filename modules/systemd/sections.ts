@@ -40,7 +40,6 @@ export function environmentValue(name: string, value: string): string {
 
 /** A value may not hold a newline: it would start a new key (or section) in the file. */
 const singleLine = { type: 'string', pattern: '^[^\\n\\r]*$' } as const;
-const scalar = { anyOf: [singleLine, { type: 'number' }, { type: 'boolean' }] } as const;
 
 export const sectionsSchema = {
   type: 'object',
@@ -54,7 +53,6 @@ export const sectionsSchema = {
 } as const;
 
 export const singleLineSchema = singleLine;
-export const scalarSchema = scalar;
 
 const UNIT_TYPES = 'service|socket|device|mount|automount|swap|target|path|timer|slice|scope';
 
