@@ -51,6 +51,16 @@ export function role<Options = void>(
   return (options: Options) => ({ kind: 'role', name, expand: (host) => build(options, host) });
 }
 
+/**
+ * Give a task a name when its module has a parameter called `name` of its own
+ * (`user`, `service`, `group`): handlers are found by task name.
+ *
+ *   handlers: [named('restart app', service({ name: 'app', state: 'restarted' }))]
+ */
+export function named<T extends Task>(name: string, task: T): T {
+  return { ...task, name };
+}
+
 /** Run handlers notified so far, here, rather than at the end of the play. */
 export function flushHandlers(): FlushHandlers {
   return { kind: 'flush' };

@@ -2,3 +2,4 @@ export { command, type CommandLine, type CommandParams } from './command.ts';
 export { file, type FileParams } from './file/index.ts';
 export { group, user, GroupResource, UserResource, type GroupParams, type UserParams, type PlannedGroup, type PlannedUser } from './users/index.ts';
 export { packages, repo, PackageResource, RepoResource, type PackagesParams, type RepoParams } from './packages/index.ts';
+export { unit, dropIn, service, timer, type UnitParams, type DropInParams, type ServiceParams, type TimerParams, type TimerService, type UnitSections, type ScopeParam } from './systemd/index.ts';
