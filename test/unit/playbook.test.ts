@@ -1,0 +1,21 @@
+import t from 'tap';
+import { taskName } from '../../lib/module/define.ts';
+import type { HostView } from '../../lib/module/types.ts';
+import { named, playbook } from '../../lib/playbook.ts';
+import { preparePlay } from '../../lib/run/prepare.ts';
+import { file, service } from '../../modules/index.ts';
+
+const host = { name: 'h', groups: ['all'], vars: {}, facts: { platform: 'el9' } } as unknown as HostView;
+
+t.test('named() gives a handler a name even when its module has a name parameter', async (t) => {
+  const handler = named('restart app', service({ name: 'app', state: 'restarted' }));
+  t.equal(taskName(handler), 'restart app');
+  t.same(handler.params, { name: 'app', state: 'restarted' }, 'the module keeps its own name parameter');
+  const play = playbook({ name: 'p', hosts: 'all', tasks: [file({ path: '/etc/app.conf', content: 'x', notify: 'restart app' })], handlers: [handler] });
+  t.doesNotThrow(() => preparePlay(play, host, {}), 'the notify finds the handler');
+});
+
+t.test('a notify naming no handler is an error that lists the handlers', async (t) => {
+  const play = playbook({ name: 'p', hosts: 'all', tasks: [file({ path: '/a', content: 'x', notify: 'restart ap' })], handlers: [named('restart app', service({ name: 'app', state: 'restarted' }))] });
+  t.throws(() => preparePlay(play, host, {}), /notifies 'restart ap', but the play has no handler named so \(handlers: restart app\)/);
+});
