@@ -30,6 +30,9 @@ customize() {
     "${in_root[@]}" chown -R "$user:$user" "/home/$user/.ssh"
   done
   echo "pwuser:$pwuser_password" | "${in_root[@]}" chpasswd
+  # root's user manager stays up, so a login does not start and stop one every time (seconds under TCG).
+  install -d "$root/var/lib/systemd/linger"
+  touch "$root/var/lib/systemd/linger/root"
   echo 'admin ALL=(ALL) NOPASSWD: ALL' >"$root/etc/sudoers.d/admin"
   echo 'pwuser ALL=(ALL) ALL' >"$root/etc/sudoers.d/pwuser"
   chmod 440 "$root/etc/sudoers.d/admin" "$root/etc/sudoers.d/pwuser"

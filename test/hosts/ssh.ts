@@ -38,19 +38,23 @@ export function sshExec(
 ): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('ssh', [...sshArgs(target, opts.user ?? 'root', opts.connectTimeoutS), '--', cmd], {
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
     child.once('error', reject);
     child.once('close', (code) => {
       if (timer) clearTimeout(timer);
       resolve({ stdout, stderr, code: code ?? 255 });
     });
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      // ssh may exit before reading its input (a failed login); that is reported through the exit code.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input);
+    }
   });
 }
 
