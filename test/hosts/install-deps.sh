@@ -13,8 +13,7 @@ packages=(
   e2fsprogs             # mkfs.ext4 -d builds the VM disk without a loop mount
   qemu-system-x86       # the el9-selinux VM (TCG)
   qemu-utils            # qemu-img for the qcow2 overlay
-  procps                # sysctl, ps
-  psmisc                # fuser for the leftovers check
+  procps                # ps, free (measurements)
 )
 
 missing=()
