@@ -2,11 +2,12 @@ import { fieldDiff } from '../../lib/diff.ts';
 import { defineModule } from '../../lib/module/define.ts';
 import { effect } from '../../lib/module/resources.ts';
 import type { ApplyContext, Backend, Change, PlanContext, ProbeOutputs } from '../../lib/module/types.ts';
-import { sh, trusted, type ShellScript } from '../../lib/shell/quote.ts';
+import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { fcontextKey, FileContextResource } from './resources.ts';
 import { restoreconPathFor } from './restorecon-paths.ts';
 import { importLine, semanageImport } from './semanage-import.ts';
-import { guardedProbe, parseGuarded, requireEnabled, type SelinuxStatus } from './status.ts';
+import { requireEnabled } from './status.ts';
+import { parseStore, storeProbe, type ObservedStore } from './store.ts';
 
 // ── parameters ───────────────────────────────────────────────────────────
 
@@ -88,44 +89,19 @@ function derivedPath(target: string): string {
 
 // ── observe ──────────────────────────────────────────────────────────────
 
-export interface ObservedFileContexts {
-  readonly status: SelinuxStatus;
-  /** Local mappings by fcontextKey(target, flag) → type. */
-  readonly local: ReadonlyMap<string, string>;
-}
-
-/** Only local customizations; one call per run, since every fileContext task has this same probe. */
-export const fileContextProbe = guardedProbe(trusted('semanage fcontext -l -C -n'));
-
-const LISTED_FLAG = new Map<string, string>(Object.values(FILE_TYPES).map((t) => [t.listed, t.flag]));
-const LINE = new RegExp(`^(\\S+)\\s+(${[...LISTED_FLAG.keys()].join('|')})\\s+(\\S+)\\s*$`);
-
-export function parseFileContexts(stdout: string): Map<string, string> {
-  const local = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const m = LINE.exec(line);
-    if (!m) continue; // headings, blank lines, the equivalence section (`/a = /b`)
-    const context = m[3]!;
-    const type = context === '<<None>>' ? '<<none>>' : (context.split(':')[2] ?? context);
-    local.set(fcontextKey(m[1]!, LISTED_FLAG.get(m[2]!)!), type);
-  }
-  return local;
-}
-
-function parse(_r: Resolved, outputs: ProbeOutputs): ObservedFileContexts {
-  const { status, body } = parseGuarded(outputs['fcontexts']!, 'SELinux file contexts');
-  return { status, local: parseFileContexts(body) };
+function parse(_r: Resolved, outputs: ProbeOutputs): ObservedStore {
+  return parseStore(outputs['store']!);
 }
 
 // ── plan ─────────────────────────────────────────────────────────────────
 
 type Action = { readonly words: readonly string[]; readonly relabel: readonly string[] };
 
-export function planFileContext(r: Resolved, observed: ObservedFileContexts, context: PlanContext): Change<Action>[] {
+export function planFileContext(r: Resolved, observed: ObservedStore, context: PlanContext): Change<Action>[] {
   requireEnabled(observed.status, r.required);
-  const key = fcontextKey(r.target, r.flag);
+  const key = fcontextKey(r.target, FILE_TYPES[r.ftype].listed);
   const planned = context.planned.get(FileContextResource, key);
-  const current = planned ? planned.type : observed.local.get(key);
+  const current = planned ? planned.type : observed.store.fcontexts.get(key);
   if (current === r.type) return [];
   const what = `${r.target} (${FILE_TYPES[r.ftype].listed})`;
   const relabel = r.relabel.length > 0 ? `, then restorecon -R ${r.relabel.join(' ')}` : '';
@@ -158,12 +134,12 @@ async function applyAll(changes: readonly Change<Action>[], context: ApplyContex
   );
 }
 
-const el9: Backend<Resolved, ObservedFileContexts, Action> = {
-  probes: () => ({ fcontexts: { script: fileContextProbe } }),
+const el9: Backend<Resolved, ObservedStore, Action> = {
+  probes: () => ({ store: { script: storeProbe } }),
   parse,
   plan: planFileContext,
   apply: (_r, changes, context) => applyAll(changes, context),
-  effects: (r) => [effect(FileContextResource, fcontextKey(r.target, r.flag), { type: r.type })],
+  effects: (r) => [effect(FileContextResource, fcontextKey(r.target, FILE_TYPES[r.ftype].listed), { type: r.type })],
   batch: {
     key: () => 'semanage import',
     apply: (items, context) => applyAll(items.flatMap((item) => item.changes), context),

@@ -2,10 +2,10 @@ import { fieldDiff } from '../../lib/diff.ts';
 import { defineModule } from '../../lib/module/define.ts';
 import { effect } from '../../lib/module/resources.ts';
 import type { Backend, Change, PlanContext, ProbeOutputs } from '../../lib/module/types.ts';
-import { trusted } from '../../lib/shell/quote.ts';
 import { PortResource } from './resources.ts';
 import { importLine, semanageImport } from './semanage-import.ts';
-import { guardedProbe, parseGuarded, requireEnabled, type SelinuxStatus } from './status.ts';
+import { requireEnabled } from './status.ts';
+import { parseStore, portKey, storeProbe, type ObservedStore } from './store.ts';
 
 // ── parameters ───────────────────────────────────────────────────────────
 
@@ -78,69 +78,34 @@ function parseRange(spec: string): PortRange | undefined {
   return { protocol: m[3]!, low: Number(m[1]), high: Number(m[2] ?? m[1]) };
 }
 
-/** `tcp/9000-9010` or `tcp/8443`: how semanage names a port range. */
-export function portKey(r: PortRange): string {
-  return `${r.protocol}/${rangeText(r)}`;
-}
-
 function rangeText(r: PortRange): string {
   return r.low === r.high ? String(r.low) : `${r.low}-${r.high}`;
 }
 
 // ── observe ──────────────────────────────────────────────────────────────
 
-export interface ObservedPorts {
-  readonly status: SelinuxStatus;
-  /** Local customizations by portKey → type. */
-  readonly local: ReadonlyMap<string, string>;
-  /** Everything defined, policy and local, by portKey → types (a range may carry a policy type and a local one). */
-  readonly all: ReadonlyMap<string, ReadonlySet<string>>;
-}
-
-/** Customized ones to compare and delete; the full list to know which ranges policy defines (modify, not add). */
-export const portProbe = guardedProbe(trusted("semanage port -l -C -n && echo '@@ all' && semanage port -l -n"));
-
-/** Lines like `http_port_t   tcp   80, 443, 9000-9010` → portKey → types. */
-export function parsePortList(text: string): Map<string, Set<string>> {
-  const ports = new Map<string, Set<string>>();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+)\s+(tcp|udp|sctp|dccp)\s+(\S.*?)\s*$/.exec(line);
-    if (!m) continue;
-    for (const item of m[3]!.split(/,\s*/)) {
-      const range = parseRange(`${item}/${m[2]}`);
-      if (!range) continue;
-      const key = portKey(range);
-      ports.set(key, (ports.get(key) ?? new Set()).add(m[1]!));
-    }
-  }
-  return ports;
-}
-
-function parse(_r: Resolved, outputs: ProbeOutputs): ObservedPorts {
-  const { status, body } = parseGuarded(outputs['ports']!, 'SELinux port types');
-  const [localText = '', allText = ''] = body.split('@@ all\n');
-  const local = new Map([...parsePortList(localText)].map(([key, types]) => [key, [...types][0]!]));
-  return { status, local, all: parsePortList(allText) };
+function parse(_r: Resolved, outputs: ProbeOutputs): ObservedStore {
+  return parseStore(outputs['store']!);
 }
 
 // ── plan ─────────────────────────────────────────────────────────────────
 
 type Action = { readonly words: readonly string[] };
 
-export function planPorts(r: Resolved, observed: ObservedPorts, context: PlanContext): Change<Action>[] {
+export function planPorts(r: Resolved, observed: ObservedStore, context: PlanContext): Change<Action>[] {
   requireEnabled(observed.status, r.required);
   const changes: Change<Action>[] = [];
   for (const range of r.ranges) {
     const key = portKey(range);
     const planned = context.planned.get(PortResource, key);
-    const local = planned ? planned.type : observed.local.get(key);
-    const policy = [...(observed.all.get(key) ?? [])].filter((t) => t !== observed.local.get(key));
+    const local = planned ? planned.type : observed.store.localPorts.get(key);
+    const policy = [...(observed.store.ports.get(key) ?? [])].filter((t) => t !== observed.store.localPorts.get(key));
     const protocolWords = ['-p', range.protocol, rangeText(range)];
     if (r.state === 'present') {
       const type = r.type!;
       if (local === type || (local === undefined && policy.includes(type))) continue;
       const before = local ?? (policy.length > 0 ? policy.join(', ') : undefined);
-      const defined = observed.all.has(key);
+      const defined = observed.store.ports.has(key);
       changes.push({
         summary: `port ${key}: ${before ?? 'none'} → ${type}`,
         diff: fieldDiff([{ name: `port ${key}`, before, after: type }]),
@@ -167,8 +132,8 @@ export function planPorts(r: Resolved, observed: ObservedPorts, context: PlanCon
 
 const importLines = (changes: readonly Change<Action>[]) => changes.map((c) => importLine(c.action.words));
 
-const el9: Backend<Resolved, ObservedPorts, Action> = {
-  probes: () => ({ ports: { script: portProbe } }),
+const el9: Backend<Resolved, ObservedStore, Action> = {
+  probes: () => ({ store: { script: storeProbe } }),
   parse,
   plan: planPorts,
   apply: (_r, changes, context) => semanageImport(importLines(changes), context),

@@ -11,8 +11,9 @@ export const BooleanResource = new ResourceKind<boolean>('selinux-boolean');
 /** A local file-context mapping's type, or undefined when removed; keyed by fcontextKey. */
 export const FileContextResource = new ResourceKind<{ readonly type: string | undefined }>('selinux-fcontext');
 
-export function fcontextKey(target: string, ftype: string): string {
-  return `${ftype} ${target}`;
+/** A mapping is one per regex and file type ('all files', 'directory', as semanage lists them). */
+export function fcontextKey(target: string, fileType: string): string {
+  return `${fileType}: ${target}`;
 }
 
 /** A local port mapping's type, or undefined when removed; keyed by `proto/low-high`. */

@@ -3,32 +3,36 @@ import { PlannedState } from '../../lib/module/resources.ts';
 import { Skip } from '../../lib/module/skip.ts';
 import type { Change, HostView, PlanContext, Task } from '../../lib/module/types.ts';
 import { taskProblems } from '../../lib/module/validate.ts';
-import { parseBooleans, planBooleans } from '../../modules/selinux/boolean.ts';
-import { parseFileContexts, planFileContext } from '../../modules/selinux/file-context.ts';
+import { planBooleans } from '../../modules/selinux/boolean.ts';
+import { planFileContext } from '../../modules/selinux/file-context.ts';
 import { configuredMode, parseMode, planMode, withMode } from '../../modules/selinux/mode.ts';
-import { parsePortList, planPorts } from '../../modules/selinux/port.ts';
+import { planPorts } from '../../modules/selinux/port.ts';
 import { restoreconPathFor } from '../../modules/selinux/restorecon-paths.ts';
 import { importLine } from '../../modules/selinux/semanage-import.ts';
 import { parseGuarded } from '../../modules/selinux/status.ts';
+import { parseStore, parseStoreJson, type SelinuxStore } from '../../modules/selinux/store.ts';
 import { selinux } from '../../modules/selinux/index.ts';
 
-// Probe output captured from the el9 test image (semanage 3.8, Debian's default policy).
-const BOOLEANS = `container_manage_cgroup        (off  ,  off)  Allow container to manage cgroup
-httpd_can_network_connect      (off  ,   on)  Allow httpd to can network connect
-httpd_enable_homedirs          (on   ,  off)  Allow httpd to enable homedirs
-virt_use_nfs                   (off  ,  off)  Allow virt to use nfs
-`;
-const FCONTEXTS = `/srv/www(/.*)?                                     all files          system_u:object_r:httpd_sys_content_t:s0 
-/srv/file\\.txt                                     regular file       system_u:object_r:httpd_sys_content_t:s0 
-/srv/none(/.*)?                                    all files          <<None>>
-/srv/mirror = /var/www
-`;
-const PORTS_LOCAL = 'http_port_t                    tcp      8444, 9000-9010, 22\n';
-const PORTS_ALL = `amanda_port_t                  tcp      10080-10083
-http_port_t                    tcp      22, 9000-9010, 8444, 80, 443, 488, 8008, 8009, 8443, 8448
-ssh_port_t                     tcp      22
-unreserved_port_t              tcp      1024-65535
-`;
+// Probe output of read-store.py captured from the el9 test image (libsemanage 3.8, Debian's default
+// policy) after `semanage import` of a few mappings; lists cut to what the tests use.
+const STORE = JSON.stringify({
+  booleans: { container_manage_cgroup: [0, 0], httpd_can_network_connect: [0, 1], httpd_enable_homedirs: [1, 0], virt_use_nfs: [0, 0] },
+  fcontexts: [
+    ['/srv/www(/.*)?', 'all files', 'httpd_sys_content_t'],
+    ['/srv/file\\.txt', 'regular file', 'httpd_sys_content_t'],
+    ['/srv/none(/.*)?', 'all files', '<<none>>'],
+  ],
+  localPorts: [['tcp', 8444, 8444, 'http_port_t'], ['tcp', 9000, 9010, 'http_port_t'], ['tcp', 22, 22, 'http_port_t']],
+  ports: [
+    ['tcp', 10080, 10083, 'amanda_port_t'],
+    ['tcp', 22, 22, 'http_port_t'],
+    ['tcp', 9000, 9010, 'http_port_t'],
+    ['tcp', 8444, 8444, 'http_port_t'],
+    ['tcp', 8443, 8443, 'http_port_t'],
+    ['tcp', 22, 22, 'ssh_port_t'],
+    ['tcp', 1024, 65535, 'unreserved_port_t'],
+  ],
+});
 const CONFIG = `# This file controls the state of SELinux on the system.
 # SELINUX= can take one of these three values:
 SELINUX=permissive
@@ -41,6 +45,7 @@ SETLOCALDEFS=0
 const host = { name: 'h', groups: [], vars: {}, facts: {} } as unknown as HostView;
 const context = (planned = new PlannedState()): PlanContext => ({ host, checkMode: false, planned });
 const enabled = { state: 'enabled' } as const;
+const observed = (store: Partial<SelinuxStore> = {}) => ({ status: enabled, store: { ...parseStoreJson(STORE), ...store } });
 const summaries = (changes: readonly Change<unknown>[]) => changes.map((c) => c.summary);
 const resolve = <I>(call: { definition: { resolve(input: I, host: HostView): unknown } }, input: I) => call.definition.resolve(input, host) as never;
 
@@ -48,13 +53,12 @@ t.test('a guarded probe reports SELinux disabled, missing tools and a root-only 
   t.same(parseGuarded({ code: 0, stdout: 'selinux: disabled\n', stderr: '' }, 'x').status, { state: 'disabled', reason: 'selinuxenabled says it is off (getenforce: Disabled)' });
   t.match(parseGuarded({ code: 0, stdout: 'selinux: no-semanage\n', stderr: '' }, 'x').status, { reason: /policycoreutils-python-utils/ });
   t.throws(() => parseGuarded({ code: 1, stdout: 'selinux: enabled\n', stderr: 'ValueError: SELinux policy is not managed or store cannot be accessed.' }, 'SELinux booleans'), /cannot read SELinux booleans: .*set become: true/);
-  t.equal(parseGuarded({ code: 0, stdout: `selinux: enabled\n${FCONTEXTS}`, stderr: '' }, 'x').body, FCONTEXTS);
+  t.equal(parseGuarded({ code: 0, stdout: `selinux: enabled\n${STORE}\n`, stderr: '' }, 'x').body, `${STORE}\n`);
 });
 
 t.test('booleans: only those that differ change, naming runtime or persistent when only one differs', async (t) => {
-  const observed = { status: enabled, booleans: parseBooleans(BOOLEANS) };
-  const r = resolve(selinux.boolean, { values: { container_manage_cgroup: true, httpd_can_network_connect: true, httpd_enable_homedirs: false, virt_use_nfs: false } });
-  const changes = planBooleans(r, observed, context());
+    const r = resolve(selinux.boolean, { values: { container_manage_cgroup: true, httpd_can_network_connect: true, httpd_enable_homedirs: false, virt_use_nfs: false } });
+  const changes = planBooleans(r, observed(), context());
   t.same(summaries(changes), [
     'container_manage_cgroup: off → on',
     'httpd_can_network_connect: runtime off → on (persistent already on)',
@@ -69,15 +73,13 @@ t.test('booleans: only those that differ change, naming runtime or persistent wh
 });
 
 t.test('booleans: a boolean the policy does not define fails with where to look', async (t) => {
-  const observed = { status: enabled, booleans: parseBooleans(BOOLEANS) };
-  t.throws(() => planBooleans(resolve(selinux.boolean, { values: { no_such_bool: true } }), observed, context()), /no_such_bool is not defined by the loaded policy; `semanage boolean -l`/);
+    t.throws(() => planBooleans(resolve(selinux.boolean, { values: { no_such_bool: true } }), observed(), context()), /no_such_bool is not defined by the loaded policy; `semanage boolean -l`/);
 });
 
 t.test('booleans: an earlier task of the run counts before what the host showed', async (t) => {
   const planned = new PlannedState();
   planned.record(selinux.boolean.definition.backends.el9!.effects!(resolve(selinux.boolean, { values: { container_manage_cgroup: true } })));
-  const observed = { status: enabled, booleans: parseBooleans(BOOLEANS) };
-  t.same(planBooleans(resolve(selinux.boolean, { values: { container_manage_cgroup: true } }), observed, context(planned)), []);
+    t.same(planBooleans(resolve(selinux.boolean, { values: { container_manage_cgroup: true } }), observed(), context(planned)), []);
 });
 
 t.test('every module skips with "SELinux disabled" where it is off, and fails when required', async (t) => {
@@ -90,27 +92,33 @@ t.test('every module skips with "SELinux disabled" where it is off, and fails wh
       return e instanceof Skip ? e.note : `error: ${(e as Error).message}`;
     }
   };
-  t.match(skip(() => planBooleans(resolve(selinux.boolean, { values: { a: true } }), { status: disabled, booleans: new Map() }, context())), /^SELinux disabled: selinuxenabled/);
-  t.match(skip(() => planFileContext(resolve(selinux.fileContext, { target: '/srv/a', type: 'var_t' }), { status: disabled, local: new Map() }, context())), /^SELinux disabled/);
-  t.match(skip(() => planPorts(resolve(selinux.port, { ports: ['1/tcp'], type: 'http_port_t' }), { status: disabled, local: new Map(), all: new Map() }, context())), /^SELinux disabled/);
+  t.match(skip(() => planBooleans(resolve(selinux.boolean, { values: { a: true } }), parseStore({ code: 0, stdout: 'selinux: disabled\n', stderr: '' }), context())), /^SELinux disabled: selinuxenabled/);
+  t.match(skip(() => planFileContext(resolve(selinux.fileContext, { target: '/srv/a', type: 'var_t' }), parseStore({ code: 0, stdout: 'selinux: disabled\n', stderr: '' }), context())), /^SELinux disabled/);
+  t.match(skip(() => planPorts(resolve(selinux.port, { ports: ['1/tcp'], type: 'http_port_t' }), parseStore({ code: 0, stdout: 'selinux: disabled\n', stderr: '' }), context())), /^SELinux disabled/);
   t.match(skip(() => planMode(resolve(selinux.mode, { mode: 'enforcing' }), { container: true, runtime: 'disabled', config: CONFIG }, context())), /^SELinux disabled: a container/);
   t.match(
-    skip(() => planPorts(resolve(selinux.port, { ports: ['1/tcp'], type: 'http_port_t', required: true }), { status: disabled, local: new Map(), all: new Map() }, context())),
+    skip(() => planPorts(resolve(selinux.port, { ports: ['1/tcp'], type: 'http_port_t', required: true }), parseStore({ code: 0, stdout: 'selinux: disabled\n', stderr: '' }), context())),
     /^error: SELinux is required by this task \(required: true\) but is disabled on this host: selinuxenabled .*drop required: true/,
   );
 });
 
-t.test('file contexts: local mappings parse by target and file type, the equivalence section is ignored', async (t) => {
-  t.same([...parseFileContexts(FCONTEXTS)], [
-    ['a /srv/www(/.*)?', 'httpd_sys_content_t'],
-    ['f /srv/file\\.txt', 'httpd_sys_content_t'],
-    ['a /srv/none(/.*)?', '<<none>>'],
+t.test('the store probe parses into booleans, local file contexts and ports by key', async (t) => {
+  const { status, store } = parseStore({ code: 0, stdout: `selinux: enabled\n${STORE}\n`, stderr: '' });
+  t.same(status, enabled);
+  t.same(store.booleans.get('httpd_can_network_connect'), { runtime: false, persistent: true });
+  t.same([...store.fcontexts], [
+    ['all files: /srv/www(/.*)?', 'httpd_sys_content_t'],
+    ['regular file: /srv/file\\.txt', 'httpd_sys_content_t'],
+    ['all files: /srv/none(/.*)?', '<<none>>'],
   ]);
+  t.same([...store.localPorts.keys()], ['tcp/8444', 'tcp/9000-9010', 'tcp/22']);
+  t.same([...(store.ports.get('tcp/22') ?? [])], ['http_port_t', 'ssh_port_t']);
+  t.equal(store.ports.has('tcp/1024'), false, 'inside a range is not the range');
+  t.throws(() => parseStore({ code: 0, stdout: 'selinux: enabled\nTraceback', stderr: '' }), /cannot read the SELinux policy store: unexpected output/);
 });
 
 t.test('file contexts: add, modify, remove, or nothing; each change relabels the derived path', async (t) => {
-  const observed = { status: enabled, local: parseFileContexts(FCONTEXTS) };
-  const plan = (input: object) => planFileContext(resolve(selinux.fileContext, input), observed, context());
+  const plan = (input: object) => planFileContext(resolve(selinux.fileContext, input), observed(), context());
   t.same(plan({ target: '/srv/www(/.*)?', type: 'httpd_sys_content_t' }), [], 'already mapped');
   const add = plan({ target: '/srv/data(/.*)?', type: 'public_content_t' });
   t.same(summaries(add), ['file context /srv/data(/.*)? (all files): none → public_content_t, then restorecon -R /srv/data']);
@@ -136,16 +144,8 @@ t.test('file contexts: the path to relabel is the literal prefix of the regex, c
   t.throws(() => resolve(selinux.fileContext, { target: '/.*', type: 'var_t' }), /parameter 'target' = "\/\.\*": no path to relabel .*restoreconPaths/);
 });
 
-t.test('ports: customized and policy-defined ranges parse per protocol', async (t) => {
-  const all = parsePortList(PORTS_ALL);
-  t.same([...(all.get('tcp/22') ?? [])], ['http_port_t', 'ssh_port_t']);
-  t.same([...(all.get('tcp/10080-10083') ?? [])], ['amanda_port_t']);
-  t.equal(all.has('tcp/1024'), false, 'inside a range is not the range');
-});
-
 t.test('ports: add a new range, modify a policy-defined one, leave a policy match alone', async (t) => {
-  const observed = { status: enabled, local: new Map([...parsePortList(PORTS_LOCAL)].map(([k, v]) => [k, [...v][0]!])), all: parsePortList(PORTS_ALL) };
-  const plan = (input: object) => planPorts(resolve(selinux.port, input), observed, context());
+  const plan = (input: object) => planPorts(resolve(selinux.port, input), observed(), context());
   t.same(plan({ ports: ['8443/tcp', '9000-9010/tcp', '8444/tcp'], type: 'http_port_t' }), [], 'policy has 8443, local has the others');
   const changes = plan({ ports: ['10080-10083/tcp', '7777/tcp'], type: 'http_port_t' });
   t.same(summaries(changes), ['port tcp/10080-10083: amanda_port_t → http_port_t', 'port tcp/7777: none → http_port_t']);
@@ -154,8 +154,8 @@ t.test('ports: add a new range, modify a policy-defined one, leave a policy matc
 });
 
 t.test('ports: absent removes only local mappings, back to the policy type', async (t) => {
-  const observed = { status: enabled, local: new Map([['tcp/22', 'http_port_t'], ['tcp/8444', 'http_port_t']]), all: parsePortList(PORTS_ALL) };
-  const plan = (input: object) => planPorts(resolve(selinux.port, input), observed, context());
+  const local = new Map([['tcp/22', 'http_port_t'], ['tcp/8444', 'http_port_t']]);
+  const plan = (input: object) => planPorts(resolve(selinux.port, input), observed({ localPorts: local }), context());
   const changes = plan({ ports: ['22/tcp', '8444/tcp', '7777/tcp'], state: 'absent' });
   t.same(summaries(changes), ['remove local port mapping tcp/22 (http_port_t), back to the policy\'s ssh_port_t', 'remove local port mapping tcp/8444 (http_port_t)']);
   t.same(changes.map((c) => importLine(c.action.words)), ['port -d -p tcp 22', 'port -d -p tcp 8444']);
