@@ -4,7 +4,7 @@ import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { applyPath } from '../file/apply.ts';
 import { controlUnit } from '../systemd/control.ts';
 import { asUser, daemonReload, type SystemdScope } from '../systemd/scope.ts';
-import type { ResolvedQuadlet } from './observe.ts';
+import { podman, type ResolvedQuadlet } from './observe.ts';
 import type { QuadletAction } from './plan.ts';
 
 /** The generator systemd runs at boot and on daemon-reload; `--dryrun` prints units and errors without installing. */
@@ -75,10 +75,10 @@ export async function applyQuadlets(items: readonly QuadletItem[], context: Appl
 }
 
 function pullScript(scope: SystemdScope, image: string): ShellScript {
-  const podman = scope.kind === 'system' ? sh`podman` : sh`${asUser(scope.user)} podman`;
-  return sh`cd / && old=$(${podman} image inspect --format '{{.Id}}' ${image} 2>/dev/null)
-${podman} pull --quiet ${image} >/dev/null || exit
-new=$(${podman} image inspect --format '{{.Id}}' ${image}) || exit
+  const p = podman(scope);
+  return sh`old=$(${p} image inspect --format '{{.Id}}' ${image} 2>/dev/null)
+${p} pull --quiet ${image} >/dev/null || exit
+new=$(${p} image inspect --format '{{.Id}}' ${image}) || exit
 if [ "$old" = "$new" ]; then echo same; else echo new; fi`;
 }
 

@@ -1,7 +1,7 @@
 import type { ProbeOutputs } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
-import { asUser, type SystemdScope } from '../systemd/scope.ts';
+import type { SystemdScope } from '../systemd/scope.ts';
 import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/state.ts';
 import type { QuadletKind, PullPolicy } from './params.ts';
 
@@ -80,9 +80,18 @@ else echo NoManager; fi`;
 }
 
 function imageProbe(scope: SystemdScope, image: string): ShellScript {
-  const podman = scope.kind === 'system' ? sh`podman` : sh`cd / && ${asUser(scope.user)} podman`;
   return sh`command -v podman >/dev/null || { echo no-podman; exit 0; }
-${podman} image inspect --format '{{.Id}}' ${image} 2>/dev/null || echo absent`;
+${podman(scope)} image inspect --format '{{.Id}}' ${image} 2>/dev/null || echo absent`;
+}
+
+/**
+ * `podman` for a scope. A user's podman uses the user's runtime directory
+ * while their manager runs (as the services it starts do); before lingering
+ * there is none, and podman must not be pointed at one it cannot create.
+ */
+export function podman(scope: SystemdScope): ShellScript {
+  if (scope.kind === 'system') return sh`podman`;
+  return sh`cd / && runuser -u ${scope.user} -- sh -c ${'d=/run/user/$(id -u); if [ -d "$d" ]; then export XDG_RUNTIME_DIR="$d"; else unset XDG_RUNTIME_DIR; fi; exec podman "$@"'} podman`;
 }
 
 /** Pure: probe output → what is on the host. */
