@@ -140,7 +140,7 @@ systemctl start network-online.target`);
   await sh(importBusybox(`runuser -u ${user} -- env -u XDG_RUNTIME_DIR`));
 
   // Host networking: the image has no pasta for rootless port forwarding.
-  const tasks = [quadlet.container({ name: 'rl', scope: { kind: 'user', user }, image: IMAGE, pull: 'never', exec: ['httpd', '-f', '-p', '8082', '-h', '/'], network: 'host' })];
+  const tasks = [quadlet.container({ name: 'rl', scope: { user }, image: IMAGE, pull: 'never', exec: ['httpd', '-f', '-p', '8082', '-h', '/'], network: 'host' })];
   const first = await runTasks(h.inventoryEntry(), tasks, 'apply');
   t.same(statuses(first), ['changed'], errors(first));
   t.same(

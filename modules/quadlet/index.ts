@@ -1,7 +1,8 @@
 import { defineModule } from '../../lib/module/define.ts';
 import { effect, PathResource } from '../../lib/module/resources.ts';
 import type { Backend, Capabilities } from '../../lib/module/types.ts';
-import { SYSTEM, UnitResource, unitKey } from '../systemd/scope.ts';
+import { scopeSuffix, toScope, type ScopeParam } from '../systemd/scope-param.ts';
+import { UnitResource, unitKey } from '../systemd/scope.ts';
 import { applyQuadlets } from './apply.ts';
 import { parseQuadlet, quadletPath, quadletProbes, type ObservedQuadlet, type ResolvedQuadlet } from './observe.ts';
 import { containerSchema, networkSchema, podSchema, volumeSchema, type ContainerParams, type NetworkParams, type PodParams, type QuadletKind, type VolumeParams } from './params.ts';
@@ -40,7 +41,7 @@ const capabilities: Capabilities = {
 
 function resolver<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind) {
   return (params: P): ResolvedQuadlet => {
-    const scope = params.scope ?? SYSTEM;
+    const scope = toScope(params.scope);
     const content = Buffer.from(renderQuadlet({ kind, params } as QuadletParams, scope), 'utf8');
     const image = kind === 'container' ? (params as ContainerParams).image : undefined;
     return {
@@ -58,15 +59,14 @@ function resolver<P extends ContainerParams | NetworkParams | VolumeParams | Pod
 }
 
 function describe(kind: QuadletKind) {
-  return (p: { name: string; scope?: { kind: string; user?: string } }) =>
-    `quadlet ${fileName(kind, p.name)}${p.scope?.kind === 'user' ? ` (user ${p.scope.user})` : ''}`;
+  return (p: { name: string; scope?: ScopeParam }) => `quadlet ${fileName(kind, p.name)}${scopeSuffix(toScope(p.scope))}`;
 }
 
 /**
  * Podman quadlets: a unit file podman's systemd generator turns into a
  * service, validated by the generator's dry run before it is installed,
  * then started (new) or restarted (changed). Rootful in
- * /etc/containers/systemd/, rootless with `scope: { kind: 'user', user }`.
+ * /etc/containers/systemd/, rootless with `scope: { user }`.
  *
  *   quadlet.network({ name: 'web', subnet: '10.89.7.0/24' })
  *   quadlet.volume({ name: 'data' })
@@ -76,7 +76,7 @@ function describe(kind: QuadletKind) {
  *     environment: { TZ: 'Europe/Berlin' }, restart: 'always',
  *   })
  *   quadlet.pod({ name: 'app', publishPort: ['8443:443'] })
- *   quadlet.container({ name: 'sync', image: 'localhost/sync:1', scope: { kind: 'user', user: 'alice' } })
+ *   quadlet.container({ name: 'sync', image: 'localhost/sync:1', scope: { user: 'alice' } })
  */
 export const quadlet = {
   container: defineModule<ContainerParams, ResolvedQuadlet>({

@@ -1,4 +1,4 @@
-import type { SystemdScope } from '../systemd/scope.ts';
+import { scopeSchema, type ScopeParam } from '../systemd/scope-param.ts';
 
 /**
  * The typed options of the four quadlet kinds. Names are the quadlet keys in
@@ -19,11 +19,11 @@ interface QuadletCommon<Section extends string> {
   /** Unit base name: `web` → `web.container` and `web.service`. */
   readonly name: string;
   /**
-   * `{ kind: 'user', user: 'alice' }` for a rootless quadlet in
+   * `{ user: 'alice' }` for a rootless quadlet in
    * `~alice/.config/containers/systemd/`, run by alice's own systemd manager
-   * (lingering is turned on so it runs without a login). Default: system.
+   * (lingering is turned on so it runs without a login). Default: 'system'.
    */
-  readonly scope?: SystemdScope;
+  readonly scope?: ScopeParam;
   /** `[Unit] Description=`. */
   readonly description?: string;
   /** `[Service] Restart=`. */
@@ -136,17 +136,7 @@ const rawSection = { type: 'object', propertyNames: { pattern: '^[A-Za-z][A-Za-z
 function commonProperties(section: string) {
   return {
     name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 200 },
-    scope: {
-      oneOf: [
-        { type: 'object', required: ['kind'], properties: { kind: { const: 'system' } }, additionalProperties: false },
-        {
-          type: 'object',
-          required: ['kind', 'user'],
-          properties: { kind: { const: 'user' }, user: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$' } },
-          additionalProperties: false,
-        },
-      ],
-    },
+    scope: scopeSchema,
     description: line,
     restart: { enum: ['no', 'always', 'on-success', 'on-failure', 'on-abnormal', 'on-abort', 'on-watchdog'] },
     timeoutStartSec: { anyOf: [{ type: 'integer', minimum: 0 }, timeSpan, { const: 'infinity' }] },

@@ -157,12 +157,12 @@ t.test("quadlet: pull 'always' is a change on every run, left to the real run", 
 });
 
 t.test('quadlet: a rootless container in sync plans nothing', async (t) => {
-  const task = quadlet.container({ name: 'rl', scope: { kind: 'user', user: 'qtest' }, image: 'localhost/busybox:latest', exec: ['httpd', '-f', '-p', '8082'], network: 'host' });
+  const task = quadlet.container({ name: 'rl', scope: { user: 'qtest' }, image: 'localhost/busybox:latest', exec: ['httpd', '-f', '-p', '8082'], network: 'host' });
   t.same(plan(task, captured['rootless']!), []);
 });
 
 t.test('quadlet: a rootless container for a user without lingering plans linger, the file in their home (theirs), and a start', async (t) => {
-  const task = quadlet.container({ name: 'rl', scope: { kind: 'user', user: 'admin' }, image: 'localhost/busybox:latest', pull: 'never' });
+  const task = quadlet.container({ name: 'rl', scope: { user: 'admin' }, image: 'localhost/busybox:latest', pull: 'never' });
   const changes = plan(task, captured['rootlessNoManager']!, true);
   t.same(summaries(changes).map((s) => s.replace(/\(\d+ bytes\)/, '(N bytes)')), [
     'enable lingering for admin (its services run without a login and start at boot)',
@@ -174,7 +174,7 @@ t.test('quadlet: a rootless container for a user without lingering plans linger,
 });
 
 t.test('quadlet: a rootless quadlet for a user that does not exist says to create the user', async (t) => {
-  const task = quadlet.container({ name: 'rl', scope: { kind: 'user', user: 'ghost' }, image: 'localhost/busybox:latest' });
+  const task = quadlet.container({ name: 'rl', scope: { user: 'ghost' }, image: 'localhost/busybox:latest' });
   t.throws(() => plan(task, captured['rootlessNoUser']!), /user ghost does not exist on the host/);
 });
 
@@ -197,6 +197,6 @@ t.test('quadlet: bad parameters name the task, the parameter and the value', asy
   t.throws(check(quadlet.network({ name: '../etc', subnet: '10.0.0.0/8' })), /quadlet.network\): parameter 'name' = "..\/etc": must match pattern/);
   t.throws(check(quadlet.container({ name: 'w', image: 'i', pull: 'sometimes' as 'never' })), /parameter 'pull' = "sometimes": must be equal to one of the allowed values \("missing", "always", "never"\)/);
   t.throws(check(quadlet.volume({ name: 'v', extra: { Container: { A: 'b' } } as object })), /parameter 'extra.Container' is not known to this module/);
-  t.throws(check(quadlet.pod({ name: 'p', scope: { kind: 'user' } as { kind: 'user'; user: string } })), UsageError);
-  t.doesNotThrow(check(quadlet.container({ name: 'w', image: 'i', exec: 'sleep 1', scope: { kind: 'user', user: 'alice' }, extra: { Service: { Restart: 'always' } } })));
+  t.throws(check(quadlet.pod({ name: 'p', scope: { user: 'Robert; rm -rf /' } })), UsageError);
+  t.doesNotThrow(check(quadlet.container({ name: 'w', image: 'i', exec: 'sleep 1', scope: { user: 'alice' }, extra: { Service: { Restart: 'always' } } })));
 });
