@@ -3,3 +3,5 @@ export { file, type FileParams } from './file/index.ts';
 export { group, user, GroupResource, UserResource, type GroupParams, type UserParams, type PlannedGroup, type PlannedUser } from './users/index.ts';
 export { packages, repo, PackageResource, RepoResource, type PackagesParams, type RepoParams } from './packages/index.ts';
 export { unit, dropIn, service, timer, type UnitParams, type DropInParams, type ServiceParams, type TimerParams, type TimerService, type UnitSections, type ScopeParam } from './systemd/index.ts';
+export { fail2ban, type JailParams as Fail2banJailParams, type FilterParams as Fail2banFilterParams, type ActionParams as Fail2banActionParams } from './fail2ban/index.ts';
+export { sshd, type SshdConfigParams, type SshdOptions } from './sshd/index.ts';

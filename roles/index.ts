@@ -1,2 +1,2 @@
-// Roles shipped with hostform are exported here as they are written (issues 4 and 5).
-export {};
+// Roles shipped with hostform: typed compositions of modules.
+export { sshHardening, type SshHardeningOptions } from './ssh-hardening.ts';
