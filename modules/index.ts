@@ -5,3 +5,4 @@ export { packages, repo, PackageResource, RepoResource, type PackagesParams, typ
 export { unit, dropIn, service, timer, type UnitParams, type DropInParams, type ServiceParams, type TimerParams, type TimerService, type UnitSections, type ScopeParam } from './systemd/index.ts';
 export { fail2ban, type JailParams as Fail2banJailParams, type FilterParams as Fail2banFilterParams, type ActionParams as Fail2banActionParams } from './fail2ban/index.ts';
 export { sshd, type SshdConfigParams, type SshdOptions } from './sshd/index.ts';
+export { quadlet, type ContainerParams, type NetworkParams, type VolumeParams, type PodParams, type PullPolicy, type RawSection, type RawValue } from './quadlet/index.ts';
