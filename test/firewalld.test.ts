@@ -99,6 +99,8 @@ t.test('firewalld: a zone and everything in it in one play: check plans it witho
 
   const again = await runTasks(host, play, 'apply');
   t.same(statuses(again), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok'], 'second run: 0 changed');
+  t.equal(again.hosts[0]?.roundTrips, 2, 'a no-op run of six tasks: facts and one shared probe');
+  t.comment(`apply: ${apply.hosts[0]?.roundTrips} round trips, ${apply.durationMs} ms; no-op: ${again.durationMs} ms`);
   t.same(statuses(await runTasks(host, play, 'check')), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok'], 'check after: in sync');
 
   const remove = await runTasks(host, [firewalld.zone({ name: 'hftest', state: 'absent' })], 'apply');
