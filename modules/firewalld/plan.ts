@@ -87,7 +87,7 @@ export function planFirewalld(w: Wanted, onHost: ObservedFirewall, context: Plan
   }
 
   for (const item of itemsToCompare(w, perm, runtime)) {
-    const change = planItem(item, perm, runtimeByReload ? undefined : runtime, online, base, tag, o, runtimeByReload);
+    const change = planItem(item, perm, runtime, online, base, tag, o, runtimeByReload);
     if (change) changes.push(change);
   }
 
