@@ -6,3 +6,4 @@ export { unit, dropIn, service, timer, type UnitParams, type DropInParams, type 
 export { fail2ban, type JailParams as Fail2banJailParams, type FilterParams as Fail2banFilterParams, type ActionParams as Fail2banActionParams } from './fail2ban/index.ts';
 export { sshd, type SshdConfigParams, type SshdOptions } from './sshd/index.ts';
 export { quadlet, type ContainerParams, type NetworkParams, type VolumeParams, type PodParams, type PullPolicy, type RawSection, type RawValue } from './quadlet/index.ts';
+export { firewalld, type ZoneParams, type ServiceParams as FirewalldServiceParams, type PortParams, type RichRuleParams, type MasqueradeParams, type ForwardPortParams, type ForwardPort } from './firewalld/index.ts';
