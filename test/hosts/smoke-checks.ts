@@ -48,7 +48,14 @@ const containerTools: SmokeCheck[] = [
   },
 ];
 
-const selinux: SmokeCheck[] = [
+/**
+ * semanage and setsebool -P do not wait for libsemanage's lock; the VM is shared by every test process,
+ * so a check retries while another process holds it.
+ */
+const retryLocked =
+  'retry() { for i in $(seq 90); do out=$("$@" 2>&1) && { printf "%s\\n" "$out"; return 0; }; case $out in *"get direct"*) sleep 2;; *) echo "$out" >&2; return 1;; esac; done; echo "$out" >&2; return 1; }; ';
+
+const selinuxChecks: SmokeCheck[] = [
   { name: 'SELinux: getenforce says Permissive', script: 'getenforce | grep -qx Permissive' },
   { name: 'SELinux: files are labelled', script: 'ls -Z /etc/shadow | grep -q shadow_t' },
   { name: 'SELinux: semanage boolean and setsebool -P', script: 'semanage boolean -l >/tmp/booleans && grep -q ^ssh_sysadm_login /tmp/booleans && setsebool -P ssh_sysadm_login on && getsebool ssh_sysadm_login | grep -q on$ && setsebool -P ssh_sysadm_login off' },
@@ -57,6 +64,11 @@ const selinux: SmokeCheck[] = [
   { name: 'SELinux: semodule -l', script: 'semodule -l | grep -q .' },
   { name: 'SELinux: setenforce 1 and back', script: 'setenforce 1 && getenforce | grep -qx Enforcing; rc=$?; setenforce 0; exit $rc' },
 ];
+
+const selinux: SmokeCheck[] = selinuxChecks.map((c) => ({
+  ...c,
+  script: retryLocked + c.script.replace(/\b(semanage|setsebool -P|semodule)\b/g, 'retry $1'),
+}));
 
 export function smokeChecks(profile: Profile): SmokeCheck[] {
   return profile === 'el9' ? [...common, ...containerTools] : [...common, ...selinux];
