@@ -5,6 +5,7 @@ import t from 'tap';
 import { loadInventory } from '../lib/inventory/load.ts';
 import { defineModule } from '../lib/module/define.ts';
 import { Skip } from '../lib/module/skip.ts';
+import { effect, ResourceKind } from '../lib/module/resources.ts';
 import type { Backend } from '../lib/module/types.ts';
 import { playbook } from '../lib/playbook.ts';
 import { runPlaybooks } from '../lib/run/run.ts';
@@ -19,10 +20,12 @@ t.teardown(() => rm(dir, { recursive: true, force: true }));
 const log = join(dir, 'log');
 
 interface Line { readonly line: string }
+const LineKind = new ResourceKind<boolean>('test-line');
 const backend: Backend<Line, boolean, null> = {
   probes: (p) => ({ has: { script: sh`grep -qxF ${p.line} ${log} 2>/dev/null && echo yes || echo no` } }),
   parse: (_p, out) => out['has']?.stdout.trim() === 'yes',
-  plan: (p, present) => (present ? [] : [{ summary: `add ${p.line}`, action: null }]),
+  plan: (p, present, context) => (present || context.planned.get(LineKind, p.line) ? [] : [{ summary: `add ${p.line}`, action: null }]),
+  effects: (p) => [effect(LineKind, p.line, true)],
   async apply(p, _changes, context) {
     await context.run(sh`echo ${`single ${p.line}`} >> ${log}; echo ${p.line} >> ${log}`);
     context.defer('reload', sh`echo reload >> ${log}`);
@@ -99,4 +102,10 @@ t.test('a plan that throws Skip reports the task skipped with its note, in both 
     t.equal(report.exitCode, 0, mode);
     t.same(report.hosts[0]?.tasks.map((x) => [x.status, x.note]), [['skipped', 'feature disabled on this host'], ['ok', undefined]], mode);
   }
+});
+
+t.test('in a batch, a task plans against the tasks before it: asking twice for one line changes it once', async (t) => {
+  const book = playbook({ name: 'twice', hosts: 'all', tasks: [line({ line: 'q' }), line({ line: 'q' })] });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line q=changed', 'line q=ok', 'deferred: reload=changed']);
 });

@@ -92,15 +92,21 @@ export class HostRun {
     const started = Date.now();
     const outcomes = new Map<PreparedTask, Outcome>();
     const pending: Planned[] = [];
+    // Tasks applied together are all planned before any of them runs, so each
+    // plans against the effects of the ones before it in the group, as in check mode.
+    const state = this.mode === 'check' ? this.#planned : new PlannedState();
     for (const task of group) {
       if (this.#failed) break;
       this.observer.taskStart?.(this.host.name, task.name);
-      const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task))).catch((error: unknown) =>
+      const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task)), state).catch((error: unknown) =>
         error instanceof Skip ? { status: 'skipped' as const, changes: [], note: error.note } : failure(error),
       );
       if ('status' in planned) outcomes.set(task, planned);
       else if (this.mode === 'check') outcomes.set(task, await this.#checkOutcome(planned).catch((error: unknown) => failure(error)));
-      else pending.push(planned);
+      else {
+        pending.push(planned);
+        state.record(task.backend?.effects?.(task.resolved) ?? []);
+      }
     }
     if (pending.length > 0) {
       const applied = await this.#apply(pending).then(
@@ -121,7 +127,7 @@ export class HostRun {
   }
 
   /** Observe and plan one task: a final outcome, or the changes it needs. */
-  async #plan(task: PreparedTask, upcoming: readonly PreparedTask[]): Promise<Outcome | Planned> {
+  async #plan(task: PreparedTask, upcoming: readonly PreparedTask[], planned: PlannedState): Promise<Outcome | Planned> {
     const backend = task.backend;
     if (!backend) return { status: 'skipped', changes: [], ...(task.skipNote ? { note: task.skipNote } : {}) };
     if (task.become && !this.host.facts.canBecome) {
@@ -131,7 +137,7 @@ export class HostRun {
     }
     const outputs = await this.#probe(task, upcoming);
     const observed = backend.parse(task.resolved, outputs);
-    const changes = backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned: this.#planned });
+    const changes = backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned });
     if (changes.length === 0) return { status: 'ok', changes: [] };
     return { task, observed, changes, reports: changes.map((c) => ({ summary: c.summary, ...(c.diff ? { diff: c.diff } : {}) })) };
   }
