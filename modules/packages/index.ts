@@ -2,6 +2,7 @@ import { defineModule } from '../../lib/module/define.ts';
 import { effect } from '../../lib/module/resources.ts';
 import type { Backend } from '../../lib/module/types.ts';
 import { applyPackages, applyPackagesBatch } from './apply.ts';
+import { nixosPackages } from './nixos.ts';
 import { packagesProbe, parsePackagesProbe, type ObservedPackages } from './observe.ts';
 import { packagesSchema, resolvePackages, type PackagesParams, type WantedPackages } from './params.ts';
 import { planPackages, type PackageAction } from './plan.ts';
@@ -43,7 +44,7 @@ export const packages = defineModule<PackagesParams, WantedPackages>({
   capabilities: { checkMode: true, diff: true, notes: 'latest and new installs ask the repositories (dnf repoquery), never install to find out' },
   describe: describePackages,
   resolve: resolvePackages,
-  backends: { el9: dnf },
+  backends: { el9: dnf, nixos: nixosPackages },
 });
 
 function describePackages(p: PackagesParams): string {
