@@ -4,6 +4,7 @@ import { effect } from '../../lib/module/resources.ts';
 import type { Backend, Change, PlanContext, ProbeOutputs } from '../../lib/module/types.ts';
 import { argv, sh } from '../../lib/shell/quote.ts';
 import { linesByTag, parseGroupLine, probeFailed, rootNeeded, whoami, type GroupEntry } from './accounts.ts';
+import { nixosGroup } from './nixos.ts';
 import { groupSchema, resolveGroup, type GroupParams, type WantedGroup } from './params.ts';
 import { GroupResource } from './resources.ts';
 
@@ -144,5 +145,5 @@ export const group = defineModule<GroupParams, WantedGroup>({
   capabilities: { checkMode: true, diff: true },
   describe: (p) => `group ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveGroup,
-  backends: { el9: shadowUtils, linux: shadowUtils },
+  backends: { el9: shadowUtils, linux: shadowUtils, nixos: nixosGroup },
 });

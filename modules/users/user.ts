@@ -1,6 +1,7 @@
 import { defineModule } from '../../lib/module/define.ts';
 import { effect } from '../../lib/module/resources.ts';
 import type { Backend } from '../../lib/module/types.ts';
+import { nixosUser } from './nixos.ts';
 import { resolveUser, userSchema, type UserParams, type WantedUser } from './params.ts';
 import { UserResource, type PlannedUser } from './resources.ts';
 import { applyUser } from './user-apply.ts';
@@ -47,5 +48,5 @@ export const user = defineModule<UserParams, WantedUser>({
   capabilities: { checkMode: true, diff: true, notes: 'password hashes are never shown; diffs say "password changed"' },
   describe: (p) => `user ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveUser,
-  backends: { el9: shadowUtils, linux: shadowUtils },
+  backends: { el9: shadowUtils, linux: shadowUtils, nixos: nixosUser },
 });
