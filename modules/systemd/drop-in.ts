@@ -1,5 +1,6 @@
 import { defineModule } from '../../lib/module/define.ts';
 import type { Backend } from '../../lib/module/types.ts';
+import { nixosDropIn } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
 import { dropInNameSchema, renderSections, sectionsSchema, unitNameSchema, type UnitSections } from './sections.ts';
 import {
@@ -74,5 +75,5 @@ export const dropIn = defineModule<DropInParams, UnitFilesParams>({
     files: [{ file: `${p.unit}.d/${p.name}.conf`, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
     verify: { unit: p.unit },
   }),
-  backends: { el9: backend, linux: backend },
+  backends: { el9: backend, linux: backend, nixos: nixosDropIn },
 });

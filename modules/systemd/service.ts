@@ -3,6 +3,7 @@ import { defineModule } from '../../lib/module/define.ts';
 import { PathResource } from '../../lib/module/resources.ts';
 import type { Backend, Change, PlanContext } from '../../lib/module/types.ts';
 import { controlUnit, type UnitVerb } from './control.ts';
+import { nixosService } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
 import { serviceNameSchema, withServiceSuffix } from './sections.ts';
 import { UnitResource, unitKey, type SystemdScope } from './scope.ts';
@@ -167,7 +168,7 @@ export const service = defineModule<ServiceParams, ResolvedService>({
     ...(p.state !== undefined ? { state: p.state } : {}),
     ...(p.masked !== undefined ? { masked: p.masked } : {}),
   }),
-  backends: { el9: backend, linux: backend },
+  backends: { el9: backend, linux: backend, nixos: nixosService },
 });
 
 function describeWanted(p: ServiceParams): string {

@@ -1,6 +1,7 @@
 import { defineModule } from '../../lib/module/define.ts';
 import type { Backend, Change, PlanContext, ProbeOutputs } from '../../lib/module/types.ts';
 import { controlUnit, type UnitVerb } from './control.ts';
+import { nixosTimer } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
 import { environmentValue, renderSections, singleLineSchema, type UnitSection, type UnitValue } from './sections.ts';
 import type { SystemdScope } from './scope.ts';
@@ -97,6 +98,8 @@ const schema = {
 interface Resolved extends UnitFilesParams {
   readonly timer: string;
   readonly service: string;
+  /** The task's parameters, for the NixOS renderer's structured options. */
+  readonly spec: TimerParams;
 }
 
 /** The two unit files, rendered the same way every run. */
@@ -194,7 +197,8 @@ export const timer = defineModule<TimerParams, Resolved>({
         { file: `${p.name}.service`, content: rendered.service },
       ],
       verify: { files: true },
+      spec: p,
     };
   },
-  backends: { el9: backend, linux: backend },
+  backends: { el9: backend, linux: backend, nixos: nixosTimer },
 });

@@ -1,5 +1,6 @@
 import { defineModule } from '../../lib/module/define.ts';
 import type { Backend } from '../../lib/module/types.ts';
+import { nixosUnit } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
 import { renderSections, sectionsSchema, unitNameSchema, type UnitSections } from './sections.ts';
 import {
@@ -84,5 +85,5 @@ export const unit = defineModule<UnitParams, Resolved>({
     files: [{ file: p.name, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
     verify: { files: true },
   }),
-  backends: { el9: backend, linux: backend },
+  backends: { el9: backend, linux: backend, nixos: nixosUnit },
 });

@@ -1,7 +1,8 @@
 import type { HostView, Task } from '../../lib/module/types.ts';
 import { moduleBlocks, renderModule } from '../../lib/nixos/module-file.ts';
 import { isNixosRenderer } from '../../lib/nixos/renderer.ts';
-import { file } from '../../modules/index.ts';
+import type { NixAttrs } from '../../lib/nixos/value.ts';
+import { dropIn, file, group, packages, service, timer, unit, user } from '../../modules/index.ts';
 
 /**
  * Representative tasks of every module family that renders on NixOS, and the
@@ -18,14 +19,39 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
     file({ path: '/srv/current', state: 'link', target: '/srv/backup' }),
     file({ path: '/srv/old', state: 'absent' }),
   ],
+  packages: [packages({ present: ['htop', 'python3Packages.requests', 'libstdc++'], latest: ['openssl'] })],
+  users: [
+    group({ name: 'media', gid: 1500 }),
+    group({ name: 'team' }),
+    user({ name: 'alice', uid: 1001, groups: ['wheel', 'media'], shell: '/bin/bash', comment: 'Alice "A" ${x}', authorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0example alice@laptop'] }),
+    user({ name: 'zed', shell: '/usr/bin/zsh', groups: ['media'], append: true, passwordHash: '!' }),
+    user({ name: 'backup', system: true, home: '/var/lib/backup', createHome: true, shell: '/sbin/nologin' }),
+  ],
+  systemd: [
+    unit({ name: 'app.service', sections: { Unit: { Description: 'App ${HOME}', After: ['network-online.target'] }, Service: { ExecStart: '/usr/local/bin/app --port 8080', Environment: '"A=b c"' }, Install: { WantedBy: 'multi-user.target' } } }),
+    service({ name: 'app', state: 'started', enabled: true }),
+    dropIn({ unit: 'nginx.service', name: 'limits', sections: { Service: { LimitNOFILE: 65536, ExecStart: ['', '/usr/bin/nginx -g "daemon off;"'] } } }),
+    dropIn({ unit: 'getty@tty2.service', name: 'env', content: '[Service]\nEnvironment="TERM=vt100"\n' }),
+    service({ name: 'cups', state: 'stopped', enabled: false, masked: true }),
+    timer({
+      name: 'backup',
+      onCalendar: 'daily',
+      persistent: true,
+      randomizedDelaySec: '30m',
+      service: { execStart: '/usr/local/bin/backup --quiet', user: 'backup', environment: { RESTIC_REPOSITORY: '/srv/backup' }, options: { Nice: 10 } },
+    }),
+  ],
 };
+
+/** The NixOS fragment one task renders to on the sample host (throws Skip or Error as the renderer does). */
+export function renderTask(task: Task): NixAttrs {
+  const backend = task.module.backends.nixos;
+  if (!isNixosRenderer(backend)) throw new Error(`${task.module.name} has no NixOS renderer`);
+  return backend.render(task.module.resolve(task.params, SAMPLE_HOST), SAMPLE_HOST);
+}
 
 /** The module text a play of these tasks renders to. */
 export function renderSample(play: string, tasks: readonly Task[]): string {
-  const rendered = tasks.map((task) => {
-    const backend = task.module.backends.nixos;
-    if (!isNixosRenderer(backend)) throw new Error(`${task.module.name} has no NixOS renderer`);
-    return { name: task.name ?? task.module.describe(task.params), fragment: backend.render(task.module.resolve(task.params, SAMPLE_HOST), SAMPLE_HOST) };
-  });
+  const rendered = tasks.map((task) => ({ name: task.name ?? task.module.describe(task.params), fragment: renderTask(task) }));
   return renderModule(play, moduleBlocks(rendered));
 }
