@@ -3,6 +3,7 @@ import { effect, PathResource } from '../../lib/module/resources.ts';
 import type { Backend } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
 import { applyDropIn } from './apply.ts';
+import { nixosSshd } from './nixos.ts';
 import { parseSetup, setupProbe } from './observe.ts';
 import { dropInPath, resolveDropIn, sshdConfigSchema, type SshdConfigParams, type WantedDropIn } from './params.ts';
 import { planDropIn, type ObservedDropIn, type SshdAction } from './plan.ts';
@@ -33,7 +34,7 @@ const config = defineModule<SshdConfigParams, WantedDropIn>({
   capabilities: { checkMode: true, diff: true, notes: 'sshd -t validates the new configuration when it is applied; check mode shows the file diff without validating' },
   describe: (p) => `sshd drop-in ${dropInPath(p)}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveDropIn,
-  backends: { el9: backend, linux: backend },
+  backends: { el9: backend, linux: backend, nixos: nixosSshd },
 });
 
 export const sshd = { config };

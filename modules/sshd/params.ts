@@ -54,6 +54,8 @@ export interface WantedDropIn {
   readonly present: boolean;
   readonly content: string;
   readonly expectations: readonly Expectation[];
+  /** The task's parameters, for the NixOS renderer's structured options. */
+  readonly spec?: SshdConfigParams;
 }
 
 export function dropInPath(p: SshdConfigParams): string {
@@ -62,7 +64,7 @@ export function dropInPath(p: SshdConfigParams): string {
 
 export function resolveDropIn(p: SshdConfigParams): WantedDropIn {
   const path = dropInPath(p);
-  if (p.state === 'absent') return { path, present: false, content: '', expectations: [] };
+  if (p.state === 'absent') return { path, present: false, content: '', expectations: [], spec: p };
   const options = p.options ?? {};
   const typed = (Object.keys(OPTIONS) as OptionName[]).filter((name) => options[name] !== undefined);
   const extra = Object.keys(p.extra ?? {}).sort();
@@ -76,5 +78,5 @@ export function resolveDropIn(p: SshdConfigParams): WantedDropIn {
     const value = effectiveValue(option, options[option]);
     return value === undefined ? [] : [{ option, keyword: option.toLowerCase(), value }];
   });
-  return { path, present: true, content: `${lines.join('\n')}\n`, expectations };
+  return { path, present: true, content: `${lines.join('\n')}\n`, expectations, spec: p };
 }

@@ -2,7 +2,7 @@ import type { HostView, Task } from '../../lib/module/types.ts';
 import { moduleBlocks, renderModule } from '../../lib/nixos/module-file.ts';
 import { isNixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
-import { dropIn, file, group, packages, service, timer, unit, user } from '../../modules/index.ts';
+import { dropIn, file, group, packages, service, sshd, timer, unit, user } from '../../modules/index.ts';
 
 /**
  * Representative tasks of every module family that renders on NixOS, and the
@@ -39,6 +39,12 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
       persistent: true,
       randomizedDelaySec: '30m',
       service: { execStart: '/usr/local/bin/backup --quiet', user: 'backup', environment: { RESTIC_REPOSITORY: '/srv/backup' }, options: { Nice: 10 } },
+    }),
+  ],
+  sshd: [
+    sshd.config({
+      options: { PermitRootLogin: 'prohibit-password', PasswordAuthentication: false, KbdInteractiveAuthentication: false, X11Forwarding: false, MaxAuthTries: 3, AllowGroups: ['wheel'], MACs: ['hmac-sha2-512-etm@openssh.com'], UseDNS: false, Port: [22, 2222], LoginGraceTime: '30s' },
+      extra: { VersionAddendum: 'none' },
     }),
   ],
 };
