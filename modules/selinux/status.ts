@@ -15,8 +15,7 @@ const MARK = 'selinux:';
 
 /**
  * A probe that prints the status line, then, only when SELinux is enabled and
- * semanage is installed, runs `body`. Every task of a module gets the same
- * text, so the engine runs it once per batch.
+ * semanage is installed, runs `body`.
  */
 export function guardedProbe(body: ShellScript): ShellScript {
   return sh`if ! command -v selinuxenabled >/dev/null 2>&1; then echo 'selinux: no-tools'
