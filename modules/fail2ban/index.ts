@@ -3,6 +3,7 @@ import { effect, PathResource } from '../../lib/module/resources.ts';
 import type { Backend } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
 import { applyFail2ban } from './apply.ts';
+import { nixosDefinition, nixosJail } from './nixos.ts';
 import { definitionPaths, jailPath, parseService, serviceProbe } from './observe.ts';
 import { actionSchema, filterSchema, jailSchema, type ActionParams, type FilterParams, type JailParams } from './params.ts';
 import {
@@ -73,8 +74,9 @@ const jail = defineModule<JailParams, WantedJail>({
     present: p.state !== 'absent',
     enabled: p.state === 'absent' ? false : (p.enabled ?? true),
     content: p.state === 'absent' ? '' : renderJail(p.name, p),
+    spec: p,
   }),
-  backends: { el9: jailBackend, linux: jailBackend },
+  backends: { el9: jailBackend, linux: jailBackend, nixos: nixosJail },
 });
 
 /**
@@ -94,7 +96,7 @@ const filter = defineModule<FilterParams, WantedDefinition>({
     present: p.state !== 'absent',
     content: p.state === 'absent' ? '' : renderFilter(p.name, p),
   }),
-  backends: { el9: definitionBackend, linux: definitionBackend },
+  backends: { el9: definitionBackend, linux: definitionBackend, nixos: nixosDefinition },
 });
 
 /**
@@ -114,7 +116,7 @@ const action = defineModule<ActionParams, WantedDefinition>({
     present: p.state !== 'absent',
     content: p.state === 'absent' ? '' : renderAction(p.name, p),
   }),
-  backends: { el9: definitionBackend, linux: definitionBackend },
+  backends: { el9: definitionBackend, linux: definitionBackend, nixos: nixosDefinition },
 });
 
 /** fail2ban jails, filters and actions; every change is validated by `fail2ban-client -t` first and reloads fail2ban once per run. */

@@ -3,6 +3,7 @@ import { PathResource, ResourceKind } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { observedFromPlanned, type ObservedPath } from '../file/observe.ts';
 import type { ServiceState } from './observe.ts';
+import type { JailParams } from './params.ts';
 import { MARKER } from './render.ts';
 
 /** A jail made concrete: its file's bytes and whether it should run. */
@@ -12,6 +13,8 @@ export interface WantedJail {
   readonly present: boolean;
   readonly enabled: boolean;
   readonly content: string;
+  /** The task's parameters, for the NixOS renderer's structured options. */
+  readonly spec?: JailParams;
 }
 
 /** A filter or an action made concrete. Which file it goes to depends on the host (see planDefinition). */

@@ -2,7 +2,7 @@ import type { HostView, Task } from '../../lib/module/types.ts';
 import { moduleBlocks, renderModule } from '../../lib/nixos/module-file.ts';
 import { isNixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
-import { dropIn, file, group, packages, service, sshd, timer, unit, user } from '../../modules/index.ts';
+import { dropIn, fail2ban, file, group, packages, service, sshd, timer, unit, user } from '../../modules/index.ts';
 
 /**
  * Representative tasks of every module family that renders on NixOS, and the
@@ -40,6 +40,12 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
       randomizedDelaySec: '30m',
       service: { execStart: '/usr/local/bin/backup --quiet', user: 'backup', environment: { RESTIC_REPOSITORY: '/srv/backup' }, options: { Nice: 10 } },
     }),
+  ],
+  fail2ban: [
+    fail2ban.jail({ name: 'sshd', maxretry: 3, bantime: '1h', bantimeIncrement: { factor: 2, maxtime: '1w' }, ignoreip: ['192.0.2.0/24'] }),
+    fail2ban.filter({ name: 'myapp', failregex: ['^Login failed for .* from <HOST>$', '^Bad token from <HOST> "${x}"$'], datepattern: '^%%Y-%%m-%%d %%H:%%M:%%S' }),
+    fail2ban.action({ name: 'log-ban', actionban: 'logger -t fail2ban "ban <ip> in <name>"', actionunban: 'logger -t fail2ban "unban <ip>"' }),
+    fail2ban.jail({ name: 'myapp', filter: 'myapp', port: ['http', 'https'], logpath: ['/var/log/myapp/a.log', '/var/log/myapp/b.log'], backend: 'auto', action: ['%(action_)s', 'log-ban'] }),
   ],
   sshd: [
     sshd.config({
