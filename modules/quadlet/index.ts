@@ -4,6 +4,7 @@ import type { Backend, Capabilities } from '../../lib/module/types.ts';
 import { scopeSuffix, toScope, type ScopeParam } from '../systemd/scope-param.ts';
 import { UnitResource, unitKey } from '../systemd/scope.ts';
 import { applyQuadlets } from './apply.ts';
+import { nixosContainer, nixosQuadletUnit } from './nixos.ts';
 import { parseQuadlet, quadletPath, quadletProbes, type ObservedQuadlet, type ResolvedQuadlet } from './observe.ts';
 import { containerSchema, networkSchema, podSchema, volumeSchema, type ContainerParams, type NetworkParams, type PodParams, type QuadletKind, type VolumeParams } from './params.ts';
 import { planQuadlet, type QuadletAction } from './plan.ts';
@@ -54,6 +55,7 @@ function resolver<P extends ContainerParams | NetworkParams | VolumeParams | Pod
       // `.image` and `.build` quadlets are units of their own that quadlet makes the container depend on.
       ...(image !== undefined && !/\.(image|build)$/.test(image) ? { image } : {}),
       pull: kind === 'container' ? ((params as ContainerParams).pull ?? 'missing') : 'missing',
+      spec: { kind, params } as QuadletParams,
     };
   };
 }
@@ -85,7 +87,7 @@ export const quadlet = {
     capabilities,
     describe: describe('container'),
     resolve: resolver<ContainerParams>('container'),
-    backends: { el9: backend, linux: backend },
+    backends: { el9: backend, linux: backend, nixos: nixosContainer },
   }),
   network: defineModule<NetworkParams, ResolvedQuadlet>({
     name: 'quadlet.network',
@@ -93,7 +95,7 @@ export const quadlet = {
     capabilities,
     describe: describe('network'),
     resolve: resolver<NetworkParams>('network'),
-    backends: { el9: backend, linux: backend },
+    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
   }),
   volume: defineModule<VolumeParams, ResolvedQuadlet>({
     name: 'quadlet.volume',
@@ -101,7 +103,7 @@ export const quadlet = {
     capabilities,
     describe: describe('volume'),
     resolve: resolver<VolumeParams>('volume'),
-    backends: { el9: backend, linux: backend },
+    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
   }),
   pod: defineModule<PodParams, ResolvedQuadlet>({
     name: 'quadlet.pod',
@@ -109,6 +111,6 @@ export const quadlet = {
     capabilities,
     describe: describe('pod'),
     resolve: resolver<PodParams>('pod'),
-    backends: { el9: backend, linux: backend },
+    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
   }),
 };

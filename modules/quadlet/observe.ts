@@ -4,6 +4,7 @@ import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts
 import type { SystemdScope } from '../systemd/scope.ts';
 import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/state.ts';
 import type { QuadletKind, PullPolicy } from './params.ts';
+import type { QuadletParams } from './render.ts';
 
 /** A quadlet task made concrete: what to write, where, and which service it becomes. */
 export interface ResolvedQuadlet {
@@ -18,6 +19,8 @@ export interface ResolvedQuadlet {
   /** The image to look for before starting; absent for networks, volumes, pods and `.image`/`.build` references. */
   readonly image?: string;
   readonly pull: PullPolicy;
+  /** The task's parameters, for the NixOS renderer's structured options. */
+  readonly spec?: QuadletParams;
 }
 
 export const SYSTEM_QUADLET_DIR = '/etc/containers/systemd';

@@ -2,7 +2,7 @@ import type { HostView, Task } from '../../lib/module/types.ts';
 import { moduleBlocks, renderModule } from '../../lib/nixos/module-file.ts';
 import { isNixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
-import { dropIn, fail2ban, file, group, packages, service, sshd, timer, unit, user } from '../../modules/index.ts';
+import { dropIn, fail2ban, file, group, packages, quadlet, service, sshd, timer, unit, user } from '../../modules/index.ts';
 
 /**
  * Representative tasks of every module family that renders on NixOS, and the
@@ -40,6 +40,21 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
       randomizedDelaySec: '30m',
       service: { execStart: '/usr/local/bin/backup --quiet', user: 'backup', environment: { RESTIC_REPOSITORY: '/srv/backup' }, options: { Nice: 10 } },
     }),
+  ],
+  containers: [
+    quadlet.container({
+      name: 'web',
+      image: 'docker.io/library/nginx:1.27',
+      publishPort: ['8080:80'],
+      volume: ['/srv/www:/usr/share/nginx/html:ro,Z'],
+      environment: { TZ: 'Europe/Berlin', GREETING: 'say "hi" ${USER}' },
+      label: { 'traefik.http.routers.web.rule': 'Host(`web.example`)' },
+      healthCmd: 'curl -f http://localhost/ || exit 1',
+      addCapability: ['NET_BIND_SERVICE'],
+      restart: 'on-failure',
+      timeoutStartSec: 900,
+    }),
+    quadlet.container({ name: 'job', image: 'localhost/job:1', exec: ['/job', '--once'], user: 1000, group: 1000, wantedBy: [] }),
   ],
   fail2ban: [
     fail2ban.jail({ name: 'sshd', maxretry: 3, bantime: '1h', bantimeIncrement: { factor: 2, maxtime: '1w' }, ignoreip: ['192.0.2.0/24'] }),
