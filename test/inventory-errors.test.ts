@@ -33,7 +33,7 @@ t.test('inventory: every schema problem in a file is reported, in line order', a
     [
       'the inventory has 7 problems:',
       `  ${f}:4: hosts.nas.port: 70000 is not valid: must be <= 65535`,
-      `  ${f}:5: hosts.nas: unknown key 'prot' (did you mean 'port'?); expected one of: address, port, user, identityFile, knownHostsFile, connection, platform, vars`,
+      `  ${f}:5: hosts.nas: unknown key 'prot' (did you mean 'port'?); expected one of: address, port, user, identityFile, knownHostsFile, connection, platform, nixos, vars`,
       `  ${f}:6: hosts.nas.connection: "sh" is not valid: must be one of: ssh, local`,
       `  ${f}:7: hosts: "b d" is not a valid name: must be a name of letters, digits, '.', '_' and '-' that does not start with '.' or '-' and is not only digits`,
       `  ${f}:9: hosts.web1.address: "not an address" is not valid: must be a hostname or an IP address`,
@@ -197,7 +197,7 @@ t.test('inventory: a TypeScript inventory is validated too, without line numbers
   const file = join(fixtures, 'typo.ts');
   t.equal(
     await failure([file]),
-    `${shown(file)}: hosts.web1: unknown key 'adress' (did you mean 'address'?); expected one of: address, port, user, identityFile, knownHostsFile, connection, platform, vars`,
+    `${shown(file)}: hosts.web1: unknown key 'adress' (did you mean 'address'?); expected one of: address, port, user, identityFile, knownHostsFile, connection, platform, nixos, vars`,
   );
   const noDefault = join(fixtures, 'no-default.ts');
   t.equal(
