@@ -13,6 +13,8 @@ export const runDir = (): string => path.join(cacheDir(), 'run');
 export const hostsDir = (): string => path.join(runDir(), 'hosts');
 /** Guards the host registry, address allocation and the bridge across processes. */
 export const runLockFile = (): string => path.join(runDir(), 'lock');
+/** Held by the one test process using the shared SELinux VM, from up() to down(). */
+export const vmUseLockFile = (): string => path.join(runDir(), 'vm-use.lock');
 
 /** The host-local bridge: a private /16 with no NAT, no default route and ip_forward left off. */
 export const BRIDGE = 'hfbr0';

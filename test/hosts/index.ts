@@ -7,10 +7,11 @@
  *   await h.exec('systemctl is-active sshd');
  *   await hosts.down();                     // everything this process started
  */
-import { PROFILES } from './config.ts';
+import { PROFILES, vmUseLockFile } from './config.ts';
 import type { Profile } from './config.ts';
 import { bootContainers } from './container.ts';
 import { ensureImage } from './image.ts';
+import { holdLock } from './lock.ts';
 import { release, releaseSync, sweep } from './registry.ts';
 import type { TestHost } from './test-host.ts';
 import { bootSelinuxVm } from './vm.ts';
@@ -23,6 +24,12 @@ export type { Profile } from './config.ts';
 /** Hosts this process registered (booted or still booting); torn down, or for the shared VM released, by down() or at exit. */
 const registered = new Set<string>();
 const booted = new Map<string, TestHost>();
+/**
+ * The SELinux VM is shared, but used by one test process at a time: two test
+ * files changing policy at once fight over libsemanage's lock and each other's
+ * enforcing mode. Held from up() to down().
+ */
+let vmUse: { release(): Promise<void> } | undefined;
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let handlersInstalled = false;
@@ -66,6 +73,8 @@ export const hosts = {
     };
     try {
       const up = profile === 'el9' ? await bootContainers(n, image, onRegistered) : [await bootSelinuxVm(image, onRegistered)];
+      // Registered as a user of the VM first, so it stays up while this process waits its turn.
+      if (profile === 'el9-selinux' && !vmUse) vmUse = await holdLock(vmUseLockFile());
       for (const h of up) booted.set(h.name, h);
       return up;
     } catch (err) {
@@ -80,6 +89,8 @@ export const hosts = {
     const names = [...registered];
     registered.clear();
     booted.clear();
+    await vmUse?.release();
+    vmUse = undefined;
     await release(names);
   },
 

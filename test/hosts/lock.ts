@@ -26,6 +26,28 @@ export async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T
   }
 }
 
+/**
+ * Takes an exclusive flock on file and keeps it until release() (or until this
+ * process dies: the holder child then sees EOF and the lock goes with it).
+ */
+export async function holdLock(file: string): Promise<{ release(): Promise<void> }> {
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked: () => void = () => {};
+  const taken = new Promise<void>((resolve) => (locked = resolve));
+  const done = withLock(file, async () => {
+    locked();
+    await released;
+  });
+  await Promise.race([taken, done]);
+  return {
+    async release() {
+      release();
+      await done;
+    },
+  };
+}
+
 /** The synchronous variant for exit handlers: runs a shell script under the same lock. */
 export function lockedShellSync(file: string, script: string, args: readonly string[] = []): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
