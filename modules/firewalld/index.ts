@@ -20,6 +20,7 @@ import {
 } from './params.ts';
 import { planFirewalld, type FirewalldAction } from './plan.ts';
 import { firewalldEffects } from './planned.ts';
+import { nixosFirewall } from './nixos.ts';
 
 export type { ForwardPort, ForwardPortParams, MasqueradeParams, PortParams, RichRuleParams, ServiceParams, ZoneParams } from './params.ts';
 export { normalizeRichRule } from './rich-rule.ts';
@@ -44,7 +45,7 @@ const capabilities: Capabilities = {
   diff: true,
   notes: 'sets the permanent configuration and the runtime together; with firewalld stopped, the permanent configuration only (firewall-offline-cmd)',
 };
-const backends = { el9: backend, linux: backend };
+const backends = { el9: backend, linux: backend, nixos: nixosFirewall };
 const inZone = (p: { zone?: string }) => (p.zone ? `${p.zone} ` : '');
 const list = (one: unknown, many: readonly unknown[] | undefined) => (many ?? [one]).map(String).join(', ');
 const absent = (p: { state?: string }) => (p.state === 'absent' ? ' (absent)' : '');

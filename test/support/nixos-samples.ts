@@ -2,7 +2,7 @@ import type { HostView, Task } from '../../lib/module/types.ts';
 import { moduleBlocks, renderModule } from '../../lib/nixos/module-file.ts';
 import { isNixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
-import { dropIn, fail2ban, file, group, packages, quadlet, service, sshd, timer, unit, user } from '../../modules/index.ts';
+import { dropIn, fail2ban, file, firewalld, group, packages, quadlet, service, sshd, timer, unit, user } from '../../modules/index.ts';
 
 /**
  * Representative tasks of every module family that renders on NixOS, and the
@@ -55,6 +55,11 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
       timeoutStartSec: 900,
     }),
     quadlet.container({ name: 'job', image: 'localhost/job:1', exec: ['/job', '--once'], user: 1000, group: 1000, wantedBy: [] }),
+  ],
+  firewall: [
+    firewalld.port({ ports: ['443/tcp', '53/udp', '60000-61000/udp', '8000-8010/tcp'] }),
+    firewalld.port({ port: 8080 }),
+    firewalld.service({ services: ['ssh', 'http', 'dns'] }),
   ],
   fail2ban: [
     fail2ban.jail({ name: 'sshd', maxretry: 3, bantime: '1h', bantimeIncrement: { factor: 2, maxtime: '1w' }, ignoreip: ['192.0.2.0/24'] }),
