@@ -10,6 +10,10 @@ import type { WantedPath } from './params.ts';
  * applies at activation and at every boot.
  */
 export const nixosFile = nixosRenderer<WantedPath>((wanted): NixAttrs => {
+  if (wanted.state === 'file' && wanted.secret) {
+    // Everything in a NixOS module ends up in the world-readable store, and in this task's diff.
+    throw new Error(`${wanted.path} is secret: a NixOS module would put it in the world-readable Nix store; deploy it with a secrets tool (agenix, sops-nix) instead`);
+  }
   if (wanted.state === 'file' && wanted.path.startsWith('/etc/')) {
     if (!isText(wanted.content)) throw new Error(`${wanted.path}: binary content cannot be written into a NixOS module; put the file in the store with a derivation instead`);
     return {
