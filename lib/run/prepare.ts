@@ -88,7 +88,13 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
       }
     }
   };
-  for (const call of play.roles ?? []) addSteps(call.expand(host), call.name);
+  for (const call of play.roles ?? []) {
+    try {
+      addSteps(call.expand(host), call.name);
+    } catch (error) {
+      problems.push(`${where}role '${call.name}' could not build its tasks: ${(error as Error).message}`);
+    }
+  }
   addSteps(play.tasks ?? []);
   const handlers = (play.handlers ?? []).map((h) => prepare(h, true) as PreparedTask);
   if (rendering.length > 0) {

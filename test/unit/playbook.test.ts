@@ -1,7 +1,7 @@
 import t from 'tap';
 import { taskName } from '../../lib/module/define.ts';
 import type { HostView } from '../../lib/module/types.ts';
-import { named, playbook } from '../../lib/playbook.ts';
+import { named, playbook, role } from '../../lib/playbook.ts';
 import { preparePlay } from '../../lib/run/prepare.ts';
 import { file, service } from '../../modules/index.ts';
 
@@ -18,4 +18,13 @@ t.test('named() gives a handler a name even when its module has a name parameter
 t.test('a notify naming no handler is an error that lists the handlers', async (t) => {
   const play = playbook({ name: 'p', hosts: 'all', tasks: [file({ path: '/a', content: 'x', notify: 'restart ap' })], handlers: [named('restart app', service({ name: 'app', state: 'restarted' }))] });
   t.throws(() => preparePlay(play, host, {}), /notifies 'restart ap', but the play has no handler named so \(handlers: restart app\)/);
+});
+
+t.test('a role that throws while building its tasks is a usage error naming the role', async (t) => {
+  const broken = role('backup', (o: { repo?: string }) => {
+    if (!o.repo) throw new Error('option repo is required');
+    return [];
+  });
+  const play = playbook({ name: 'p', hosts: 'all', roles: [broken({})] });
+  t.throws(() => preparePlay(play, host, {}), /host h: role 'backup' could not build its tasks: option repo is required/);
 });
