@@ -109,3 +109,20 @@ t.test('in a batch, a task plans against the tasks before it: asking twice for o
   const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
   t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line q=changed', 'line q=ok', 'deferred: reload=changed']);
 });
+
+t.test('in a batch, a task that fails to plan stops the host: tasks after it are not applied', async (t) => {
+  const refusingBad: Backend<Line, boolean, null> = {
+    ...backend,
+    plan: (p, present, context) => {
+      if (p.line === 'BAD') throw new Error('cannot plan BAD');
+      return backend.plan(p, present, context);
+    },
+  };
+  const strictLine = defineModule<Line, Line>({ ...line.definition, name: 'test.strict-line', resolve: (p) => p, backends: { linux: refusingBad } });
+  const book = playbook({ name: 'stop', hosts: 'all', tasks: [strictLine({ line: 'r' }), strictLine({ line: 'BAD' }), strictLine({ line: 's' })] });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line r=changed', 'line BAD=failed']);
+  const written = await readFile(log, 'utf8');
+  t.match(written, /\nr\n$/, 'r, planned before the failure, was applied');
+  t.notMatch(written, /\ns\n/, 's, after the failure, was not');
+});

@@ -107,6 +107,8 @@ export class HostRun {
         pending.push(planned);
         state.record(task.backend?.effects?.(task.resolved) ?? []);
       }
+      // A failed task stops the host: the tasks after it in the group are neither planned nor applied.
+      if (outcomes.get(task)?.status === 'failed') break;
     }
     if (pending.length > 0) {
       const applied = await this.#apply(pending).then(
