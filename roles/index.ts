@@ -1,2 +1,7 @@
 // Roles shipped with hostform: typed compositions of modules.
 export { sshHardening, type SshHardeningOptions } from './ssh-hardening.ts';
+export { base, BASE_PACKAGES, type BaseOptions, type AdminUser } from './base.ts';
+export { monitoring, monitoringHandlers, MONITORING_IMAGES, type MonitoringOptions, type ScrapeJob } from './monitoring.ts';
+export { reverseProxy, reverseProxyHandlers, type ReverseProxyOptions, type Route } from './reverse-proxy.ts';
+export { homeAssistant, type HomeAssistantOptions } from './home-assistant.ts';
+export { backup, type BackupOptions } from './backup.ts';

@@ -1,0 +1,67 @@
+import { role, type Step } from '../lib/playbook.ts';
+import { command } from '../modules/command.ts';
+import { file } from '../modules/file/index.ts';
+import { systemdWord } from '../modules/quadlet/render.ts';
+import { timer } from '../modules/systemd/index.ts';
+
+export interface BackupOptions {
+  /** The restic repository's password; written to `passwordFile`, never shown in diffs. */
+  readonly password: string;
+  /** A local path (the init guard looks for its `config` file). Default '/srv/backup/restic'. */
+  readonly repository?: string;
+  /** Default ['/etc', '/srv', '/home']. */
+  readonly paths?: readonly string[];
+  readonly exclude?: readonly string[];
+  /** When the backup runs (systemd.time). Default 'daily'. */
+  readonly onCalendar?: string;
+  /** When `restic check` verifies the repository. Default 'weekly'. */
+  readonly checkOnCalendar?: string;
+  /** Snapshots kept by `restic forget --prune`. Default 7 daily, 4 weekly, 6 monthly. */
+  readonly keep?: { readonly daily?: number; readonly weekly?: number; readonly monthly?: number };
+  /** Default '/etc/restic/password'. */
+  readonly passwordFile?: string;
+}
+
+const RESTIC = '/usr/bin/restic';
+const line = (words: readonly string[]) => [RESTIC, ...words].map(systemdWord).join(' ');
+
+/**
+ * restic to a local repository: initialised once (guarded by the repository's
+ * `config` file, so a second run and check mode skip it), a backup timer that
+ * also prunes, and a weekly `restic check` so a broken repository is found
+ * before the day it is needed. Failures show in `systemctl --failed`.
+ */
+export const backup = role('backup', (o: BackupOptions): readonly Step[] => {
+  const repository = o.repository ?? '/srv/backup/restic';
+  const passwordFile = o.passwordFile ?? '/etc/restic/password';
+  const keep = { daily: 7, weekly: 4, monthly: 6, ...o.keep };
+  const environment = { RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: '/var/cache/restic' };
+  return [
+    file({ path: passwordFile.replace(/\/[^/]+$/, '') || '/', state: 'directory', mode: '0700' }),
+    file({ path: passwordFile, content: `${o.password}\n`, mode: '0600', secret: true }),
+    file({ path: repository, state: 'directory', mode: '0700' }),
+    command({ name: 'restic init', argv: [RESTIC, 'init'], env: environment, creates: `${repository}/config` }),
+    timer({
+      name: 'restic-backup',
+      description: 'restic backup and prune',
+      onCalendar: o.onCalendar ?? 'daily',
+      persistent: true,
+      randomizedDelaySec: '30m',
+      service: {
+        execStart: [
+          line(['backup', '--one-file-system', ...(o.exclude ?? []).map((e) => `--exclude=${e}`), ...(o.paths ?? ['/etc', '/srv', '/home'])]),
+          line(['forget', '--prune', `--keep-daily=${keep.daily}`, `--keep-weekly=${keep.weekly}`, `--keep-monthly=${keep.monthly}`]),
+        ],
+        environment,
+        options: { Nice: 10, IOSchedulingClass: 'idle' },
+      },
+    }),
+    timer({
+      name: 'restic-check',
+      description: 'restic check: read back a sample of the backup data',
+      onCalendar: o.checkOnCalendar ?? 'weekly',
+      persistent: true,
+      service: { execStart: line(['check', '--read-data-subset=5%']), environment },
+    }),
+  ];
+});
