@@ -1,0 +1,52 @@
+// The home server hostform was born from, as one playbook: an el9 box at home
+// with an admin account reached by SSH key only, fail2ban and firewalld
+// (roles/base.ts); Prometheus, node_exporter, cAdvisor, Grafana and
+// Alertmanager as Podman quadlets on one network (roles/monitoring.ts);
+// Traefik in front with HTTPS (roles/reverse-proxy.ts); Home Assistant
+// (roles/home-assistant.ts); and nightly restic backups with a weekly
+// `restic check` (roles/backup.ts). See what it would change, then apply:
+//
+//   npx play playbooks/homeserver.ts -i examples/homeserver.yml --check
+//   npx play playbooks/homeserver.ts -i examples/homeserver.yml
+//
+// Edit examples/homeserver.yml (address, user) and the options below (keys,
+// host names, the restic password: read it from a file kept out of git).
+import { readFileSync } from 'node:fs';
+import { playbook } from '../lib/playbook.ts';
+import { backup, base, homeAssistant, monitoring, monitoringHandlers, reverseProxy, reverseProxyHandlers } from '../roles/index.ts';
+
+const domain = 'home.example.org';
+
+export default playbook({
+  name: 'homeserver',
+  hosts: 'homeserver',
+  become: true,
+  roles: [
+    base({
+      admin: { name: 'admin', authorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm3S4l2i5oP6w1YVxJ1yJ6tq2eM9o0kzq2f0rYQh3kE admin@laptop'] },
+      timezone: 'Europe/Berlin',
+      fail2ban: { ignoreip: ['192.168.1.0/24'] },
+    }),
+    monitoring({ scrape: [{ job: 'home-assistant', targets: ['host.containers.internal:8123'], metricsPath: '/api/prometheus' }] }),
+    reverseProxy({
+      acmeEmail: `admin@${domain}`,
+      networks: ['monitoring.network'],
+      routes: [
+        { name: 'grafana', host: `grafana.${domain}`, url: 'http://grafana:3000' },
+        { name: 'home', host: `ha.${domain}`, url: 'http://host.containers.internal:8123' },
+      ],
+    }),
+    homeAssistant({ timezone: 'Europe/Berlin' }),
+    backup({ password: readPassword(process.env['RESTIC_PASSWORD_FILE'] ?? 'secrets/restic-password') }),
+  ],
+  handlers: [...monitoringHandlers, ...reverseProxyHandlers],
+});
+
+/** The password stays out of the playbook; a placeholder keeps `--check` usable before the file exists. */
+function readPassword(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return 'change-me';
+  }
+}
