@@ -61,7 +61,8 @@ export const backup = role('backup', (o: BackupOptions): readonly Step[] => {
       description: 'restic check: read back a sample of the backup data',
       onCalendar: o.checkOnCalendar ?? 'weekly',
       persistent: true,
-      service: { execStart: line(['check', '--read-data-subset=5%']), environment },
+      // `%%`: systemd reads `%` as the start of a specifier and would refuse the unit.
+      service: { execStart: line(['check', '--read-data-subset=5%%']), environment },
     }),
   ];
 });
