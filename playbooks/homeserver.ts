@@ -27,7 +27,7 @@ export default playbook({
       timezone: 'Europe/Berlin',
       fail2ban: { ignoreip: ['192.168.1.0/24'] },
     }),
-    monitoring({ scrape: [{ job: 'home-assistant', targets: ['host.containers.internal:8123'], metricsPath: '/api/prometheus' }] }),
+    monitoring({ scrape: [{ job: 'router', targets: ['192.168.1.1:9100'] }] }),
     reverseProxy({
       acmeEmail: `admin@${domain}`,
       networks: ['monitoring.network'],
