@@ -6,7 +6,8 @@ export interface FlushHandlers {
   readonly kind: 'flush';
 }
 
-export type Step = Task | FlushHandlers;
+/** What a play's or a role's task list holds: tasks, flush points, and other roles. */
+export type Step = Task | FlushHandlers | RoleCall;
 
 /** A role applied with its options; expanded per host when the play runs. */
 export interface RoleCall {

@@ -47,7 +47,7 @@ const EPEL = {
  * default zone. dnf, repo files and firewalld zones mean nothing on NixOS;
  * those tasks are skipped there as "not applicable", no branching needed.
  */
-export const base = role('base', (o: BaseOptions, host): readonly Step[] => [
+export const base = role('base', (o: BaseOptions): readonly Step[] => [
   ...(o.epel === false ? [] : [repo(EPEL)]),
   packages({ present: o.packages ?? BASE_PACKAGES }),
   user({
@@ -58,8 +58,7 @@ export const base = role('base', (o: BaseOptions, host): readonly Step[] => [
   }),
   file({ path: '/etc/localtime', state: 'link', target: `/usr/share/zoneinfo/${o.timezone ?? 'UTC'}`, force: true }),
   // The admin user exists before root login and passwords go: the order keeps the host reachable.
-  // A role's steps cannot hold another role, so the SSH role is expanded here, for this host.
-  ...sshHardening(o.ssh ?? { options: { PermitRootLogin: 'no', PasswordAuthentication: false, KbdInteractiveAuthentication: false, MaxAuthTries: 3 } }).expand(host),
+  sshHardening(o.ssh ?? { options: { PermitRootLogin: 'no', PasswordAuthentication: false, KbdInteractiveAuthentication: false, MaxAuthTries: 3 } }),
   service({ name: 'firewalld', enabled: true, state: 'started' }),
   firewalld.zone({ name: o.zone ?? 'public', default: true }),
   fail2ban.jail({

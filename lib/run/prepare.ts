@@ -7,7 +7,7 @@ import { taskProblems } from '../module/validate.ts';
 import { nixosPlaySteps } from '../nixos/play-steps.ts';
 import { isNixosRenderer } from '../nixos/renderer.ts';
 import type { NixAttrs } from '../nixos/value.ts';
-import type { Playbook, Step } from '../playbook.ts';
+import type { Playbook, RoleCall, Step } from '../playbook.ts';
 
 /** A task made concrete for one host: parameters resolved, backend chosen. */
 export interface PreparedTask {
@@ -82,19 +82,26 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
   const addSteps = (list: readonly Step[], roleName?: string) => {
     for (const step of list) {
       if (step.kind === 'flush') steps.push(step);
+      else if (step.kind === 'role') addRole(step, roleName);
       else {
         const prepared = prepare(step, false, roleName);
         if (prepared) steps.push(prepared);
       }
     }
   };
-  for (const call of play.roles ?? []) {
+  // A role may list other roles among its steps; their tasks are named "outer > inner : task".
+  const addRole = (call: RoleCall, outer?: string) => {
+    const name = outer ? `${outer} > ${call.name}` : call.name;
+    let built: readonly Step[];
     try {
-      addSteps(call.expand(host), call.name);
+      built = call.expand(host);
     } catch (error) {
-      problems.push(`${where}role '${call.name}' could not build its tasks: ${(error as Error).message}`);
+      problems.push(`${where}role '${name}' could not build its tasks: ${(error as Error).message}`);
+      return;
     }
-  }
+    addSteps(built, name);
+  };
+  for (const call of play.roles ?? []) addRole(call);
   addSteps(play.tasks ?? []);
   const handlers = (play.handlers ?? []).map((h) => prepare(h, true) as PreparedTask);
   if (rendering.length > 0) {

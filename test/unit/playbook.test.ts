@@ -28,3 +28,10 @@ t.test('a role that throws while building its tasks is a usage error naming the 
   const play = playbook({ name: 'p', hosts: 'all', roles: [broken({})] });
   t.throws(() => preparePlay(play, host, {}), /host h: role 'backup' could not build its tasks: option repo is required/);
 });
+
+t.test('a role may list another role; its tasks are named after both', async (t) => {
+  const inner = role('inner', (o: { path: string }) => [file({ path: o.path, content: 'x' })]);
+  const outer = role('outer', () => [inner({ path: '/a' }), file({ name: 'own', path: '/b', content: 'y' })]);
+  const prepared = preparePlay(playbook({ name: 'p', hosts: 'all', roles: [outer()] }), host, {});
+  t.same(prepared.steps.map((s) => (s.kind === 'task' ? s.name : s.kind)), ['outer > inner : file /a', 'outer : own']);
+});
