@@ -14,6 +14,8 @@ export interface RoleCall {
   readonly kind: 'role';
   readonly name: string;
   expand(host: HostView): readonly Step[];
+  /** Handlers the role brings to any play that uses it (added unless the play has one of that name). */
+  readonly handlers: readonly Task[];
 }
 
 export interface PlaybookSpec {
@@ -44,12 +46,17 @@ export function playbook(spec: PlaybookSpec): Playbook {
  *
  *   export const motd = role('motd', (o: { text: string }) => [file({ path: '/etc/motd', content: o.text })]);
  *   playbook({ name: 'base', hosts: 'all', roles: [motd({ text: 'hi' })] });
+ *
+ * A role that notifies handlers brings them along:
+ *
+ *   role('proxy', build, { handlers: [named('restart traefik', service({ name: 'traefik', state: 'restarted' }))] })
  */
 export function role<Options = void>(
   name: string,
   build: (options: Options, host: HostView) => readonly Step[],
+  extras: { readonly handlers?: readonly Task[] } = {},
 ): (options: Options) => RoleCall {
-  return (options: Options) => ({ kind: 'role', name, expand: (host) => build(options, host) });
+  return (options: Options) => ({ kind: 'role', name, expand: (host) => build(options, host), handlers: extras.handlers ?? [] });
 }
 
 /**

@@ -13,7 +13,7 @@
 // host names, the restic password: read it from a file kept out of git).
 import { readFileSync } from 'node:fs';
 import { playbook } from '../lib/playbook.ts';
-import { backup, base, homeAssistant, monitoring, monitoringHandlers, reverseProxy, reverseProxyHandlers } from '../roles/index.ts';
+import { backup, base, homeAssistant, monitoring, reverseProxy } from '../roles/index.ts';
 
 const domain = 'home.example.org';
 
@@ -39,7 +39,6 @@ export default playbook({
     homeAssistant({ timezone: 'Europe/Berlin' }),
     backup({ password: readPassword(process.env['RESTIC_PASSWORD_FILE'] ?? 'secrets/restic-password') }),
   ],
-  handlers: [...monitoringHandlers, ...reverseProxyHandlers],
 });
 
 /** The password stays out of the playbook; a placeholder keeps `--check` usable before the file exists. */

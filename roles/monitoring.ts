@@ -69,60 +69,65 @@ receivers:
 /**
  * Prometheus, node_exporter, cAdvisor, Grafana and Alertmanager as Podman
  * quadlets on one `monitoring` network, where containers find each other by
- * name. Configuration files notify `restart prometheus` / `restart alertmanager`:
- * list `monitoringHandlers` in the play's handlers.
+ * name. Configuration files notify `restart prometheus` / `restart alertmanager`,
+ * handlers the role brings to the play.
  */
-export const monitoring = role('monitoring', (o: MonitoringOptions = {}): readonly Step[] => {
-  const image = { ...MONITORING_IMAGES, ...o.images };
-  const pull = o.pull !== undefined ? { pull: o.pull } : {};
-  const dir = o.configDir ?? '/etc/monitoring';
-  const expose = new Set<Exposable>(o.expose ?? ['grafana']);
-  const publish = (c: Exposable) => [`${expose.has(c) ? '' : '127.0.0.1:'}${PORTS[c]}:${PORTS[c]}`];
-  const jobs: ScrapeJob[] = [
-    { job: 'prometheus', targets: ['localhost:9090'] },
-    // node_exporter shares the host's network, so it listens on the host: reach it through podman's host alias.
-    { job: 'node', targets: ['host.containers.internal:9100'] },
-    { job: 'cadvisor', targets: ['cadvisor:8080'] },
-    ...(o.scrape ?? []),
-  ];
-  const onNetwork = { network: 'monitoring.network', restart: 'always' as const, ...pull };
-  return [
-    file({ path: `${dir}/prometheus`, state: 'directory', mode: '0755' }),
-    file({ path: `${dir}/prometheus/prometheus.yml`, content: prometheusConfig(o.scrapeInterval ?? '30s', jobs), mode: '0644', notify: 'restart prometheus' }),
-    file({ path: `${dir}/alertmanager`, state: 'directory', mode: '0755' }),
-    file({ path: `${dir}/alertmanager/alertmanager.yml`, content: ALERTMANAGER_CONFIG, mode: '0644', notify: 'restart alertmanager' }),
-    quadlet.network({ name: 'monitoring', subnet: o.subnet ?? '10.89.10.0/24' }),
-    quadlet.volume({ name: 'prometheus-data' }),
-    quadlet.volume({ name: 'grafana-data' }),
-    quadlet.container({
-      name: 'prometheus', containerName: 'prometheus', image: image.prometheus, ...onNetwork,
-      publishPort: publish('prometheus'),
-      volume: [`${dir}/prometheus:/etc/prometheus:ro,Z`, 'prometheus-data.volume:/prometheus'],
-      exec: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', `--storage.tsdb.retention.time=${o.retention ?? '30d'}`],
-    }),
-    quadlet.container({
-      name: 'alertmanager', containerName: 'alertmanager', image: image.alertmanager, ...onNetwork,
-      publishPort: publish('alertmanager'),
-      volume: [`${dir}/alertmanager:/etc/alertmanager:ro,Z`],
-    }),
-    quadlet.container({
-      name: 'node-exporter', containerName: 'node-exporter', image: image.nodeExporter, restart: 'always', ...pull,
-      network: 'host', volume: ['/:/host:ro,rslave'], exec: ['--path.rootfs=/host'], podmanArgs: ['--pid=host'],
-    }),
-    quadlet.container({
-      name: 'cadvisor', containerName: 'cadvisor', image: image.cadvisor, ...onNetwork,
-      volume: ['/:/rootfs:ro', '/sys:/sys:ro', '/dev/disk:/dev/disk:ro', '/var/lib/containers:/var/lib/containers:ro'],
-      podmanArgs: ['--privileged'],
-    }),
-    quadlet.container({
-      name: 'grafana', containerName: 'grafana', image: image.grafana, ...onNetwork,
-      publishPort: publish('grafana'), volume: ['grafana-data.volume:/var/lib/grafana'],
-    }),
-    ...[...expose].map((c) => firewalld.port({ port: PORTS[c], protocol: 'tcp' })),
-  ];
-});
-
 export const monitoringHandlers: readonly Task[] = [
   named('restart prometheus', service({ name: 'prometheus', state: 'restarted' })),
   named('restart alertmanager', service({ name: 'alertmanager', state: 'restarted' })),
 ];
+
+export const monitoring = role(
+  'monitoring',
+  (o: MonitoringOptions = {}): readonly Step[] => {
+    const image = { ...MONITORING_IMAGES, ...o.images };
+    const pull = o.pull !== undefined ? { pull: o.pull } : {};
+    const dir = o.configDir ?? '/etc/monitoring';
+    const expose = new Set<Exposable>(o.expose ?? ['grafana']);
+    const publish = (c: Exposable) => [`${expose.has(c) ? '' : '127.0.0.1:'}${PORTS[c]}:${PORTS[c]}`];
+    const jobs: ScrapeJob[] = [
+      { job: 'prometheus', targets: ['localhost:9090'] },
+      // node_exporter shares the host's network, so it listens on the host: reach it through podman's host alias.
+      { job: 'node', targets: ['host.containers.internal:9100'] },
+      { job: 'cadvisor', targets: ['cadvisor:8080'] },
+      ...(o.scrape ?? []),
+    ];
+    const onNetwork = { network: 'monitoring.network', restart: 'always' as const, ...pull };
+    return [
+      file({ path: `${dir}/prometheus`, state: 'directory', mode: '0755' }),
+      file({ path: `${dir}/prometheus/prometheus.yml`, content: prometheusConfig(o.scrapeInterval ?? '30s', jobs), mode: '0644', notify: 'restart prometheus' }),
+      file({ path: `${dir}/alertmanager`, state: 'directory', mode: '0755' }),
+      file({ path: `${dir}/alertmanager/alertmanager.yml`, content: ALERTMANAGER_CONFIG, mode: '0644', notify: 'restart alertmanager' }),
+      quadlet.network({ name: 'monitoring', subnet: o.subnet ?? '10.89.10.0/24' }),
+      quadlet.volume({ name: 'prometheus-data' }),
+      quadlet.volume({ name: 'grafana-data' }),
+      quadlet.container({
+        name: 'prometheus', containerName: 'prometheus', image: image.prometheus, ...onNetwork,
+        publishPort: publish('prometheus'),
+        volume: [`${dir}/prometheus:/etc/prometheus:ro,Z`, 'prometheus-data.volume:/prometheus'],
+        exec: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', `--storage.tsdb.retention.time=${o.retention ?? '30d'}`],
+      }),
+      quadlet.container({
+        name: 'alertmanager', containerName: 'alertmanager', image: image.alertmanager, ...onNetwork,
+        publishPort: publish('alertmanager'),
+        volume: [`${dir}/alertmanager:/etc/alertmanager:ro,Z`],
+      }),
+      quadlet.container({
+        name: 'node-exporter', containerName: 'node-exporter', image: image.nodeExporter, restart: 'always', ...pull,
+        network: 'host', volume: ['/:/host:ro,rslave'], exec: ['--path.rootfs=/host'], podmanArgs: ['--pid=host'],
+      }),
+      quadlet.container({
+        name: 'cadvisor', containerName: 'cadvisor', image: image.cadvisor, ...onNetwork,
+        volume: ['/:/rootfs:ro', '/sys:/sys:ro', '/dev/disk:/dev/disk:ro', '/var/lib/containers:/var/lib/containers:ro'],
+        podmanArgs: ['--privileged'],
+      }),
+      quadlet.container({
+        name: 'grafana', containerName: 'grafana', image: image.grafana, ...onNetwork,
+        publishPort: publish('grafana'), volume: ['grafana-data.volume:/var/lib/grafana'],
+      }),
+      ...[...expose].map((c) => firewalld.port({ port: PORTS[c], protocol: 'tcp' })),
+    ];
+  },
+  { handlers: monitoringHandlers },
+);
+

@@ -58,27 +58,32 @@ export function routesConfig(routes: readonly Route[], tls: object): string {
 /**
  * Traefik in front of everything: HTTP redirects to HTTPS, routes from a
  * typed list, certificates from Let's Encrypt when an address is given.
- * Config changes notify `restart traefik` (see `reverseProxyHandlers`).
+ * Config changes notify `restart traefik`, a handler the role brings to the play.
  */
-export const reverseProxy = role('reverse-proxy', (o: ReverseProxyOptions = {}): readonly Step[] => {
-  const dir = o.configDir ?? '/etc/traefik';
-  const tls = o.acmeEmail === undefined ? {} : { certResolver: 'letsencrypt' };
-  return [
-    file({ path: dir, state: 'directory', mode: '0755' }),
-    file({ path: `${dir}/traefik.yml`, content: traefikConfig(o.acmeEmail), mode: '0644', notify: 'restart traefik' }),
-    // Traefik watches the routes file itself: no restart needed when only routes change.
-    file({ path: `${dir}/routes.yml`, content: routesConfig(o.routes ?? [], tls), mode: '0644' }),
-    quadlet.volume({ name: 'traefik-acme' }),
-    quadlet.container({
-      name: 'traefik', containerName: 'traefik', image: o.image ?? 'docker.io/library/traefik:v3.1',
-      ...(o.pull !== undefined ? { pull: o.pull } : {}),
-      ...(o.networks && o.networks.length > 0 ? { network: o.networks } : {}),
-      publishPort: ['80:80', '443:443'],
-      volume: [`${dir}:/etc/traefik:ro,Z`, 'traefik-acme.volume:/acme'],
-      restart: 'always',
-    }),
-    firewalld.service({ services: ['http', 'https'] }),
-  ];
-});
-
 export const reverseProxyHandlers: readonly Task[] = [named('restart traefik', service({ name: 'traefik', state: 'restarted' }))];
+
+export const reverseProxy = role(
+  'reverse-proxy',
+  (o: ReverseProxyOptions = {}): readonly Step[] => {
+    const dir = o.configDir ?? '/etc/traefik';
+    const tls = o.acmeEmail === undefined ? {} : { certResolver: 'letsencrypt' };
+    return [
+      file({ path: dir, state: 'directory', mode: '0755' }),
+      file({ path: `${dir}/traefik.yml`, content: traefikConfig(o.acmeEmail), mode: '0644', notify: 'restart traefik' }),
+      // Traefik watches the routes file itself: no restart needed when only routes change.
+      file({ path: `${dir}/routes.yml`, content: routesConfig(o.routes ?? [], tls), mode: '0644' }),
+      quadlet.volume({ name: 'traefik-acme' }),
+      quadlet.container({
+        name: 'traefik', containerName: 'traefik', image: o.image ?? 'docker.io/library/traefik:v3.1',
+        ...(o.pull !== undefined ? { pull: o.pull } : {}),
+        ...(o.networks && o.networks.length > 0 ? { network: o.networks } : {}),
+        publishPort: ['80:80', '443:443'],
+        volume: [`${dir}:/etc/traefik:ro,Z`, 'traefik-acme.volume:/acme'],
+        restart: 'always',
+      }),
+      firewalld.service({ services: ['http', 'https'] }),
+    ];
+  },
+  { handlers: reverseProxyHandlers },
+);
+

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { loadInventory } from '../lib/inventory/load.ts';
 import { playbook } from '../lib/playbook.ts';
 import { runPlaybooks } from '../lib/run/run.ts';
-import { backup, base, homeAssistant, monitoring, monitoringHandlers, reverseProxy, reverseProxyHandlers } from '../roles/index.ts';
+import { backup, base, homeAssistant, monitoring, reverseProxy } from '../roles/index.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
 
 /**
@@ -35,7 +35,6 @@ const book = playbook({
     homeAssistant({ image: IMAGE, pull: 'never', devices: ['/dev/ttyUSB0'] }),
     backup({ password: 'test-password' }),
   ],
-  handlers: [...monitoringHandlers, ...reverseProxyHandlers],
 });
 
 /** What check mode must leave as it was: accounts, and every file and directory the roles would write. */

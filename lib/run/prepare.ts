@@ -90,8 +90,10 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
     }
   };
   // A role may list other roles among its steps; their tasks are named "outer > inner : task".
+  const roleHandlers: Task[] = [];
   const addRole = (call: RoleCall, outer?: string) => {
     const name = outer ? `${outer} > ${call.name}` : call.name;
+    roleHandlers.push(...call.handlers);
     let built: readonly Step[];
     try {
       built = call.expand(host);
@@ -103,7 +105,10 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
   };
   for (const call of play.roles ?? []) addRole(call);
   addSteps(play.tasks ?? []);
-  const handlers = (play.handlers ?? []).map((h) => prepare(h, true) as PreparedTask);
+  // Handlers are found by name: the play's own first, then each role's not already defined.
+  const byName = new Map<string, Task>();
+  for (const h of [...(play.handlers ?? []), ...roleHandlers]) if (!byName.has(taskName(h))) byName.set(taskName(h), h);
+  const handlers = [...byName.values()].map((h) => prepare(h, true) as PreparedTask);
   if (rendering.length > 0) {
     const nixos = nixosPlaySteps(play.name, host, rendering);
     for (const [i, step] of steps.entries()) {

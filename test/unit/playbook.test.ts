@@ -35,3 +35,13 @@ t.test('a role may list another role; its tasks are named after both', async (t)
   const prepared = preparePlay(playbook({ name: 'p', hosts: 'all', roles: [outer()] }), host, {});
   t.same(prepared.steps.map((s) => (s.kind === 'task' ? s.name : s.kind)), ['outer > inner : file /a', 'outer : own']);
 });
+
+t.test('a role brings its handlers; the play’s own handler of the same name wins', async (t) => {
+  const restart = named('restart app', service({ name: 'app', state: 'restarted' }));
+  const app = role('app', () => [file({ path: '/etc/app.conf', content: 'x', notify: 'restart app' })], { handlers: [restart] });
+  const prepared = preparePlay(playbook({ name: 'p', hosts: 'all', roles: [app(), app()] }), host, {});
+  t.same(prepared.handlers.map((h) => h.name), ['restart app'], 'two uses of the role, one handler');
+  const own = named('restart app', service({ name: 'app', state: 'reloaded' }));
+  const withOwn = preparePlay(playbook({ name: 'p', hosts: 'all', roles: [app()], handlers: [own] }), host, {});
+  t.equal(withOwn.handlers[0]?.task, own);
+});
