@@ -4,7 +4,7 @@ export { inventory } from './inventory/define.ts';
 export { loadInventory } from './inventory/load.ts';
 export type { InventorySource, HostEntry, GroupEntry, Platform, Vars } from './inventory/types.ts';
 export type { Facts } from './facts/types.ts';
-export type { Task, TaskOptions, HostView, ModuleDefinition, Backend, Change, Probe, PlanContext, ApplyContext, Capabilities } from './module/types.ts';
+export type { Task, TaskOptions, HostView, ModuleDefinition, Backend, Change, ChangePreview, Probe, PlanContext, ApplyContext, Capabilities } from './module/types.ts';
 export { defineModule, type ModuleCall } from './module/define.ts';
 export { Skip } from './module/skip.ts';
 export { effect, PathResource, PlannedState, ResourceKind, type Effect, type PathState } from './module/resources.ts';

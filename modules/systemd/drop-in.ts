@@ -5,6 +5,7 @@ import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-para
 import { dropInNameSchema, renderSections, sectionsSchema, unitNameSchema, type UnitSections } from './sections.ts';
 import {
   applyUnitFiles,
+  previewUnitFiles,
   parseUnitFiles,
   planUnitFiles,
   unitFileEffects,
@@ -52,6 +53,7 @@ const backend: Backend<UnitFilesParams, ObservedUnitFiles, UnitFileAction> = {
   parse: (r, outputs) => parseUnitFiles(r, outputs['files']!),
   plan: planUnitFiles,
   apply: applyUnitFiles,
+  preview: previewUnitFiles,
   // The unit itself is not installed by a drop-in: only the file is recorded.
   effects: (r) => unitFileEffects(r, []),
 };

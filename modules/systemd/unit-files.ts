@@ -7,7 +7,7 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { textDiff } from '../../lib/diff.ts';
 import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
-import type { ApplyContext, Change, PlanContext } from '../../lib/module/types.ts';
+import type { ApplyContext, Change, ChangePreview, PlanContext } from '../../lib/module/types.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { asUser, daemonReload, UnitResource, unitKey, type SystemdScope } from './scope.ts';
 
@@ -130,6 +130,23 @@ export async function applyUnitFiles(p: UnitFilesParams, changes: readonly Chang
 function userDirScript(user: string, installs: readonly Extract<UnitFileAction, { do: 'install' }>[]): ShellScript {
   const dirs = installs.filter((a) => a.file.includes('/')).map((a) => `${USER_UNIT_DIR}/${a.file.slice(0, a.file.lastIndexOf('/'))}`);
   return sh`cd "$(getent passwd ${user} | cut -d: -f6)" && ${asUser(user)} mkdir -p -- ${[USER_UNIT_DIR, ...new Set(dirs)]}`;
+}
+
+/**
+ * Check mode: the same `systemd-analyze verify` on a temporary copy, so a unit
+ * systemd would refuse shows up before apply. Its verdict is reported, not
+ * enforced: on the host as it is now, a command or unit that an earlier task
+ * of this run would install is still missing.
+ */
+export async function previewUnitFiles(p: UnitFilesParams, _observed: unknown, changes: readonly Change<UnitFileAction>[], context: ApplyContext): Promise<ChangePreview | undefined> {
+  const installs = changes.flatMap(({ action }) => (action.do === 'install' ? [action] : []));
+  if (installs.length === 0) return undefined;
+  const result = await context.run(verifyScript(p, installs), { okCodes: [0, REFUSED] });
+  if (result.code !== REFUSED) return { summary: 'systemd-analyze verify accepts the new files', detail: '' };
+  return {
+    summary: 'systemd-analyze verify refuses the new files on the host as it is now (fine only if an earlier task of this run provides what they need)',
+    detail: result.stdout.trim(),
+  };
 }
 
 /** Exit code of the verify script when systemd-analyze refused the files (any other failure is the script's own). */

@@ -5,6 +5,7 @@ import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-para
 import { renderSections, sectionsSchema, unitNameSchema, type UnitSections } from './sections.ts';
 import {
   applyUnitFiles,
+  previewUnitFiles,
   parseUnitFiles,
   planUnitFiles,
   unitFileEffects,
@@ -54,6 +55,7 @@ const backend: Backend<Resolved, ObservedUnitFiles, UnitFileAction> = {
   parse: (r, outputs) => parseUnitFiles(r, outputs['files']!),
   plan: planUnitFiles,
   apply: applyUnitFiles,
+  preview: previewUnitFiles,
   effects: (r) => unitFileEffects(r, [r.name]),
 };
 
