@@ -1,15 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { hasNix } from '../support/nix.ts';
 import t from 'tap';
 import { attrName, NixExpr, nixString, renderNix, type NixValue } from '../../lib/nixos/value.ts';
 
-const hasNix = (() => {
-  try {
-    execFileSync('nix-instantiate', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 function evalJson(expression: string): unknown {
   return JSON.parse(execFileSync('nix-instantiate', ['--eval', '--strict', '--json', '-E', expression], { encoding: 'utf8' }));

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasNix } from '../support/nix.ts';
 import t, { type Test } from 'tap';
 import type { HostView } from '../../lib/module/types.ts';
 import { moduleBlocks, moduleFileName, parseModuleBlocks, renderDefaultNix, renderModule, withImport } from '../../lib/nixos/module-file.ts';
@@ -10,14 +11,6 @@ import { file } from '../../modules/index.ts';
 import type { WantedPath } from '../../modules/file/params.ts';
 import { nixosFile } from '../../modules/file/nixos.ts';
 
-const hasNix = (() => {
-  try {
-    execFileSync('nix-instantiate', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const dir = mkdtempSync(join(tmpdir(), 'hostform-nix-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
