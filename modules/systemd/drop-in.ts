@@ -1,19 +1,8 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend } from '../../lib/module/types.ts';
 import { nixosDropIn } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
-import { dropInNameSchema, renderSections, sectionsSchema, unitNameSchema, type UnitSections } from './sections.ts';
-import {
-  applyUnitFiles,
-  previewUnitFiles,
-  parseUnitFiles,
-  planUnitFiles,
-  unitFileEffects,
-  unitFilesProbe,
-  type ObservedUnitFiles,
-  type UnitFileAction,
-  type UnitFilesParams,
-} from './unit-files.ts';
+import { dropInNameSchema, renderSections, fileBodyProperties, fileBodyRule, unitNameSchema, type UnitSections } from './sections.ts';
+import { unitFileEffects, unitFilesBackend, type UnitFilesParams } from './unit-files.ts';
 
 // ── parameters ───────────────────────────────────────────────────────────
 
@@ -35,28 +24,17 @@ const schema = {
   properties: {
     unit: unitNameSchema,
     name: dropInNameSchema,
-    sections: sectionsSchema,
-    content: { type: 'string', minLength: 1 },
-    state: { enum: ['present', 'absent'] },
+    ...fileBodyProperties,
     scope: scopeSchema,
   },
   additionalProperties: false,
-  if: { properties: { state: { const: 'absent' } }, required: ['state'] },
-  then: { not: { anyOf: [{ required: ['sections'] }, { required: ['content'] }] } },
-  else: { oneOf: [{ required: ['sections'] }, { required: ['content'] }] },
+  ...fileBodyRule,
 } as const;
 
 // ── observe → plan → apply: the shared unit-file steps ──────────────────
 
-const backend: Backend<UnitFilesParams, ObservedUnitFiles, UnitFileAction> = {
-  probes: (r) => ({ files: { script: unitFilesProbe(r) } }),
-  parse: (r, outputs) => parseUnitFiles(r, outputs['files']!),
-  plan: planUnitFiles,
-  apply: applyUnitFiles,
-  preview: previewUnitFiles,
-  // The unit itself is not installed by a drop-in: only the file is recorded.
-  effects: (r) => unitFileEffects(r, []),
-};
+// The unit itself is not installed by a drop-in: only the file is recorded.
+const backend = unitFilesBackend<UnitFilesParams>((r) => unitFileEffects(r, []));
 
 /**
  * A drop-in that changes part of a unit without replacing it, verified

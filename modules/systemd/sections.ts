@@ -54,6 +54,21 @@ export const sectionsSchema = {
 
 export const singleLineSchema = singleLine;
 
+/**
+ * What a unit-file task's schema says about the file's body: `sections` or
+ * raw `content`, exactly one of them, and neither with `state: 'absent'`.
+ */
+export const fileBodyProperties = {
+  sections: sectionsSchema,
+  content: { type: 'string', minLength: 1 },
+  state: { enum: ['present', 'absent'] },
+} as const;
+export const fileBodyRule = {
+  if: { properties: { state: { const: 'absent' } }, required: ['state'] },
+  then: { not: { anyOf: [{ required: ['sections'] }, { required: ['content'] }] } },
+  else: { oneOf: [{ required: ['sections'] }, { required: ['content'] }] },
+} as const;
+
 const UNIT_TYPES = 'service|socket|device|mount|automount|swap|target|path|timer|slice|scope';
 
 /** A full unit name, suffix included: `app.service`, `getty@tty1.service`, `backup.timer`. */

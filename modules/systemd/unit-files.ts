@@ -7,7 +7,7 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { textDiff } from '../../lib/diff.ts';
 import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
-import type { ApplyContext, Change, ChangePreview, PlanContext } from '../../lib/module/types.ts';
+import type { ApplyContext, Backend, Change, ChangePreview, PlanContext } from '../../lib/module/types.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { asUser, daemonReload, UnitResource, unitKey, type SystemdScope } from './scope.ts';
 
@@ -49,6 +49,21 @@ function dirExpression(scope: SystemdScope): ShellScript {
 }
 
 /** One probe: the directory, then per file `present` + base64 content, or `absent`. */
+/**
+ * The backend of a task that writes unit files (`unit`, `dropIn`): the same
+ * observe → plan → verify → apply steps; only what it leaves behind differs.
+ */
+export function unitFilesBackend<P extends UnitFilesParams>(effects: (p: P) => Effect[]): Backend<P, ObservedUnitFiles, UnitFileAction> {
+  return {
+    probes: (p) => ({ files: { script: unitFilesProbe(p) } }),
+    parse: (p, outputs) => parseUnitFiles(p, outputs['files']!),
+    plan: planUnitFiles,
+    apply: applyUnitFiles,
+    preview: previewUnitFiles,
+    effects,
+  };
+}
+
 export function unitFilesProbe(p: UnitFilesParams): ShellScript {
   const userCheck = p.scope.kind === 'user' ? sh`getent passwd ${p.scope.user} >/dev/null || { echo 'no such user:' ${p.scope.user} >&2; exit 3; }\n` : sh``;
   const perFile = p.files.map(

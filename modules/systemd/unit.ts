@@ -1,19 +1,8 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend } from '../../lib/module/types.ts';
 import { nixosUnit } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
-import { renderSections, sectionsSchema, unitNameSchema, type UnitSections } from './sections.ts';
-import {
-  applyUnitFiles,
-  previewUnitFiles,
-  parseUnitFiles,
-  planUnitFiles,
-  unitFileEffects,
-  unitFilesProbe,
-  type ObservedUnitFiles,
-  type UnitFileAction,
-  type UnitFilesParams,
-} from './unit-files.ts';
+import { renderSections, fileBodyProperties, fileBodyRule, unitNameSchema, type UnitSections } from './sections.ts';
+import { unitFileEffects, unitFilesBackend, type UnitFilesParams } from './unit-files.ts';
 
 // ── parameters ───────────────────────────────────────────────────────────
 
@@ -33,15 +22,11 @@ const schema = {
   required: ['name'],
   properties: {
     name: unitNameSchema,
-    sections: sectionsSchema,
-    content: { type: 'string', minLength: 1 },
-    state: { enum: ['present', 'absent'] },
+    ...fileBodyProperties,
     scope: scopeSchema,
   },
   additionalProperties: false,
-  if: { properties: { state: { const: 'absent' } }, required: ['state'] },
-  then: { not: { anyOf: [{ required: ['sections'] }, { required: ['content'] }] } },
-  else: { oneOf: [{ required: ['sections'] }, { required: ['content'] }] },
+  ...fileBodyRule,
 } as const;
 
 interface Resolved extends UnitFilesParams {
@@ -50,14 +35,7 @@ interface Resolved extends UnitFilesParams {
 
 // ── observe → plan → apply: the shared unit-file steps ──────────────────
 
-const backend: Backend<Resolved, ObservedUnitFiles, UnitFileAction> = {
-  probes: (r) => ({ files: { script: unitFilesProbe(r) } }),
-  parse: (r, outputs) => parseUnitFiles(r, outputs['files']!),
-  plan: planUnitFiles,
-  apply: applyUnitFiles,
-  preview: previewUnitFiles,
-  effects: (r) => unitFileEffects(r, [r.name]),
-};
+const backend = unitFilesBackend<Resolved>((r) => unitFileEffects(r, [r.name]));
 
 /**
  * A unit file, validated with `systemd-analyze verify` before it is
