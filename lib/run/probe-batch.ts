@@ -1,6 +1,7 @@
 import type { Connection, ExecResult } from '../connection/types.ts';
 import { RemoteCommandError } from '../errors.ts';
 import { ShellScript, trusted } from '../shell/quote.ts';
+import { privateTempDir } from '../shell/temp-dir.ts';
 
 export interface ProbeRequest {
   readonly script: ShellScript;
@@ -50,7 +51,8 @@ async function runGroup(connection: Connection, group: readonly ProbeRequest[], 
 }
 
 export function batchScript(scripts: readonly ShellScript[]): ShellScript {
-  const lines = ['d=$(mktemp -d) || exit 97', 'cd /'];
+  // Probe outputs may hold file contents (secrets too): a private directory, removed however the script ends.
+  const lines = [privateTempDir('d').text, 'cd /'];
   scripts.forEach((s, i) => {
     lines.push(`(\n${s.text}\n) </dev/null >"$d/${i}.o" 2>"$d/${i}.e"; echo $? >"$d/${i}.c"`);
   });
@@ -59,7 +61,6 @@ export function batchScript(scripts: readonly ShellScript[]): ShellScript {
     `  printf '@hf %s %s ' "$i" "$(cat "$d/$i.c")"; base64 -w0 <"$d/$i.o"; printf ' '; base64 -w0 <"$d/$i.e"; printf '\\n'`,
     '  i=$((i+1))',
     'done',
-    'rm -rf "$d"',
   );
   return trusted(lines.join('\n'));
 }

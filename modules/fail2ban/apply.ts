@@ -1,5 +1,6 @@
 import type { ApplyContext, Change } from '../../lib/module/types.ts';
 import { join, sh, trusted, type ShellScript } from '../../lib/shell/quote.ts';
+import { PRIVATE_TEMP_DIR, privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { CONFIG_DIR } from './observe.ts';
 import type { Fail2banAction } from './plan.ts';
 
@@ -43,8 +44,7 @@ export function candidateTest(files: readonly FileAction[]): ShellScript {
     const relative = f.path.slice(CONFIG_DIR.length + 1);
     return f.do === 'write' ? sh`printf %s ${Buffer.from(f.content).toString('base64')} | base64 -d >"$tmp"/${relative}` : sh`rm -f -- "$tmp"/${relative}`;
   });
-  return sh`tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+  return sh`${privateTempDir('tmp')}
 cp -a ${CONFIG_DIR}/. "$tmp"/ || exit 1
 ${join(edits)}
 fail2ban-client -c "$tmp" -t 2>&1`;
@@ -52,7 +52,7 @@ fail2ban-client -c "$tmp" -t 2>&1`;
 
 /** fail2ban's ERROR lines (and their continuations) without timestamps, naming /etc/fail2ban rather than the temporary copy. */
 export function testErrors(output: string): string[] {
-  const lines = output.replace(/\/tmp\/tmp\.[A-Za-z0-9]+/g, CONFIG_DIR).split('\n');
+  const lines = output.replace(PRIVATE_TEMP_DIR, CONFIG_DIR).split('\n');
   const kept: string[] = [];
   let inError = false;
   for (const line of lines) {

@@ -1,5 +1,6 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { trusted } from '../../lib/shell/quote.ts';
+import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { emptyItems, type Category } from './params.ts';
 import { normalizeRichRule } from './rich-rule.ts';
 
@@ -35,8 +36,7 @@ export interface ObservedFirewall {
  * state check and both listings run side by side.
  */
 export const firewallProbe = trusted(`if ! command -v firewall-offline-cmd >/dev/null 2>&1; then echo '@mode missing'; exit 0; fi
-d=$(mktemp -d) || exit 1
-trap 'rm -rf "$d"' EXIT
+${privateTempDir('d').text}
 list() { out=$1; shift; "$@" >"$d/$out" 2>"$d/$out.err"; echo $? >"$d/$out.rc"; }
 list runtime firewall-cmd --list-all-zones &
 list permanent firewall-cmd --permanent --list-all-zones &

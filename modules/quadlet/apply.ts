@@ -1,6 +1,7 @@
 import { dirname } from 'node:path/posix';
 import type { ApplyContext, Change } from '../../lib/module/types.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { applyPath } from '../file/apply.ts';
 import { controlUnit } from '../systemd/control.ts';
 import { asUser, daemonReload, type SystemdScope } from '../systemd/scope.ts';
@@ -97,9 +98,8 @@ async function validate(scope: SystemdScope, dir: string, files: readonly { file
   const userFlag = scope.kind === 'user' ? ['--user'] : [];
   const result = await context.run(
     sh`[ -x ${GENERATOR} ] || exit 3
-tmp=$(mktemp -d) || exit 1
+${privateTempDir('tmp')}
 echo "$tmp"
-trap 'rm -rf "$tmp"' EXIT
 if [ -d ${dir} ]; then cp -a ${dir}/. "$tmp"/ || exit 1; fi
 ${join(copies, '\n')}
 QUADLET_UNIT_DIRS="$tmp" ${GENERATOR} ${userFlag} --dryrun >/dev/null`,

@@ -1,6 +1,7 @@
 import { basename } from 'node:path/posix';
 import type { ApplyContext } from '../../lib/module/types.ts';
 import { sh, trusted, type ShellScript } from '../../lib/shell/quote.ts';
+import { PRIVATE_TEMP_DIR, privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { SBIN_PATH } from './observe.ts';
 import { DROP_IN_DIR, type Expectation, type WantedDropIn } from './params.ts';
 
@@ -41,8 +42,7 @@ export async function applyDropIn(w: WantedDropIn, context: ApplyContext): Promi
 export function candidateCheck(w: WantedDropIn): ShellScript {
   const place = w.present ? sh`printf %s ${Buffer.from(w.content).toString('base64')} | base64 -d >"$tmp/d"/${basename(w.path)}` : sh`:`;
   return sh`${SBIN_PATH}
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+${privateTempDir('tmp')}
 mkdir "$tmp/d" || exit 1
 for f in ${DROP_IN_DIR}/*.conf; do
   if [ -e "$f" ] && [ "$f" != ${w.path} ]; then cp -p -- "$f" "$tmp/d/" || exit 1; fi
@@ -55,7 +55,7 @@ sshd -T -f "$tmp/sshd_config"`;
 
 /** sshd's messages name the temporary copy; show the files the user knows. */
 function withRealPaths(text: string): string {
-  return text.replace(/\/tmp\/tmp\.[A-Za-z0-9]+\/d\//g, `${DROP_IN_DIR}/`).replace(/\/tmp\/tmp\.[A-Za-z0-9]+\/sshd_config/g, '/etc/ssh/sshd_config');
+  return text.replace(new RegExp(`${PRIVATE_TEMP_DIR.source}/d/`, 'g'), `${DROP_IN_DIR}/`).replace(new RegExp(`${PRIVATE_TEMP_DIR.source}/sshd_config`, 'g'), '/etc/ssh/sshd_config');
 }
 
 /** `sshd -T` output: keyword → its values, in order (Port and ListenAddress repeat). */

@@ -9,6 +9,7 @@ import { textDiff } from '../../lib/diff.ts';
 import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { ApplyContext, Backend, Change, ChangePreview, PlanContext } from '../../lib/module/types.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { asUser, daemonReload, UnitResource, unitKey, type SystemdScope } from './scope.ts';
 
 export const SYSTEM_UNIT_DIR = '/etc/systemd/system';
@@ -189,16 +190,16 @@ export function verifyScript(p: UnitFilesParams, installs: readonly Extract<Unit
   });
   // SYSTEMD_UNIT_PATH puts the copies first, ahead of the installed files of the same name ("$d:" keeps the default path after them).
   const env = 'unit' in p.verify ? sh`SYSTEMD_UNIT_PATH="$d:"` : sh``;
-  const analyze = p.scope.kind === 'system' ? sh`env ${env} systemd-analyze` : sh`${asUser(p.scope.user)} ${env} systemd-analyze --user`;
+  const analyze = sh`env ${env} systemd-analyze${p.scope.kind === 'user' ? sh` --user` : sh``}`;
   // Documentation= man pages are often not installed on servers; unrelated broken units are not this task's problem.
   const options = sh`--man=no --recursive-errors=no`;
   const files = installs.map((a) => sh`"$d"/${a.file}`).reduce((all, one) => sh`${all} ${one}`);
   const target = 'unit' in p.verify ? sh`${analyze} verify ${options} -- ${p.verify.unit}` : sh`${analyze} verify ${options} -- ${files}`;
-  return sh`d=$(mktemp -d) || exit 1
-trap 'rm -rf "$d"' EXIT
-chmod 755 "$d"
+  const script = sh`${privateTempDir('d')}
 ${join(copies)}
 if ! out=$(${target} 2>&1); then printf '%s\\n' "$out" | sed "s|$d/||g"; exit ${REFUSED}; fi`;
+  // A user's manager is asked as that user, with the copies in a directory of theirs.
+  return p.scope.kind === 'system' ? script : sh`${asUser(p.scope.user)} sh -c ${script.text}`;
 }
 
 // ── effects ──────────────────────────────────────────────────────────────

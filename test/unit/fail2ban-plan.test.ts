@@ -145,10 +145,10 @@ t.test('fail2ban: the candidate test carries the new file base64-encoded, never 
 t.test('fail2ban: errors of fail2ban-client -t are shown without timestamps and name /etc/fail2ban', async (t) => {
   // Captured from fail2ban 1.1.0 on a test host.
   const output = `2026-11-23 05:12:09,348 fail2ban.configreader   [152]: WARNING Wrong value for 'maxretry' in 'sshd'. Using default one: 'None'
-2026-11-23 05:12:09,432 fail2ban.configreader   [153]: ERROR   Found no accessible config files for 'filter.d/nosuch' under /tmp/tmp.okhfDk6oi8
+2026-11-23 05:12:09,432 fail2ban.configreader   [153]: ERROR   Found no accessible config files for 'filter.d/nosuch' under /run/hostform/hostform.okhfDk6o
 2026-11-23 05:12:09,433 fail2ban.jailreader     [153]: ERROR   Unable to read the filter 'nosuch'
 2026-11-23 05:12:09,435 fail2ban                [153]: ERROR   ERROR: test configuration failed
-2026-11-23 05:12:09,717 fail2ban                [155]: ERROR   Failed during configuration: Source contains parsing errors: '/tmp/tmp.okhfDk6oi8/jail.d/sshd.local'
+2026-11-23 05:12:09,717 fail2ban                [155]: ERROR   Failed during configuration: Source contains parsing errors: '/run/hostform/hostform.okhfDk6o/jail.d/sshd.local'
 	[line  3]: 'bogus line\\n'`;
   t.same(testErrors(output), [
     "Found no accessible config files for 'filter.d/nosuch' under /etc/fail2ban",
