@@ -7,8 +7,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir, userInfo } from 'node:os';
 import type { ShellScript } from '../shell/quote.ts';
 import { writeFileAtomically } from './atomic-write.ts';
+import { awaitReady } from './hold.ts';
 import { scriptArgv } from './become.ts';
-import type { Connection, ConnectionSpec, ExecResult, RunOptions, WriteFileOptions } from './types.ts';
+import type { Connection, ConnectionSpec, ExecResult, HeldScript, HoldOptions, RunOptions, WriteFileOptions } from './types.ts';
 
 export type LocalSpec = Extract<ConnectionSpec, { kind: 'local' }>;
 
@@ -51,6 +52,20 @@ class LocalConnection implements Connection {
   }
 
   async close(): Promise<void> {}
+
+  /** A child process of its own; when this process dies, its stdin pipe closes and the script ends with what it holds. */
+  async hold(script: ShellScript, options: HoldOptions): Promise<HeldScript> {
+    this.roundTrips += 1;
+    const [program, ...args] = scriptArgv(script, false, this.loginIsRoot);
+    if (program === undefined) throw new Error('scriptArgv returned an empty command');
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => undefined);
+    const exited = new Promise<number | undefined>((resolve) => {
+      child.on('error', () => resolve(127));
+      child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
+    });
+    return awaitReady({ stdout: child.stdout, stderr: child.stderr, endInput: () => child.stdin.end(), exited }, options.ready, () => new Error(`${program} ended without an exit code`));
+  }
 }
 
 function spawnCollect(program: string, args: string[], stdin: string | Buffer | undefined): Promise<ExecResult> {

@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import SftpClient from 'ssh2-sftp-client';
-import ssh2, { type AnyAuthMethod, type Client, type ServerHostKeyAlgorithm } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ServerHostKeyAlgorithm } from 'ssh2';
 import { argv, type ShellScript } from '../shell/quote.ts';
 import { scriptArgv } from './become.ts';
 import { writeFileAtomically } from './atomic-write.ts';
 import { HostConnectionError } from './error.ts';
+import { awaitReady } from './hold.ts';
 import { prepareHostKeyCheck, type HostKeyCheck } from './host-key-check.ts';
 import { connectTarget, describeConnectFailure, type ConnectAttempt } from './ssh-failure.ts';
-import type { Connection, ConnectionSpec, ExecResult, RunOptions, WriteFileOptions } from './types.ts';
+import type { Connection, ConnectionSpec, ExecResult, HeldScript, HoldOptions, RunOptions, WriteFileOptions } from './types.ts';
 
 export type SshSpec = Extract<ConnectionSpec, { kind: 'ssh' }>;
 
@@ -201,6 +202,25 @@ class SshConnection implements Connection {
       { host: this.hostName, address: this.spec.address, port: this.spec.port, user: this.spec.user, reason: 'lost' },
       error === undefined ? undefined : { cause: error },
     );
+  }
+
+  /** An exec channel of its own; the script ends when the channel does (its stdin closes), so does what it holds. */
+  async hold(script: ShellScript, options: HoldOptions): Promise<HeldScript> {
+    const command = argv(scriptArgv(script, false, this.loginIsRoot)).text;
+    this.roundTrips += 1;
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      try {
+        this.client.exec(command, (error, stream) => (error ? reject(this.lost(error)) : resolve(stream)));
+      } catch (error) {
+        reject(this.lost(error));
+      }
+    });
+    let code: number | undefined;
+    channel.on('exit', (exitCode: number | null, signal?: string) => {
+      code = exitCode ?? signalExitCode(signal ?? null);
+    });
+    const exited = new Promise<number | undefined>((resolve) => channel.on('close', () => resolve(code)));
+    return awaitReady({ stdout: channel, stderr: channel.stderr, endInput: () => channel.end(), exited }, options.ready, () => this.lost(this.lastError));
   }
 }
 
