@@ -46,6 +46,8 @@ export async function play(args: readonly string[], io: Io = processIo): Promise
         tags: options.tags,
         skipTags: options.skipTags,
         acceptNewHostKeys: options.acceptNewHostKeys,
+        lockTimeoutSeconds: options.lockTimeoutSeconds,
+        playbookLabel: options.playbook,
         observer,
         ...(options.limit ? { limit: options.limit } : {}),
       });

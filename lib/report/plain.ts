@@ -11,7 +11,8 @@ export function plainReporter(write: (line: string) => void, mode: RunMode, verb
       if (verbose) for (const c of task.changes) write(`    ${printableLine(c.summary)}`);
     },
     hostEnd(host, result) {
-      if (result.status === 'unreachable') write(printableLine(`[${host}] unreachable: ${result.error?.split('\n')[0] ?? ''}`));
+      // A host error is not any task's (unreachable, or locked by another run): said once here.
+      if (result.error && (result.status === 'unreachable' || result.status === 'failed')) write(printableLine(`[${host}] ${result.status}: ${result.error.split('\n')[0]}`));
     },
   };
 }
