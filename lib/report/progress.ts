@@ -53,7 +53,7 @@ export function progressReporter(mode: RunMode): RunObserver & { finish(): Promi
 
 /** A host's line once it is done: `nas: 2 changed`. */
 export function hostTitle(name: string, result: HostResult, mode: RunMode): string {
-  return `${printableLine(name)}: ${describe(result, mode)}`;
+  return printableLine(`${name}: ${describe(result, mode)}`);
 }
 
 function describe(result: HostResult, mode: RunMode): string {
@@ -61,6 +61,8 @@ function describe(result: HostResult, mode: RunMode): string {
   const changed = result.tasks.filter((t) => t.status === 'changed').length;
   const failed = result.tasks.filter((t) => t.status === 'failed').length;
   if (failed > 0) return `failed (${failed} task${failed > 1 ? 's' : ''})`;
+  // Failed before or outside any task: locked by another run, or an engine error.
+  if (result.status === 'failed') return `failed: ${result.error?.split('\n')[0] ?? 'see below'}`;
   if (changed > 0) return `${changed} ${mode === 'check' ? 'would change' : 'changed'}`;
   return 'in sync';
 }

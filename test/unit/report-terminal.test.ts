@@ -84,3 +84,8 @@ t.test('error messages of play and hostform print no control character', async (
   t.match(stderr, "error: unknown command 'runa\\x1b[2J");
   t.notMatch(stderr, RAW_CONTROL);
 });
+
+t.test('a host that failed outside any task (locked by another run) shows as failed on the terminal, not in sync', async (t) => {
+  const locked = { name: 'nas', status: 'failed' as const, tasks: [], roundTrips: 1, durationMs: 5, error: 'nas is locked by another hostform run (/run/hostform/run.lock): ...\n  try: ...' };
+  t.equal(hostTitle('nas', locked, 'apply'), 'nas: failed: nas is locked by another hostform run (/run/hostform/run.lock): ...');
+});
