@@ -7,9 +7,10 @@ import { rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir, userInfo } from 'node:os';
 import type { ShellScript } from '../shell/quote.ts';
 import { writeFileAtomically } from './atomic-write.ts';
-import { awaitReady } from './hold.ts';
 import { scriptArgv } from './become.ts';
-import type { Connection, ConnectionSpec, ExecResult, HeldScript, HoldOptions, RunOptions, WriteFileOptions } from './types.ts';
+import type { Connection, ConnectionSpec, ExecResult, RunOptions, WriteFileOptions } from './types.ts';
+import { awaitReady } from './hold.ts';
+import type { HeldScript, HoldOptions } from './types.ts';
 
 export type LocalSpec = Extract<ConnectionSpec, { kind: 'local' }>;
 

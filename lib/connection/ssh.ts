@@ -9,15 +9,17 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import SftpClient from 'ssh2-sftp-client';
-import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ServerHostKeyAlgorithm } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type Client, type ServerHostKeyAlgorithm } from 'ssh2';
 import { argv, type ShellScript } from '../shell/quote.ts';
 import { scriptArgv } from './become.ts';
 import { writeFileAtomically } from './atomic-write.ts';
 import { HostConnectionError } from './error.ts';
-import { awaitReady } from './hold.ts';
 import { prepareHostKeyCheck, type HostKeyCheck } from './host-key-check.ts';
 import { connectTarget, describeConnectFailure, type ConnectAttempt } from './ssh-failure.ts';
-import type { Connection, ConnectionSpec, ExecResult, HeldScript, HoldOptions, RunOptions, WriteFileOptions } from './types.ts';
+import type { Connection, ConnectionSpec, ExecResult, RunOptions, WriteFileOptions } from './types.ts';
+import type { ClientChannel } from 'ssh2';
+import { awaitReady } from './hold.ts';
+import type { HeldScript, HoldOptions } from './types.ts';
 
 export type SshSpec = Extract<ConnectionSpec, { kind: 'ssh' }>;
 
