@@ -124,3 +124,15 @@ t.test('a SIGKILLed control process leaves no lock behind: the next run proceeds
   const next = await runPlay([await writePlaybook(dir, 'next', `export default playbook({ name: 'next', hosts: 'all', tasks: [command({ argv: ['true'], creates: '/' })] });`), '-i', asRoot, '--json', '--lock-timeout', '0']);
   t.equal(next.code, 0, 'the next run converges without waiting');
 });
+
+t.test('a host without flock fails, saying what it needs, and nothing runs there', async (t) => {
+  await h.exec('mv /usr/bin/flock /usr/bin/flock.away');
+  t.teardown(() => h.exec('mv /usr/bin/flock.away /usr/bin/flock'));
+  const book = await writePlaybook(dir, 'noflock', `export default playbook({ name: 'noflock', hosts: 'all', tasks: [file({ path: '/etc/hostform-noflock', content: 'x\\n' })] });`);
+  const result = await runPlay([book, '-i', asRoot, '--json']);
+  t.equal(result.code, 1);
+  const host = report(result.stdout).hosts[0];
+  t.equal(host?.status, 'failed');
+  t.match(host?.error, /^cannot take the run lock on box: flock is not installed \(it comes with util-linux\)\n  try: /);
+  t.equal((await h.exec('test -e /etc/hostform-noflock')).code, 1, 'the file task never ran');
+});

@@ -126,8 +126,13 @@ export function parseLockOutput(stdout: string): { factsText: string; outcome: L
   return { factsText, outcome: { kind: 'error', message: kind === 'error' ? detail : line } };
 }
 
+/** The host was reached, but the run lock could not be taken there: the host fails (it is not unreachable). */
+export class RunLockError extends Error {
+  override readonly name: string = 'RunLockError';
+}
+
 /** Another run holds the host's lock: the host fails, naming the holder. */
-export class HostLockedError extends Error {
+export class HostLockedError extends RunLockError {
   override readonly name = 'HostLockedError';
   constructor(
     readonly details: { readonly host: string; readonly path: string; readonly holder: Partial<Record<keyof LockHolder, string>>; readonly waitedSeconds: number },
@@ -160,7 +165,7 @@ export async function lockAndGatherFacts(
     if (outcome?.kind === 'acquired' || outcome?.kind === 'joined') return { facts, lock: held };
     if (outcome?.kind === 'busy') throw new HostLockedError({ host: connection.hostName, path: outcome.path, holder: outcome.holder, waitedSeconds: options.waitSeconds });
     const why = outcome?.kind === 'error' ? outcome.message : held.stderr.trim() || `the lock script ended with exit code ${held.code}`;
-    throw new Error(`cannot take the run lock on ${connection.hostName}: ${why}\n  try: hostform needs flock (util-linux) and a writable ${ROOT_LOCK_DIR} (as root) or home directory on the host`);
+    throw new RunLockError(`cannot take the run lock on ${connection.hostName}: ${why}\n  try: hostform needs flock (util-linux) and a writable ${ROOT_LOCK_DIR} (as root) or home directory on the host`);
   } catch (error) {
     await held.release();
     throw error;

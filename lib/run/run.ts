@@ -10,7 +10,7 @@ import type { Playbook } from '../playbook.ts';
 import { HostRun } from './host-run.ts';
 import { inPool } from './pool.ts';
 import { preparePlay, type PreparedPlay, type TagFilter } from './prepare.ts';
-import { DEFAULT_LOCK_TIMEOUT_SECONDS, HostLockedError, lockAndGatherFacts, newHolder } from './run-lock.ts';
+import { DEFAULT_LOCK_TIMEOUT_SECONDS, lockAndGatherFacts, newHolder, RunLockError } from './run-lock.ts';
 import { exitCodeFor, type HostResult, type RunMode, type RunObserver, type RunReport, type TaskResult } from './results.ts';
 
 export interface RunOptions extends TagFilter {
@@ -68,8 +68,8 @@ export async function runPlaybooks(playbooks: readonly Playbook[], inventory: In
       connected.push({ host, connection, facts, lock });
     } catch (error) {
       await connection?.close().catch(() => undefined);
-      // Locked by another run: the host was reached, and fails; anything else means it could not be used.
-      const status = error instanceof HostLockedError ? 'failed' : 'unreachable';
+      // Locked by another run (or no lock to be had): the host was reached, and fails; anything else means it could not be used.
+      const status = error instanceof RunLockError ? 'failed' : 'unreachable';
       const result: HostResult = { name: host.name, status, tasks: [], roundTrips: connection?.roundTrips ?? 0, durationMs: Date.now() - hostStarted, error: (error as Error).message };
       notRun.push(result);
       observer.hostEnd?.(host.name, result);
