@@ -57,15 +57,14 @@ class LocalConnection implements Connection {
   /** A child process of its own; when this process dies, its stdin pipe closes and the script ends with what it holds. */
   async hold(script: ShellScript, options: HoldOptions): Promise<HeldScript> {
     this.roundTrips += 1;
-    const [program, ...args] = scriptArgv(script, false, this.loginIsRoot);
-    if (program === undefined) throw new Error('scriptArgv returned an empty command');
-    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // As the login user: a held script that needs root says so itself (sudo -n inside).
+    const child = spawn('sh', ['-c', script.text], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => undefined);
     const exited = new Promise<number | undefined>((resolve) => {
       child.on('error', () => resolve(127));
       child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
     });
-    return awaitReady({ stdout: child.stdout, stderr: child.stderr, endInput: () => child.stdin.end(), exited }, options.ready, () => new Error(`${program} ended without an exit code`));
+    return awaitReady({ stdout: child.stdout, stderr: child.stderr, endInput: () => child.stdin.end(), exited }, options.ready, () => new Error('sh ended without an exit code'));
   }
 }
 
