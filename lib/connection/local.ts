@@ -3,8 +3,7 @@
  * instead of SSH channels, so a playbook runs unchanged with `connection: local`.
  */
 import { spawn } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
-import { constants as osConstants, tmpdir, userInfo } from 'node:os';
+import { constants as osConstants, userInfo } from 'node:os';
 import type { ShellScript } from '../shell/quote.ts';
 import { writeFileAtomically } from './atomic-write.ts';
 import { scriptArgv } from './become.ts';
@@ -31,23 +30,7 @@ class LocalConnection implements Connection {
   }
 
   async writeFile(path: string, content: Buffer | string, options: WriteFileOptions = {}): Promise<void> {
-    await writeFileAtomically(
-      {
-        hostName: this.hostName,
-        loginUser: this.loginUser,
-        loginIsRoot: this.loginIsRoot,
-        privateTempDir: tmpdir(),
-        upload: async (staging, data) => {
-          this.roundTrips += 1;
-          await writeFile(staging, data, { flag: 'wx', mode: 0o600 });
-        },
-        remove: (staging) => rm(staging, { force: true }),
-        run: (script, runOptions) => this.run(script, runOptions),
-      },
-      path,
-      content,
-      options,
-    );
+    await writeFileAtomically({ hostName: this.hostName, loginUser: this.loginUser, loginIsRoot: this.loginIsRoot, run: (script, runOptions) => this.run(script, runOptions) }, path, content, options);
   }
 
   async close(): Promise<void> {}
