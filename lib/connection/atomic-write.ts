@@ -35,7 +35,8 @@ export async function writeFileAtomically(transport: WriteTransport, target: str
   const command = `write ${stdin.length} bytes to ${target}${viaSudo ? ' (sudo -n)' : ''}`;
   const sudoError = viaSudo ? becomeError(transport.hostName, transport.loginUser, command, result) : undefined;
   if (sudoError) throw sudoError;
-  const refused = /^hostform: refusing/m.test(result.stderr);
+  // The path guard's own words (a refusal, or who the write ran as) say more than a generic hint.
+  const refused = /^hostform: (refusing|this ran as)/m.test(result.stderr);
   throw new RemoteCommandError({
     host: transport.hostName,
     command,

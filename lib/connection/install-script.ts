@@ -9,8 +9,8 @@
  * and refuses a file there owned by anyone else.
  */
 import { posix } from 'node:path';
-import { PATH_GUARD } from '../shell/path-guard.ts';
-import { sh, trusted, type ShellScript } from '../shell/quote.ts';
+import { asControllerOf } from '../shell/path-guard.ts';
+import { trusted, type ShellScript } from '../shell/quote.ts';
 
 export interface InstallPlan {
   readonly target: string;
@@ -52,18 +52,9 @@ fi
 trap - EXIT`);
 
 export function installScript(plan: InstallPlan): ShellScript {
-  const dir = posix.dirname(plan.target);
   const mode = plan.mode !== undefined ? plan.mode.toString(8).padStart(4, '0') : '';
-  // In a directory a user controls, only a file of that user's can be written safely.
-  const ownerCheck =
-    plan.owner !== undefined
-      ? sh`if [ -n "$hf_ctl" ] && [ "$(id -u -- ${plan.owner} 2>/dev/null)" != "\${hf_ctl% *}" ]; then
-  echo "hostform: refusing to write "${plan.target}" owned by "${plan.owner}": $(getent passwd "\${hf_ctl% *}" | cut -d: -f1 | grep . || echo "uid \${hf_ctl% *}") controls "${dir}" and could redirect the write, so hostform writes there as that user, and only their own files" >&2
-  exit 1
-fi`
-      : sh`:`;
-  return sh`${PATH_GUARD}
-hf_ctl=$(hf_controller ${dir}) || exit 1
-${ownerCheck}
-hf_as "$hf_ctl" sh -c ${WRITE.text} sh ${plan.target} ${mode} ${plan.owner ?? ''} ${plan.group ?? ''}`;
+  return asControllerOf(posix.dirname(plan.target), WRITE, [plan.target, mode, plan.owner ?? '', plan.group ?? ''], {
+    ...(plan.owner !== undefined ? { owner: plan.owner } : {}),
+    what: `write ${plan.target}`,
+  });
 }

@@ -20,22 +20,23 @@
  * script as the work, so nothing can change between check and use except
  * what the chosen user could change anyway.
  */
-import { sh, trusted, type ShellScript } from './quote.ts';
+import { named, sh, trusted, type ShellScript } from './quote.ts';
 
 /**
  * Shell functions, defined once at the top of a script:
  *
  * `hf_controller PATH` prints `uid gid` of the user who controls where PATH
- * leads, or nothing when only root can change it (or when the script does
+ * (absolute, or relative to the working directory) leads, or nothing when only root can change it (or when the script does
  * not run as root: the kernel already limits it to its own rights). It
  * fails, with the reason on stderr, when no single user controls it.
  *
  * `hf_as "$ctl" command...` runs the command as that user (its groups
  * included), or directly when `$ctl` is empty. Standard input passes through.
  */
-export const PATH_GUARD: ShellScript = trusted(`hf_controller() {
+export const PATH_GUARD: ShellScript = named('hostform path guard (lib/shell/path-guard.ts)', trusted(`hf_controller() {
   [ "$(id -u)" = 0 ] || return 0
-  hf_dir=/ hf_rest=$1 hf_hops=0
+  case $1 in /*) hf_rest=$1 ;; *) hf_rest=$(pwd -P)/$1 ;; esac
+  hf_dir=/ hf_hops=0
   while :; do
     hf_st=$(stat -c '%u %g %a' -- "$hf_dir") || return 1
     set -- $hf_st
@@ -76,15 +77,32 @@ hf_as() {
   hf_u=\${1% *} hf_g=\${1#* }; shift
   if getent passwd "$hf_u" >/dev/null; then setpriv --reuid="$hf_u" --regid="$(id -g -- "$hf_u")" --init-groups -- "$@"
   else setpriv --reuid="$hf_u" --regid="$hf_g" --clear-groups -- "$@"; fi
-}`);
+}
+hf_who() { getent passwd "\${1% *}" | cut -d: -f1 | grep . || echo "uid \${1% *}"; }`));
 
 /**
  * `script` run as whoever controls `dir` (see above), with `args` as its
  * `$1`, `$2`... The script is a separate `sh -c`, so it sees nothing of the
  * caller's variables; standard input reaches it.
+ *
+ * `owner`: the user the work leaves owning something. In a directory a user
+ * controls, the work runs as that user, who can only leave their own files:
+ * any other owner is refused up front, naming `what` and who controls `dir`.
  */
-export function asControllerOf(dir: string, script: ShellScript, args: readonly string[] = []): ShellScript {
+export function asControllerOf(dir: string, script: ShellScript, args: readonly string[] = [], options: { owner?: string; what?: string } = {}): ShellScript {
+  const ownerCheck =
+    options.owner !== undefined
+      ? sh`
+if [ -n "$hf_ctl" ] && [ "$(id -u -- ${options.owner} 2>/dev/null)" != "\${hf_ctl% *}" ]; then
+  echo "hostform: refusing to "${options.what ?? 'work'}" owned by "${options.owner}": $(hf_who "$hf_ctl") controls "${dir}" and could redirect it, so hostform works there as that user, who can only own it themselves" >&2
+  exit 1
+fi`
+      : sh``;
   return sh`${PATH_GUARD}
-hf_ctl=$(hf_controller ${dir}) || exit 1
-hf_as "$hf_ctl" sh -c ${script.text} sh ${args}`;
+hf_ctl=$(hf_controller ${dir}) || exit 1${ownerCheck}
+hf_as "$hf_ctl" sh -c ${script.text} sh ${args} || {
+  hf_rc=$?
+  [ -z "$hf_ctl" ] || echo "hostform: this ran as $(hf_who "$hf_ctl"), who controls "${dir}": root does not act through a directory another user can change (a link there may lead where they may not write)" >&2
+  exit $hf_rc
+}`;
 }
