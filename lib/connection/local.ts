@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants, userInfo } from 'node:os';
 import type { ShellScript } from '../shell/quote.ts';
 import { writeFileAtomically } from './atomic-write.ts';
-import { scriptArgv } from './become.ts';
+import { scriptArgv, scriptInput } from './become.ts';
 import type { Connection, ConnectionSpec, ExecResult, RunOptions, WriteFileOptions } from './types.ts';
 
 export type LocalSpec = Extract<ConnectionSpec, { kind: 'local' }>;
@@ -24,9 +24,9 @@ class LocalConnection implements Connection {
 
   async run(script: ShellScript, options: RunOptions = {}): Promise<ExecResult> {
     this.roundTrips += 1;
-    const [program, ...args] = scriptArgv(script, options.become, this.loginIsRoot);
+    const [program, ...args] = scriptArgv(script, options, this.loginIsRoot);
     if (program === undefined) throw new Error('scriptArgv returned an empty command');
-    return spawnCollect(program, args, options.stdin);
+    return spawnCollect(program, args, scriptInput(script, options));
   }
 
   async writeFile(path: string, content: Buffer | string, options: WriteFileOptions = {}): Promise<void> {

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import ssh2, { type AnyAuthMethod, type Client, type ServerHostKeyAlgorithm } from 'ssh2';
 import { argv, type ShellScript } from '../shell/quote.ts';
-import { scriptArgv } from './become.ts';
+import { scriptArgv, scriptInput } from './become.ts';
 import { writeFileAtomically } from './atomic-write.ts';
 import { HostConnectionError } from './error.ts';
 import { prepareHostKeyCheck, type HostKeyCheck } from './host-key-check.ts';
@@ -118,7 +118,8 @@ class SshConnection implements Connection {
   }
 
   async run(script: ShellScript, options: RunOptions = {}): Promise<ExecResult> {
-    const command = argv(scriptArgv(script, options.become, this.loginIsRoot)).text;
+    const command = argv(scriptArgv(script, options, this.loginIsRoot)).text;
+    const stdin = scriptInput(script, options);
     this.roundTrips += 1;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -130,7 +131,7 @@ class SshConnection implements Connection {
         noTrim: true,
         onStdout: (chunk) => stdout.push(chunk),
         onStderr: (chunk) => stderr.push(chunk),
-        ...(options.stdin !== undefined ? { stdin: Readable.from([Buffer.from(options.stdin)]) } : {}),
+        ...(stdin !== undefined ? { stdin: Readable.from([Buffer.from(stdin)]) } : {}),
       });
     } catch (error) {
       throw this.lost(error);

@@ -12,6 +12,12 @@ export interface RunOptions {
   readonly become?: boolean;
   /** Bytes fed to the script's standard input. */
   readonly stdin?: string | Buffer;
+  /**
+   * Send the script itself on standard input (`sh -s`) rather than as one
+   * argument, which Linux caps at 128 KiB: for large scripts (a batch of
+   * many probes) whose commands never read standard input. Not with `stdin`.
+   */
+  readonly scriptOnStdin?: boolean;
 }
 
 export interface WriteFileOptions {
