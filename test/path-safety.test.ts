@@ -1,6 +1,7 @@
 import t from 'tap';
 import { file } from '../modules/file/index.ts';
 import { quadlet } from '../modules/quadlet/index.ts';
+import { user } from '../modules/users/index.ts';
 import { dropIn, unit } from '../modules/systemd/index.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
 import { errors, runTasks, statuses, tasksOf } from './support/run-tasks.ts';
@@ -108,4 +109,19 @@ t.test('path safety: check mode never shows a root-only file that alice’s link
   const apply = await runTasks(h.inventoryEntry(), [file({ path: `/home/${USER}/private/canary`, content: 'notes\n' })], 'apply');
   t.same(statuses(apply), ['failed'], 'and writing it as alice is refused by the kernel');
   t.equal(await sh('cat /root/canary'), 'root-only canary 7f3a\n', 'root’s file is untouched');
+});
+
+t.test('path safety: a home directory inside a directory alice controls is never made by root through her links', async (t) => {
+  await asAlice('mkdir -p ~/homes && ln -s /etc ~/homes/link');
+  const report = await runTasks(h.inventoryEntry(), [user({ name: 'carol', home: `/home/${USER}/homes/link/carol`, createHome: true })], 'apply');
+  t.same(statuses(report), ['failed'], errors(report));
+  t.match(errors(report), new RegExp(`refusing to create the home /home/${USER}/homes/link/carol: ${USER} controls`));
+  t.equal(await sh('test -e /etc/carol && echo present || echo absent'), 'absent\n', 'no home appeared in /etc');
+  t.equal(await sh('getent passwd carol >/dev/null && echo yes || echo no'), 'no\n', 'and no account was made');
+
+  // An existing account whose missing home hostform is asked to make: the same rule, as its controller.
+  await sh(`useradd --no-create-home --home-dir /home/${USER}/homes/link/dave dave`);
+  const mkhome = await runTasks(h.inventoryEntry(), [user({ name: 'dave', home: `/home/${USER}/homes/link/dave`, createHome: true })], 'apply');
+  t.same(statuses(mkhome), ['failed'], errors(mkhome));
+  t.equal(await sh('test -e /etc/dave && echo present || echo absent'), 'absent\n');
 });

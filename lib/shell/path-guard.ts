@@ -106,3 +106,18 @@ hf_as "$hf_ctl" sh -c ${script.text} sh ${args} || {
   exit $hf_rc
 }`;
 }
+
+/**
+ * `script` run as root, but only when root alone controls `dir`: for tools
+ * that must run as root and create things there themselves (useradd making
+ * a home). Refused, naming `what` and who controls `dir`, otherwise.
+ */
+export function onlyWhereRootControls(dir: string, script: ShellScript, what: string): ShellScript {
+  return sh`${PATH_GUARD}
+hf_ctl=$(hf_controller ${dir}) || exit 1
+if [ -n "$hf_ctl" ]; then
+  echo "hostform: refusing to "${what}": $(hf_who "$hf_ctl") controls "${dir}" and could redirect it, and this must be done as root" >&2
+  exit 1
+fi
+${script}`;
+}
