@@ -241,6 +241,11 @@ function podmanValueProblem(value: string): string | undefined {
   return quadletSyntaxProblem(value) ?? (splitWords(value).includes(';') ? SEPARATOR : undefined);
 }
 
+/** Pairs are quoted and escaped whole; podman itself turns CR LF into LF in an environment value. */
+function pairProblem(param: string): (value: string) => string | undefined {
+  return (value) => (param === 'environment' && value.includes('\r\n') ? 'holds CR LF, which podman turns into LF in an environment value' : undefined);
+}
+
 /** Names podman takes as a positional argument (`podman network create NAME`): a leading `-` would make them an option. */
 const POSITIONAL = ['image', 'networkName', 'volumeName', 'podName'] as const;
 
@@ -260,7 +265,7 @@ export function quadletProblems(q: QuadletParams): ParamProblem[] {
     // Words and pairs are quoted by hostform, so only a lone `;` word can still escape them.
     const words = param === 'podmanArgs' || (param === 'exec' && Array.isArray(value));
     const pairs = param === 'environment' || param === 'label';
-    const check = words ? (v: string) => (v === ';' ? SEPARATOR : undefined) : pairs ? () => undefined : podmanValueProblem;
+    const check = words ? (v: string) => (v === ';' ? SEPARATOR : undefined) : pairs ? pairProblem(param) : podmanValueProblem;
     problems.push(...problemsIn(param, value, check));
   }
   for (const name of POSITIONAL) {
