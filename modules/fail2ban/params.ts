@@ -131,7 +131,8 @@ const jailProperties = {
       },
     ],
   },
-  ignoreip: { type: 'array', items: { type: 'string', pattern: '^[^\\s,\\u0000]+$' } },
+  // fail2ban splits the list at commas and whitespace as Python knows it (which also counts \x1c-\x1f and \x85).
+  ignoreip: { type: 'array', items: { type: 'string', pattern: '^[^\\s,\\u0000\\u001c-\\u001f\\u0085]+$' } },
   banaction: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\r\\u0000\\]]*\\])?$' },
   action: lines,
   options: { type: 'object', propertyNames: iniKey, additionalProperties: { anyOf: [oneLine, { type: 'number' }, { type: 'boolean' }] } },

@@ -137,12 +137,16 @@ function commentProblem(line: string, continuation: boolean): string | undefined
   return undefined;
 }
 
-/** Why a value in fail2ban's own syntax (regexes, commands, tags, `%(name)s`) would not be read as written; undefined when it would. */
-function syntaxProblem(value: string): string | undefined {
+/**
+ * Why a value in fail2ban's own syntax (regexes, commands, tags, `%(name)s`)
+ * would not be read as written; undefined when it would. `continues`: the
+ * value starts on a continuation line (an item of a list after the first).
+ */
+function syntaxProblem(value: string, continues = false): string | undefined {
   if (/[\r\0]/.test(value)) return LINE_BREAK;
   const lines = value.split('\n');
   for (const [i, line] of lines.entries()) {
-    const problem = commentProblem(line, i > 0);
+    const problem = commentProblem(line, continues || i > 0);
     if (problem) return problem;
   }
   if (value.replace(/%%|%\([^)]*\)s/g, '').includes('%')) {
@@ -172,11 +176,17 @@ export function jailProblems(p: JailParams): ParamProblem[] {
   return [
     ...problemsIn('logpath', p.logpath, logpathProblem),
     ...problemsIn('ignoreip', p.ignoreip, literalProblem),
-    ...(['filter', 'journalmatch', 'banaction', 'action', 'options'] as const).flatMap((k) => problemsIn(k, p[k], syntaxProblem)),
+    ...(['filter', 'journalmatch', 'banaction', 'action', 'options'] as const).flatMap((k) => syntaxProblems(k, p[k])),
   ];
 }
 
 export function definitionProblems(p: FilterParams | ActionParams): ParamProblem[] {
   if (p.state === 'absent') return [];
-  return Object.entries(p).flatMap(([k, v]) => (k === 'name' || k === 'state' ? [] : problemsIn(k, v, syntaxProblem)));
+  return Object.entries(p).flatMap(([k, v]) => (k === 'name' || k === 'state' ? [] : syntaxProblems(k, v)));
+}
+
+/** A list is written one item a line: every item after the first is on a continuation line. */
+function syntaxProblems(parameter: string, value: unknown): ParamProblem[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => problemsIn(`${parameter}.${i}`, v, (text) => syntaxProblem(text, i > 0)));
+  return problemsIn(parameter, value, (text) => syntaxProblem(text));
 }
