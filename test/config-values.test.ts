@@ -1,6 +1,8 @@
 import t from 'tap';
 import { UsageError } from '../lib/errors.ts';
 import type { UnitFilesParams } from '../modules/systemd/unit-files.ts';
+import { fail2ban } from '../modules/fail2ban/index.ts';
+import type { WantedDefinition, WantedJail } from '../modules/fail2ban/plan.ts';
 import { quadlet } from '../modules/quadlet/index.ts';
 import type { ResolvedQuadlet } from '../modules/quadlet/observe.ts';
 import { service, timer, unit } from '../modules/systemd/index.ts';
@@ -33,8 +35,7 @@ for p, text in json.load(sys.stdin).items():
     open(p, "w", encoding="utf-8", newline="").write(text)'`, JSON.stringify(files));
 
 /** Python's str.strip(): what configparser strips from each line of a value. */
-// eslint-disable-next-line
-export const pyStrip = (s: string) => s.replace(/^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/g, '');
+const pyStrip = (s: string) => s.replace(/^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/g, '');
 
 /** `systemctl show` of several units: one map of properties per unit, by Id. */
 async function show(units: readonly string[], properties: string): Promise<Map<string, Map<string, string>>> {
@@ -237,4 +238,91 @@ t.test('quadlet: hostile environment, label and exec values reach the container 
   for (const [name, value] of Object.entries(environment)) t.equal(env.get(name), value, `environment ${name} = ${label(value)}`);
   for (const [name, value] of Object.entries(label_)) t.equal(config.Labels[name], value, `label ${name} = ${label(value)}`);
   t.same(config.Cmd.slice(4), words, 'every word of exec arrives as one argument, as given');
+});
+
+// ── fail2ban ─────────────────────────────────────────────────────────────
+
+/** The commands `fail2ban-client -d` makes of a configuration directory, as JSON. */
+async function fail2banDump(dir: string): Promise<unknown[][]> {
+  const script = `import ast, json, subprocess, sys
+out = subprocess.run(["fail2ban-client", "-c", sys.argv[1], "-d"], capture_output=True, text=True, check=True).stdout
+print(json.dumps([ast.literal_eval(l) for l in out.splitlines() if l.startswith("[")]))`;
+  return JSON.parse(await run(`python3 -c '${script}' ${dir}`)) as unknown[][];
+}
+
+t.test('fail2ban: a carriage return in logpath is refused, so it cannot add ignoreip = 0.0.0.0/0 to the jail', async (t) => {
+  await run('touch /var/log/hf-cr.log');
+  const task = fail2ban.jail({ name: 'hf-cr', backend: 'polling', filter: 'sshd', logpath: '/var/log/hf-cr.log\rignoreip = 0.0.0.0/0 ::/0' });
+  const error = await runTasks(h.inventoryEntry(), [task], 'apply').catch((e: Error) => e);
+  t.type(error, UsageError);
+  t.match(String(error), /task 'fail2ban jail hf-cr' \(fail2ban.jail\): parameter 'logpath' = "\/var\/log\/hf-cr.log\\rignoreip = 0.0.0.0\/0 ::\/0"/);
+  t.notOk(await exists('/etc/fail2ban/jail.d/hf-cr.local'));
+  const ignored = (await fail2banDump('/etc/fail2ban')).filter((c) => c[1] === 'hf-cr' && c[2] === 'addignoreip');
+  t.same(ignored, [], 'no jail ignores every address');
+});
+
+t.test('fail2ban: hostile log paths, addresses, regexes and action commands are read back by fail2ban-client -d exactly, or refused naming the parameter', async (t) => {
+  const dir = '/var/log/hfprop/';
+  const FIRST_REGEX = '^hf first <HOST>$';
+  // Glob characters are fail2ban's syntax in a log path, and a file name has at most 255 bytes.
+  const logpaths: string[] = [];
+  for (const v of hostileStrings(17_07, 80, HOSTILE_PIECES.filter((p) => !/[/*?[]/.test(p)), dir).filter((v) => v.length < 200)) {
+    const p = prepare(fail2ban.jail({ name: 'hfprop', backend: 'polling', logpath: v }));
+    if ('refused' in p) t.match(p.refused, /parameter 'logpath' = /, `refused ${label(v)}`);
+    else logpaths.push(v);
+  }
+  const ignoreip: string[] = [];
+  for (const v of hostileStrings(17_08, 80)) {
+    const p = prepare(fail2ban.jail({ name: 'hfprop', ignoreip: [v] }));
+    if ('refused' in p) t.match(p.refused, /parameter 'ignoreip(\.0)?' = /, `refused ${label(v)}`);
+    else ignoreip.push(v);
+  }
+  // Regexes and commands are fail2ban's syntax: `%` interpolation and `<tag>`s are left out, the rest must survive.
+  const syntax = HOSTILE_PIECES.filter((p) => !/[%<]/.test(p));
+  const failregex: string[] = [];
+  for (const v of hostileStrings(17_09, 80, syntax)) {
+    // As the list's second item, on a continuation line, where it will be in the file read back.
+    const p = prepare(fail2ban.filter({ name: 'hfprop', failregex: [FIRST_REGEX, v] }));
+    if ('refused' in p) t.match(p.refused, /parameter 'failregex(\.1)?' = /, `refused ${label(v)}`);
+    else if (pyStrip(v) !== '') failregex.push(v);
+  }
+  const commands: string[] = [];
+  for (const v of hostileStrings(17_10, 80, syntax)) {
+    const p = prepare(fail2ban.action({ name: 'hfprop', actionban: v }));
+    if ('refused' in p) t.match(p.refused, /parameter 'actionban' = /, `refused ${label(v)}`);
+    else if (pyStrip(v.split('\n')[0]!) !== '') commands.push(v);
+  }
+  t.ok([logpaths, ignoreip, failregex, commands].every((l) => l.length >= 10), 'each kind has accepted values to read back');
+
+  const jail = prepare<WantedJail>(fail2ban.jail({ name: 'hfprop', backend: 'polling', filter: 'hfprop', action: 'hfprop', logpath: logpaths, ignoreip }));
+  const filter = prepare<WantedDefinition>(fail2ban.filter({ name: 'hfprop', failregex: [FIRST_REGEX, ...failregex] }));
+  const actions = commands.map((c, i) => prepare<WantedDefinition>(fail2ban.action({ name: `hfprop${i}`, actionban: c })));
+  const all = [jail, filter, ...actions];
+  for (const p of all) if ('refused' in p) throw new Error(p.refused);
+  const copy = '/tmp/hfprop-fail2ban';
+  await run(`rm -rf ${copy} && cp -a /etc/fail2ban ${copy} && mkdir -p ${dir}`);
+  await run(`python3 -c 'import json, sys
+for p in json.load(sys.stdin): open(p, "w").close()'`, JSON.stringify(logpaths));
+  const files: Record<string, string> = {
+    [`${copy}/jail.d/hfprop.local`]: (jail as { resolved: WantedJail }).resolved.content,
+    [`${copy}/filter.d/hfprop.conf`]: (filter as { resolved: WantedDefinition }).resolved.content,
+  };
+  // One action per command; the jail uses the first, the others are read through jails of their own.
+  actions.forEach((a, i) => (files[`${copy}/action.d/hfprop${i}.conf`] = (a as { resolved: WantedDefinition }).resolved.content));
+  files[`${copy}/jail.d/hfprop-actions.local`] = commands.map((_, i) => `[hfprop-a${i}]\nenabled = true\nfilter = hfprop\nbackend = polling\nlogpath = /var/log/hfprop-a.log\naction = hfprop${i}\n`).join('\n');
+  files[`${copy}/action.d/hfprop.conf`] = '[Definition]\nactionban = true\n';
+  await run('touch /var/log/hfprop-a.log');
+  await writeFiles(files);
+  const dump = await fail2banDump(copy);
+
+  const ofJail = (name: string, command: string) => dump.filter((c) => c[1] === name && c[2] === command);
+  t.same(ofJail('hfprop', 'addlogpath').map((c) => c[3]), logpaths, 'log paths');
+  t.same(ofJail('hfprop', 'addignoreip').flatMap((c) => c.slice(3)), ignoreip, 'ignoreip');
+  t.same(ofJail('hfprop', 'addfailregex').flatMap((c) => c[3] as string[]), [FIRST_REGEX, ...failregex.map(pyStrip)], 'failregex: fail2ban strips each line');
+  commands.forEach((c, i) => {
+    const set = dump.find((d) => d[0] === 'multi-set' && d[1] === `hfprop-a${i}` && d[2] === 'action') as [string, string, string, string, [string, string][]] | undefined;
+    const actionban = set?.[4].find(([k]) => k === 'actionban')?.[1];
+    const expected = c.split('\n').map(pyStrip).join('\n').replace(/[\s\x1c-\x1f\x85]+$/, '');
+    t.equal(actionban, expected, `actionban ${label(c)}`);
+  });
 });
