@@ -3,6 +3,8 @@ import { UsageError } from '../lib/errors.ts';
 import type { UnitFilesParams } from '../modules/systemd/unit-files.ts';
 import { fail2ban } from '../modules/fail2ban/index.ts';
 import type { WantedDefinition, WantedJail } from '../modules/fail2ban/plan.ts';
+import { repo } from '../modules/packages/index.ts';
+import type { WantedRepo } from '../modules/packages/repo.ts';
 import { quadlet } from '../modules/quadlet/index.ts';
 import type { ResolvedQuadlet } from '../modules/quadlet/observe.ts';
 import { service, timer, unit } from '../modules/systemd/index.ts';
@@ -325,4 +327,38 @@ for p in json.load(sys.stdin): open(p, "w").close()'`, JSON.stringify(logpaths))
     const expected = c.split('\n').map(pyStrip).join('\n').replace(/[\s\x1c-\x1f\x85]+$/, '');
     t.equal(actionban, expected, `actionban ${label(c)}`);
   });
+});
+
+// ── dnf repository files ─────────────────────────────────────────────────
+
+t.test("repo: hostile descriptions, user names and options are read back by libdnf's ConfigParser exactly, or refused naming the parameter", async (t) => {
+  // `$` starts a dnf variable ($basearch), which is dnf's syntax in every value, so it is left out.
+  const pieces = HOSTILE_PIECES.filter((p) => !p.includes('$'));
+  const files: Record<string, string> = {};
+  const expected: Record<string, Record<string, string>> = {};
+  for (const [i, v] of hostileStrings(17_11, 80, pieces).entries()) {
+    const name = `hfprop${i}`;
+    const p = prepare<WantedRepo>(repo({ name, description: v, username: v, baseurl: 'file:///srv/hostform-test-repo', options: { hf_extra: v } }));
+    if ('refused' in p) {
+      t.match(p.refused, /parameter '(description|username|options\.hf_extra)' = /, `refused ${label(v)}`);
+      t.ok(/[\r\n\0]|^[ \t]|[ \t]$/.test(v), `refused only for a line break, NUL or a blank at an end: ${label(v)}`);
+      continue;
+    }
+    if (p.resolved.file.state !== 'file') throw new Error('a present repo is a file');
+    files[`/tmp/hfprop-repos/${name}.repo`] = p.resolved.file.content.toString('utf8');
+    expected[name] = { name: v, username: v, hf_extra: v };
+  }
+  t.ok(Object.keys(expected).length >= 20, `${Object.keys(expected).length} values accepted`);
+  await run('rm -rf /tmp/hfprop-repos');
+  await writeFiles(files);
+  const script = `import glob, json, libdnf.conf
+out = {}
+for path in sorted(glob.glob("/tmp/hfprop-repos/*.repo")):
+    parser = libdnf.conf.ConfigParser()
+    parser.read(path)
+    for section in parser.sections():
+        out[section] = {key: parser.getValue(section, key) for key in ("name", "username", "hf_extra")}
+print(json.dumps(out))`;
+  const read = JSON.parse(await run(`python3 -c '${script}'`)) as Record<string, Record<string, string>>;
+  for (const [name, values] of Object.entries(expected)) t.same(read[name], values, `${name}: ${label(values.name)}`);
 });
