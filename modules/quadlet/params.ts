@@ -65,7 +65,7 @@ export interface ContainerParams extends QuadletCommon<'Container'> {
   readonly volume?: readonly string[];
   /** `host`, `none`, `web.network`, or a podman network name. */
   readonly network?: string | readonly string[];
-  /** Values arrive in the container exactly as given (quoted and escaped for you). */
+  /** Values arrive in the container exactly as given (quoted and escaped for you); CR LF is refused, since podman turns it into LF. */
   readonly environment?: Readonly<Record<string, string>>;
   readonly environmentFile?: string | readonly string[];
   /** Podman secrets: `dbpass,type=env,target=DB_PASSWORD`. */
