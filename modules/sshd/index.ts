@@ -1,6 +1,6 @@
 import { defineModule } from '../../lib/module/define.ts';
 import { effect, PathResource } from '../../lib/module/resources.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Change } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
 import { applyDropIn } from './apply.ts';
 import { nixosSshd } from './nixos.ts';
@@ -15,7 +15,7 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
   probes: (w) => ({ file: { script: pathProbe(w.path) }, setup: { script: setupProbe } }),
   parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), setup: parseSetup(outputs['setup']!) }),
   plan: planDropIn,
-  apply: (w, _changes, context) => applyDropIn(w, context),
+  apply: (w, changes, context) => applyDropIn(w, (changes[0] as Change<SshdAction>).action, context),
   effects: (w) => [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content), mode: '0600' } : { type: 'absent' })],
 };
 
