@@ -22,7 +22,9 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
 /**
  * sshd settings in a drop-in, /etc/ssh/sshd_config.d/00-hostform.conf by
  * default, checked with `sshd -t` (and `sshd -T`, to prove the values are the
- * ones sshd uses) before it is installed; sshd is reloaded once per run.
+ * ones sshd uses and that hostform's own login still gets in) before it is
+ * installed; sshd is reloaded once per run, and a new login after the reload
+ * must work or the previous drop-ins are put back.
  *
  *   sshd.config({ options: { PermitRootLogin: 'prohibit-password', PasswordAuthentication: false, MaxAuthTries: 3 } })
  *   sshd.config({ name: 'sftp', order: 10, options: { AllowGroups: ['sftp', 'wheel'] } })
@@ -31,7 +33,7 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
 const config = defineModule<SshdConfigParams, WantedDropIn>({
   name: 'sshd.config',
   schema: sshdConfigSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'sshd -t validates the new configuration when it is applied; check mode shows the file diff without validating' },
+  capabilities: { checkMode: true, diff: true, notes: 'sshd -t validates the new configuration and a new login confirms it after the reload, when it is applied; check mode shows the file diff without either' },
   describe: (p) => `sshd drop-in ${dropInPath(p)}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveDropIn,
   backends: { el9: backend, linux: backend, nixos: nixosSshd },
