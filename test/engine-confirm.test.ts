@@ -23,6 +23,8 @@ interface Line {
   /** The check fails while the state holds this line. */
   readonly poison?: string;
   readonly fail?: boolean;
+  /** The deferred script itself fails while the state holds this line. */
+  readonly reloadFailsOn?: string;
 }
 const backend: Backend<Line, boolean, null> = {
   probes: (p) => ({ has: { script: sh`grep -qxF ${p.line} ${state} 2>/dev/null && echo yes || echo no` } }),
@@ -31,7 +33,8 @@ const backend: Backend<Line, boolean, null> = {
   async apply(p, _changes, context) {
     if (p.fail) throw new Error(`task ${p.line} fails`);
     await context.run(sh`echo ${p.line} >> ${state}`);
-    context.defer('reload', sh`echo reload >> ${log}`, {
+    const reload = p.reloadFailsOn ? sh`if grep -qxF ${p.reloadFailsOn} ${state}; then echo refused >&2; exit 3; fi; echo reload >> ${log}` : sh`echo reload >> ${log}`;
+    context.defer('reload', reload, {
       check: async () => {
         const content = await readFile(state, 'utf8').catch(() => '');
         if (p.poison && content.split('\n').includes(p.poison)) throw new Error(`the state holds ${p.poison}`);
@@ -45,7 +48,7 @@ const backend: Backend<Line, boolean, null> = {
 };
 const line = defineModule<Line, Line>({
   name: 'test.line',
-  schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' }, poison: { type: 'string' }, fail: { type: 'boolean' } }, additionalProperties: false },
+  schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' }, poison: { type: 'string' }, fail: { type: 'boolean' }, reloadFailsOn: { type: 'string' } }, additionalProperties: false },
   capabilities: { checkMode: true, diff: true },
   describe: (p) => `line ${p.line}`,
   resolve: (p) => p,
@@ -78,6 +81,14 @@ t.test('a failed check undoes every asking task, last first, runs the action aga
   t.equal(deferred?.error, 'the state holds b\nreverted: removed b; removed a; then reload ran again and the check passes: the previous state is back');
   t.equal(await readFile(state, 'utf8'), 'base\n', 'both changes are gone');
   t.equal(await readFile(log, 'utf8'), 'reload\nreload\n');
+});
+
+t.test('a failing script counts as a failed check: the changes are undone and the script runs again', async (t) => {
+  await reset();
+  const report = await run([line({ line: 'a', reloadFailsOn: 'a' })]);
+  t.match(report.hosts[0]?.tasks[1]?.error, /exit code 3[\s\S]*refused[\s\S]*\nreverted: removed a; then reload ran again and the check passes: the previous state is back$/);
+  t.equal(await readFile(state, 'utf8'), 'base\n');
+  t.equal(await readFile(log, 'utf8'), 'reload\n', 'the second run of the script succeeded');
 });
 
 t.test('when putting the previous state back does not satisfy the check either, the error says that too', async (t) => {

@@ -96,9 +96,9 @@ export interface ApplyContext {
 
 /**
  * Makes a deferred action confirm-or-revert. After its script ran, the
- * first asking task's `check` runs; when it throws, every asking task's
+ * first asking task's `check` runs; when either fails, every asking task's
  * `undo` runs (the last asked first), the script runs again, and the action
- * fails with the check's message and what was put back. A confirm-or-revert
+ * fails with the failure's message and what was put back. A confirm-or-revert
  * action also runs when a task after it failed, since its change is already
  * in place and must be confirmed or undone.
  */

@@ -203,18 +203,23 @@ export class HostRun {
     if (!action) return '';
     this.#deferred.delete(id);
     this.#probed.clear();
-    await this.#runChecked(action.script, action.become, `deferred: ${id}`);
     if (action.confirms.length > 0) await this.#confirmOrRevert(id, action);
+    else await this.#runChecked(action.script, action.become, `deferred: ${id}`);
     return action.script.text;
   }
 
-  /** The first asker's check; when it fails, every asker's undo (last first), the script again, and the check again. */
+  /**
+   * The script, then the first asker's check; when either fails, every
+   * asker's undo (last first), the script again, and the check again.
+   */
   async #confirmOrRevert(id: string, action: DeferredAction): Promise<void> {
     const first = action.confirms[0] as DeferredConfirm;
-    const failed = await first.check().then(
-      () => undefined,
-      (error: unknown) => messageOf(error),
-    );
+    const failed = await this.#runChecked(action.script, action.become, `deferred: ${id}`)
+      .then(() => first.check())
+      .then(
+        () => undefined,
+        (error: unknown) => messageOf(error),
+      );
     if (failed === undefined) return;
     const undone: string[] = [];
     try {
