@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { stringify } from 'yaml';
+import type { HostEntry } from '../lib/inventory/types.ts';
 import { command } from '../modules/command.ts';
 import { sshd } from '../modules/sshd/index.ts';
 import type { SshdOptions } from '../modules/sshd/options.ts';
@@ -134,6 +135,19 @@ t.test('sshd lock-out: when a later task fails, the installed drop-in is still r
   t.match(tasksOf(report)[2]?.error, REVERTED);
   t.equal(await dropIn(), previousContent);
   t.ok(await newLoginWorks(), 'a new SSH login works');
+});
+
+t.test('sshd lock-out: logged in as a sudo user, the check is about that user, not root', async (t) => {
+  const asAdmin: HostEntry = { ...a.inventoryEntry(), user: 'admin' };
+  const refused = await runTasks(asAdmin, [sshd.config({ options: { AllowUsers: ['root'] } })], 'apply', { become: true });
+  t.same(statuses(refused), ['failed'], errors(refused));
+  t.match(errors(refused), /turn away hostform's own login \(admin from [\d.]+ to [\d.]+ port 22\)[\s\S]*AllowUsers root does not include admin/);
+  t.equal(await dropIn(), previousContent);
+  const kept = await runTasks(asAdmin, [sshd.config({ options: { MaxAuthTries: 5, PermitRootLogin: 'no' } })], 'apply', { become: true });
+  t.same(statuses(kept), ['changed', 'changed'], `PermitRootLogin no does not concern admin: ${errors(kept)}`);
+  t.equal((await a.exec('echo in', { user: 'admin' })).stdout, 'in\n', 'a new SSH login as admin works');
+  const back = await runTasks(asAdmin, [previous], 'apply', { become: true });
+  t.same(statuses(back), ['changed', 'changed'], errors(back));
 });
 
 t.test('sshd lock-out: a change that keeps hostform in is kept once a new login proves it', async (t) => {
