@@ -137,6 +137,18 @@ t.test('sshd lock-out: when a later task fails, the installed drop-in is still r
   t.ok(await newLoginWorks(), 'a new SSH login works');
 });
 
+t.test('sshd lock-out: check mode reports the verdict of the same checks and changes nothing', async (t) => {
+  const locked = await runTasks(a.inventoryEntry(), [sshd.config({ options: { AllowUsers: ['admin'] } })], 'check');
+  t.same(statuses(locked), ['changed'], errors(locked));
+  const [diff, verdict] = tasksOf(locked)[0]?.changes ?? [];
+  t.match(diff?.summary, /^update \/etc\/ssh\/sshd_config\.d\/00-hostform\.conf and reload sshd$/);
+  t.match(verdict?.summary, /^on the host as it is now, applying would refuse this drop-in/);
+  t.match(verdict?.diff, /AllowUsers admin does not include root/);
+  const fine = await runTasks(a.inventoryEntry(), [sshd.config({ options: { MaxAuthTries: 4 } })], 'check');
+  t.equal(tasksOf(fine)[0]?.changes[1]?.summary, "sshd -t accepts the configuration, and hostform's own login would still get in");
+  t.equal(await dropIn(), previousContent, 'nothing was written');
+});
+
 t.test('sshd lock-out: logged in as a sudo user, the check is about that user, not root', async (t) => {
   const asAdmin: HostEntry = { ...a.inventoryEntry(), user: 'admin' };
   const refused = await runTasks(asAdmin, [sshd.config({ options: { AllowUsers: ['root'] } })], 'apply', { become: true });

@@ -1,10 +1,10 @@
 import { basename } from 'node:path/posix';
-import type { ApplyContext, DeferredConfirm } from '../../lib/module/types.ts';
+import type { ApplyContext, ChangePreview, DeferredConfirm } from '../../lib/module/types.ts';
 import { sh, trusted, type ShellScript } from '../../lib/shell/quote.ts';
 import { PRIVATE_TEMP_DIR, privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { authorizedKeysFiles, lockoutReasons } from './lockout.ts';
 import { assertFreshLogin, connectionSpec, loginProbe, parseLogin, type LoginView } from './login.ts';
-import { SBIN_PATH } from './observe.ts';
+import { SBIN_PATH, type SshdSetup } from './observe.ts';
 import { DROP_IN_DIR, type Expectation, type WantedDropIn } from './params.ts';
 import type { SshdAction } from './plan.ts';
 
@@ -24,6 +24,29 @@ const LOGIN_MARK = '@@hostform-login';
  * the running sshd and a later restart are safe.
  */
 export async function applyDropIn(w: WantedDropIn, action: SshdAction, context: ApplyContext): Promise<void> {
+  await vetCandidate(w, context);
+  if (w.present) await context.writeFile(w.path, w.content, { mode: 0o600 });
+  else await context.run(sh`rm -f -- ${w.path}`);
+  context.defer(RELOAD_ID, reloadScript, context.freshLogin ? revertUnlessLoginWorks(w.path, action.previous, context.freshLogin, context) : undefined);
+}
+
+/**
+ * Check mode: the same tests, installing nothing. Their verdict is reported,
+ * not enforced: an earlier task of this run (a user, a key file) may change
+ * what they depend on. With sshd not installed yet there is nothing to test.
+ */
+export async function previewDropIn(w: WantedDropIn, setup: SshdSetup, context: ApplyContext): Promise<ChangePreview | undefined> {
+  if (setup === 'missing') return undefined;
+  try {
+    await vetCandidate(w, context);
+  } catch (error) {
+    return { summary: 'on the host as it is now, applying would refuse this drop-in (fine only if an earlier task of this run changes what the refusal depends on)', detail: (error as Error).message };
+  }
+  return { summary: `sshd -t accepts the configuration${context.freshLogin ? ", and hostform's own login would still get in" : ''}`, detail: '' };
+}
+
+/** Throws, saying why and that nothing was installed, unless the drop-in may be installed. */
+async function vetCandidate(w: WantedDropIn, context: ApplyContext): Promise<void> {
   const login = context.freshLogin ? await loginBefore(context.freshLogin) : undefined;
   const result = await context.run(candidateCheck(w, login), { okCodes: ANY_EXIT });
   const [general = '', forLogin] = result.stdout.split(`${LOGIN_MARK}\n`);
@@ -41,9 +64,6 @@ export async function applyDropIn(w: WantedDropIn, action: SshdAction, context: 
     );
   }
   if (login && forLogin !== undefined) await refuseLockout(w, parseEffective(forLogin), login, context);
-  if (w.present) await context.writeFile(w.path, w.content, { mode: 0o600 });
-  else await context.run(sh`rm -f -- ${w.path}`);
-  context.defer(RELOAD_ID, reloadScript, context.freshLogin ? revertUnlessLoginWorks(w.path, action.previous, context.freshLogin, context) : undefined);
 }
 
 async function loginBefore(freshLogin: NonNullable<ApplyContext['freshLogin']>): Promise<LoginView> {

@@ -2,7 +2,7 @@ import { defineModule } from '../../lib/module/define.ts';
 import { effect, PathResource } from '../../lib/module/resources.ts';
 import type { Backend, Change } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
-import { applyDropIn } from './apply.ts';
+import { applyDropIn, previewDropIn } from './apply.ts';
 import { nixosSshd } from './nixos.ts';
 import { parseSetup, setupProbe } from './observe.ts';
 import { dropInPath, resolveDropIn, sshdConfigSchema, type SshdConfigParams, type WantedDropIn } from './params.ts';
@@ -16,6 +16,7 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
   parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), setup: parseSetup(outputs['setup']!) }),
   plan: planDropIn,
   apply: (w, changes, context) => applyDropIn(w, (changes[0] as Change<SshdAction>).action, context),
+  preview: (w, observed, _changes, context) => previewDropIn(w, observed.setup, context),
   effects: (w) => [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content), mode: '0600' } : { type: 'absent' })],
 };
 
@@ -33,7 +34,7 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
 const config = defineModule<SshdConfigParams, WantedDropIn>({
   name: 'sshd.config',
   schema: sshdConfigSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'sshd -t validates the new configuration and a new login confirms it after the reload, when it is applied; check mode shows the file diff without either' },
+  capabilities: { checkMode: true, diff: true, notes: 'sshd -t and a lock-out check vet the new configuration before it is installed (check mode reports their verdict), and a new login confirms it after the reload' },
   describe: (p) => `sshd drop-in ${dropInPath(p)}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveDropIn,
   backends: { el9: backend, linux: backend, nixos: nixosSshd },
