@@ -25,6 +25,7 @@ interface Line {
   readonly fail?: boolean;
   /** The deferred script itself fails while the state holds this line. */
   readonly reloadFailsOn?: string;
+  readonly undoFails?: boolean;
 }
 const backend: Backend<Line, boolean, null> = {
   probes: (p) => ({ has: { script: sh`grep -qxF ${p.line} ${state} 2>/dev/null && echo yes || echo no` } }),
@@ -40,15 +41,16 @@ const backend: Backend<Line, boolean, null> = {
         if (p.poison && content.split('\n').includes(p.poison)) throw new Error(`the state holds ${p.poison}`);
       },
       undo: async () => {
+        if (p.undoFails) throw new Error('the undo broke');
         await context.run(sh`sed -i ${`/^${p.line}$/d`} ${state}`);
       },
-      undoes: `removed ${p.line}`,
+      undoes: `remove ${p.line}`,
     });
   },
 };
 const line = defineModule<Line, Line>({
   name: 'test.line',
-  schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' }, poison: { type: 'string' }, fail: { type: 'boolean' }, reloadFailsOn: { type: 'string' } }, additionalProperties: false },
+  schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' }, poison: { type: 'string' }, fail: { type: 'boolean' }, reloadFailsOn: { type: 'string' }, undoFails: { type: 'boolean' } }, additionalProperties: false },
   capabilities: { checkMode: true, diff: true },
   describe: (p) => `line ${p.line}`,
   resolve: (p) => p,
@@ -78,7 +80,7 @@ t.test('a failed check undoes every asking task, last first, runs the action aga
   const deferred = report.hosts[0]?.tasks[2];
   t.equal(deferred?.status, 'failed');
   t.equal(report.exitCode, 1);
-  t.equal(deferred?.error, 'the state holds b\nreverted: removed b; removed a; then reload ran again and the check passes: the previous state is back');
+  t.equal(deferred?.error, 'the state holds b\nreverted, in this order: remove b; remove a; then reload ran again and the check passes: the previous state is back');
   t.equal(await readFile(state, 'utf8'), 'base\n', 'both changes are gone');
   t.equal(await readFile(log, 'utf8'), 'reload\nreload\n');
 });
@@ -86,7 +88,7 @@ t.test('a failed check undoes every asking task, last first, runs the action aga
 t.test('a failing script counts as a failed check: the changes are undone and the script runs again', async (t) => {
   await reset();
   const report = await run([line({ line: 'a', reloadFailsOn: 'a' })]);
-  t.match(report.hosts[0]?.tasks[1]?.error, /exit code 3[\s\S]*refused[\s\S]*\nreverted: removed a; then reload ran again and the check passes: the previous state is back$/);
+  t.match(report.hosts[0]?.tasks[1]?.error, /exit code 3[\s\S]*refused[\s\S]*\nreverted, in this order: remove a; then reload ran again and the check passes: the previous state is back$/);
   t.equal(await readFile(state, 'utf8'), 'base\n');
   t.equal(await readFile(log, 'utf8'), 'reload\n', 'the second run of the script succeeded');
 });
@@ -95,7 +97,14 @@ t.test('when putting the previous state back does not satisfy the check either, 
   await writeFile(state, 'base\nb\n');
   await writeFile(log, '');
   const report = await run([line({ line: 'a', poison: 'b' })]);
-  t.match(report.hosts[0]?.tasks[1]?.error, /^the state holds b\nputting the previous state back failed after: removed a: the state holds b$/);
+  t.equal(report.hosts[0]?.tasks[1]?.error, 'the state holds b\nreverted, in this order: remove a; putting the previous state back failed: reload and its check after reverting: the state holds b');
+});
+
+t.test('an undo that fails does not stop the others, and the error names it', async (t) => {
+  await reset();
+  const report = await run([line({ line: 'a', poison: 'a' }), line({ line: 'b', undoFails: true })]);
+  t.equal(report.hosts[0]?.tasks[2]?.error, 'the state holds a\nreverted, in this order: remove a; putting the previous state back failed: could not remove b: the undo broke');
+  t.equal(await readFile(state, 'utf8'), 'base\nb\n', 'a was removed all the same');
 });
 
 t.test('a confirm-or-revert action still runs when a later task failed: its change is in place and must be confirmed or undone', async (t) => {

@@ -86,7 +86,7 @@ t.test('sshd lock-out: a configuration that provably turns hostform away is refu
 
 const REVERTED = new RegExp(
   'the new sshd configuration locks hostform out: after the reload, a new SSH login to the host failed \\(5 tries over 3\\.75 s\\): [\\s\\S]+\\n' +
-    'reverted: put back the previous /etc/ssh/sshd_config\\.d/00-hostform\\.conf; then sshd reload ran again and the check passes: the previous state is back$',
+    'reverted, in this order: put back the previous /etc/ssh/sshd_config\\.d/00-hostform\\.conf; then sshd reload ran again and the check passes: the previous state is back$',
 );
 
 t.test('sshd lock-out: a configuration only a new login can catch is put back after the reload, and new logins work again', async (t) => {
@@ -122,7 +122,7 @@ t.test('sshd lock-out: two sshd tasks share one reload, and a failed login puts 
   );
   t.match(
     tasksOf(report)[2]?.error,
-    /\nreverted: removed \/etc\/ssh\/sshd_config\.d\/10-keys\.conf, which did not exist before; put back the previous \/etc\/ssh\/sshd_config\.d\/00-hostform\.conf; then sshd reload ran again and the check passes/,
+    /\nreverted, in this order: remove \/etc\/ssh\/sshd_config\.d\/10-keys\.conf \(it did not exist before\); put back the previous \/etc\/ssh\/sshd_config\.d\/00-hostform\.conf; then sshd reload ran again and the check passes/,
   );
   t.equal(await dropIn(), previousContent);
   t.equal((await on('test -e /etc/ssh/sshd_config.d/10-keys.conf')).code, 1, 'the new drop-in is gone');

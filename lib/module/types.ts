@@ -107,7 +107,7 @@ export interface DeferredConfirm {
   check(): Promise<void>;
   /** Puts back what this task changed, with the task's become. */
   undo(): Promise<void>;
-  /** What undo does, for the report: "put back the previous /etc/ssh/sshd_config.d/00-hostform.conf". */
+  /** What undo does, as a step for the report: "put back the previous /etc/ssh/sshd_config.d/00-hostform.conf". */
   readonly undoes: string;
 }
 

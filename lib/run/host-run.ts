@@ -214,25 +214,29 @@ export class HostRun {
    */
   async #confirmOrRevert(id: string, action: DeferredAction): Promise<void> {
     const first = action.confirms[0] as DeferredConfirm;
-    const failed = await this.#runChecked(action.script, action.become, `deferred: ${id}`)
-      .then(() => first.check())
-      .then(
-        () => undefined,
-        (error: unknown) => messageOf(error),
-      );
+    const attempt = () =>
+      this.#runChecked(action.script, action.become, `deferred: ${id}`)
+        .then(() => first.check())
+        .then(
+          () => undefined,
+          (error: unknown) => messageOf(error),
+        );
+    const failed = await attempt();
     if (failed === undefined) return;
+    // Every undo is tried, even after one fails: each puts back a different change.
     const undone: string[] = [];
-    try {
-      for (const confirm of [...action.confirms].reverse()) {
-        await confirm.undo();
-        undone.push(confirm.undoes);
-      }
-      await this.#runChecked(action.script, action.become, `deferred: ${id}`);
-      await first.check();
-    } catch (error) {
-      throw new Error(`${failed}\nputting the previous state back failed${undone.length > 0 ? ` after: ${undone.join('; ')}` : ''}: ${messageOf(error)}`);
+    const problems: string[] = [];
+    for (const confirm of [...action.confirms].reverse()) {
+      await confirm.undo().then(
+        () => undone.push(confirm.undoes),
+        (error: unknown) => problems.push(`could not ${confirm.undoes}: ${messageOf(error)}`),
+      );
     }
-    throw new Error(`${failed}\nreverted: ${undone.join('; ')}; then ${id} ran again and the check passes: the previous state is back`);
+    const after = await attempt();
+    if (after !== undefined) problems.push(`${id} and its check after reverting: ${after}`);
+    const reverted = `reverted, in this order: ${undone.join('; ') || 'nothing'}`;
+    if (problems.length > 0) throw new Error(`${failed}\n${reverted}; putting the previous state back failed: ${problems.join('; ')}`);
+    throw new Error(`${failed}\n${reverted}; then ${id} ran again and the check passes: the previous state is back`);
   }
 
   async #runChecked(script: ShellScript, become: boolean, taskName: string, options: { stdin?: string | Buffer; okCodes?: readonly number[] } = {}) {

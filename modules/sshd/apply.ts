@@ -117,7 +117,7 @@ function revertUnlessLoginWorks(path: string, previous: string | undefined, fres
       if (previous === undefined) await context.run(sh`rm -f -- ${path}`);
       else await context.writeFile(path, previous, { mode: 0o600 });
     },
-    undoes: previous === undefined ? `removed ${path}, which did not exist before` : `put back the previous ${path}`,
+    undoes: previous === undefined ? `remove ${path} (it did not exist before)` : `put back the previous ${path}`,
   };
 }
 
