@@ -76,7 +76,7 @@ async function loginBefore(freshLogin: NonNullable<ApplyContext['freshLogin']>):
   }
 }
 
-/** The reasons the candidate would turn hostform's login away, from sshd -T and the key files on the host. */
+/** Throws, with every reason found, when the candidate would turn hostform's login away: from sshd -T -C and the key files on the host. */
 async function refuseLockout(w: WantedDropIn, effective: Map<string, string[]>, login: LoginView, context: ApplyContext): Promise<void> {
   const reasons = lockoutReasons(effective, login);
   const files = authorizedKeysFiles(effective, login);
@@ -171,7 +171,11 @@ export function overriddenOptions(expectations: readonly Expectation[], effectiv
   });
 }
 
-/** Reload, never restart: established sessions stay, and a reload of a config that passed sshd -t cannot lock anyone out. */
+/**
+ * Reload, never restart: established sessions, hostform's own included, stay
+ * up, so the run can still put the previous drop-in back when a new login
+ * fails afterwards (sshd -t alone does not prove anyone can log in).
+ */
 const reloadScript = trusted(`${SBIN_PATH.text}
 sshd -t || { echo 'the installed sshd configuration fails sshd -t, so sshd was not reloaded; run sshd -t on the host to see why' >&2; exit 1; }
 unit=sshd.service
