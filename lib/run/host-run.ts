@@ -205,7 +205,7 @@ export class HostRun {
     this.#probed.clear();
     if (action.confirms.length > 0) await this.#confirmOrRevert(id, action);
     else await this.#runChecked(action.script, action.become, `deferred: ${id}`);
-    return action.script.text;
+    return action.script.display;
   }
 
   /**
@@ -242,7 +242,7 @@ export class HostRun {
   async #runChecked(script: ShellScript, become: boolean, taskName: string, options: { stdin?: string | Buffer; okCodes?: readonly number[] } = {}) {
     const result = await this.connection.run(script, { become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
     if (!(options.okCodes ?? [0]).includes(result.code)) {
-      throw new RemoteCommandError({ host: this.host.name, task: taskName, command: script.text, code: result.code, stderr: result.stderr || result.stdout });
+      throw new RemoteCommandError({ host: this.host.name, task: taskName, command: script.display, code: result.code, stderr: result.stderr || result.stdout });
     }
     return result;
   }
