@@ -16,7 +16,11 @@ export interface SshHardeningOptions {
    * inventories and clients move to the new one.
    */
   readonly keepPreviousPort?: boolean;
-  /** Close the previous port in firewalld, once sshd listens on the new one. Default false. */
+  /**
+   * Close the previous port in firewalld, once sshd listens on the new one.
+   * Default false. Run it over the new port (inventory `port`): sshd.config
+   * refuses a configuration that drops the port hostform is connected on.
+   */
   readonly closePreviousPort?: boolean;
   /** firewalld zone for the ports; the default zone when left out. */
   readonly zone?: string;
@@ -32,7 +36,7 @@ export interface SshHardeningOptions {
  *
  *   sshHardening({ options: { PermitRootLogin: 'no', PasswordAuthentication: false } })
  *   sshHardening({ port: 2222, keepPreviousPort: true })          // run 1: listen on both
- *   sshHardening({ port: 2222, closePreviousPort: true })         // run 2, after clients moved
+ *   sshHardening({ port: 2222, closePreviousPort: true })         // run 2, once the inventory and clients use 2222
  *
  * The reload runs at the flush point before the old port closes, so handlers
  * notified by earlier tasks of the play run there too.

@@ -155,3 +155,24 @@ t.test('a bad parameter fails before any host is touched, naming task, parameter
   t.match(result.stderr, /play 'badparam', host web1: role 'r', task 'second' \(file\): parameter 'mode' = "999"/);
   await t.rejects(stat(target), 'the valid task before it did not run either');
 });
+
+t.test('a play whose probes add up to more than one command line may hold (128 KiB) runs, and a no-op rerun still takes 2 round trips', async (t) => {
+  const dir = join(server.dir, 'many');
+  const inv = await inventory('many', ['web1']);
+  const count = 150;
+  const book = await writePlaybook(
+    server.dir,
+    'many',
+    `export default playbook({ name: 'many', hosts: 'all', tasks: [
+      file({ path: ${JSON.stringify(dir)}, state: 'directory' }),
+      ...Array.from({ length: ${count} }, (_, i) => file({ path: ${JSON.stringify(dir)} + '/file-' + String(i).padStart(4, '0') + '-' + 'x'.repeat(200), content: 'n' + i + '\\n' })),
+    ] });`,
+  );
+  const first = await runPlay([book, '-i', inv, '--json']);
+  t.equal(first.code, 0, first.stderr);
+  const second = await runPlay([book, '-i', inv, '--json']);
+  t.equal(second.code, 0, second.stderr);
+  const report = JSON.parse(second.stdout);
+  t.equal(report.hosts[0].tasks.filter((x: { status: string }) => x.status === 'ok').length, count + 1, 'every task in sync');
+  t.equal(report.hosts[0].roundTrips, 2, 'facts and one probe batch');
+});

@@ -48,8 +48,16 @@ t.test('ssh-hardening: moving the port opens it in firewalld before sshd listens
   );
 });
 
-t.test('ssh-hardening: closing the previous port happens after the reload, and the host stays reachable on the new one', async (t) => {
+t.test('ssh-hardening: closing the port hostform itself connects on is refused, and nothing closes', async (t) => {
   const report = await runTasks(a.inventoryEntry(), tasksOf(moved), 'apply');
+  t.equal(statuses(report).at(-1), 'failed');
+  t.match(errors(report), /sshd would listen on \[::\]:2222, 0\.0\.0\.0:2222, and hostform's connection arrives at [\d.]+ port 22 \(Port, ListenAddress\)/);
+  t.match((await a.exec('sshd -T | grep ^port')).stdout, /^port 22\nport 2222$/m, 'sshd still listens on both ports');
+  t.match(await banner(22), /^SSH-2\.0-/, 'port 22 still answers');
+});
+
+t.test('ssh-hardening: once the inventory uses the new port, closing the previous one happens after the reload, and the host stays reachable on the new one', async (t) => {
+  const report = await runTasks(entry2222, tasksOf(moved), 'apply');
   t.notOk(statuses(report).includes('failed'), errors(report));
   const names = report.hosts[0]?.tasks.map((task) => task.name) ?? [];
   t.ok(names.indexOf('deferred: sshd reload') < names.findIndex((n) => /ssh.*absent/.test(n)), `sshd reloads before the ssh service closes: ${names.join(' | ')}`);

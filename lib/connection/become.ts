@@ -4,12 +4,19 @@
  */
 import { RemoteCommandError } from '../errors.ts';
 import type { ShellScript } from '../shell/quote.ts';
-import type { ExecResult } from './types.ts';
+import type { ExecResult, RunOptions } from './types.ts';
 
 /** The program and arguments that run a script, through sudo when asked and the login user is not root. */
-export function scriptArgv(script: ShellScript, become: boolean | undefined, loginIsRoot: boolean): string[] {
-  const run = ['sh', '-c', script.text];
-  return become && !loginIsRoot ? ['sudo', '-n', '--', ...run] : run;
+export function scriptArgv(script: ShellScript, options: RunOptions, loginIsRoot: boolean): string[] {
+  const run = options.scriptOnStdin ? ['sh', '-s'] : ['sh', '-c', script.text];
+  return options.become && !loginIsRoot ? ['sudo', '-n', '--', ...run] : run;
+}
+
+/** What the script's standard input receives: the script itself (scriptOnStdin), or the caller's bytes. */
+export function scriptInput(script: ShellScript, options: RunOptions): string | Buffer | undefined {
+  if (!options.scriptOnStdin) return options.stdin;
+  if (options.stdin !== undefined) throw new Error('run(): scriptOnStdin and stdin cannot be used together');
+  return script.text;
 }
 
 export type BecomeFailure = 'password-required' | 'not-allowed' | 'sudo-missing';

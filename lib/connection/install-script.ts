@@ -1,22 +1,19 @@
 /**
- * The one command that finishes an atomic file write: give the uploaded
- * temporary file its mode, owner, group (and SELinux label), then rename it
- * over the target. Pure, so its text is unit-tested; both connections use it.
+ * The one command that writes a file atomically, its bytes arriving on
+ * standard input: a temporary file next to the target, its mode, owner,
+ * group (and SELinux label), then a rename over the target. Pure, so its
+ * text is unit-tested; both connections use it.
+ *
+ * Run as root, it writes as whoever controls the target's directory (see
+ * lib/shell/path-guard.ts): into a user's directory it writes as that user,
+ * and refuses a file there owned by anyone else.
  */
 import { posix } from 'node:path';
-import { sh, trusted, type ShellScript } from '../shell/quote.ts';
+import { asControllerOf } from '../shell/path-guard.ts';
+import { trusted, type ShellScript } from '../shell/quote.ts';
 
 export interface InstallPlan {
-  /** The uploaded file. */
-  readonly source: string;
   readonly target: string;
-  /**
-   * True when the source is not in the target's directory (a private staging
-   * file under /tmp, uploaded by a user who cannot write the target's
-   * directory): copy it into a fresh temporary file next to the target first,
-   * since only a rename within one directory is atomic.
-   */
-  readonly copy: boolean;
   readonly mode?: number;
   readonly owner?: string;
   readonly group?: string;
@@ -25,38 +22,39 @@ export interface InstallPlan {
 /** Mode of a new file when none is asked for; an existing target keeps its own. */
 export const DEFAULT_FILE_MODE = 0o644;
 
-/** A temporary name in `dir`; dot-prefixed so globs like `*.conf` in config directories skip it. */
-export function temporaryName(dir: string, target: string, random: string): string {
-  return posix.join(dir, `.${posix.basename(target)}.hostform-${random}`);
-}
+/** Temporary files are named `.<name>.hostform-XXXXXX`: dot-prefixed so globs like `*.conf` in config directories skip them. */
+export const TEMPORARY_SUFFIX = '.hostform-';
 
-export function installScript(plan: InstallPlan): ShellScript {
-  const stage = plan.copy
-    ? sh`tmp=$(mktemp ${temporaryName(posix.dirname(plan.target), plan.target, 'XXXXXX')})
-cat -- "$src" > "$tmp"`
-    : trusted('tmp=$src');
-  const mode =
-    plan.mode !== undefined
-      ? sh`chmod ${plan.mode.toString(8).padStart(4, '0')} "$tmp"`
-      : sh`if [ -e "$target" ]; then chmod "$(stat -L -c %a -- "$target")" "$tmp"; else chmod ${DEFAULT_FILE_MODE.toString(8).padStart(4, '0')} "$tmp"; fi`;
-  const ownership = plan.owner !== undefined || plan.group !== undefined;
-  const owner = ownership
-    ? sh`chown ${`${plan.owner ?? ''}${plan.group !== undefined ? `:${plan.group}` : ''}`} "$tmp"`
-    : // Only root can hand a file to another user; anyone else writes it as themselves, like an editor would.
-      trusted(`if [ -e "$target" ] && [ "$(id -u)" = 0 ]; then chown "$(stat -L -c %u:%g -- "$target")" "$tmp"; fi`);
-  return sh`set -e
-src=${plan.source}
-target=${plan.target}
-trap 'rm -f -- "$src" "\${tmp:-}"' EXIT
+/**
+ * Runs as the writer, with `$1` target, `$2` mode (octal, or empty: keep the
+ * target's, else the default), `$3` owner, `$4` group (empty: keep the
+ * target's when root, else the writer's own).
+ */
+const WRITE = trusted(`set -e
+target=$1
 if [ -d "$target" ]; then echo "hostform: $target is a directory, not a file" >&2; exit 1; fi
-${stage}
-${mode}
-${owner}
+tmp=$(mktemp -- "$(dirname -- "$target")/.$(basename -- "$target")${TEMPORARY_SUFFIX}XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
+cat >"$tmp"
+if [ -n "$2" ]; then chmod "$2" "$tmp"
+elif [ -e "$target" ]; then chmod "$(stat -L -c %a -- "$target")" "$tmp"
+else chmod ${DEFAULT_FILE_MODE.toString(8).padStart(4, '0')} "$tmp"; fi
+if [ -n "$3$4" ]; then chown "$3\${4:+:$4}" "$tmp"
+elif [ -e "$target" ] && [ "$(id -u)" = 0 ]; then chown "$(stat -L -c %u:%g -- "$target")" "$tmp"; fi
 if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
   if [ -e "$target" ]; then chcon --reference="$target" "$tmp"; existed=1; else existed=0; fi
-  mv -f "$tmp" "$target"
-  if [ "$existed" = 0 ]; then restorecon "$target"; fi
+  mv -fT -- "$tmp" "$target"
+  if [ "$existed" = 0 ]; then restorecon -- "$target"; fi
 else
-  mv -f "$tmp" "$target"
-fi`;
+  mv -fT -- "$tmp" "$target"
+fi
+trap - EXIT`);
+
+export function installScript(plan: InstallPlan): ShellScript {
+  const mode = plan.mode !== undefined ? plan.mode.toString(8).padStart(4, '0') : '';
+  return asControllerOf(posix.dirname(plan.target), WRITE, [plan.target, mode, plan.owner ?? '', plan.group ?? ''], {
+    ...(plan.owner !== undefined ? { owner: plan.owner } : {}),
+    what: `write ${plan.target}`,
+  });
 }

@@ -3,11 +3,10 @@
  * instead of SSH channels, so a playbook runs unchanged with `connection: local`.
  */
 import { spawn } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
-import { constants as osConstants, tmpdir, userInfo } from 'node:os';
+import { constants as osConstants, userInfo } from 'node:os';
 import type { ShellScript } from '../shell/quote.ts';
 import { writeFileAtomically } from './atomic-write.ts';
-import { scriptArgv } from './become.ts';
+import { scriptArgv, scriptInput } from './become.ts';
 import type { Connection, ConnectionSpec, ExecResult, RunOptions, WriteFileOptions } from './types.ts';
 import { awaitReady } from './hold.ts';
 import type { HeldScript, HoldOptions } from './types.ts';
@@ -27,29 +26,13 @@ class LocalConnection implements Connection {
 
   async run(script: ShellScript, options: RunOptions = {}): Promise<ExecResult> {
     this.roundTrips += 1;
-    const [program, ...args] = scriptArgv(script, options.become, this.loginIsRoot);
+    const [program, ...args] = scriptArgv(script, options, this.loginIsRoot);
     if (program === undefined) throw new Error('scriptArgv returned an empty command');
-    return spawnCollect(program, args, options.stdin);
+    return spawnCollect(program, args, scriptInput(script, options));
   }
 
   async writeFile(path: string, content: Buffer | string, options: WriteFileOptions = {}): Promise<void> {
-    await writeFileAtomically(
-      {
-        hostName: this.hostName,
-        loginUser: this.loginUser,
-        loginIsRoot: this.loginIsRoot,
-        privateTempDir: tmpdir(),
-        upload: async (staging, data) => {
-          this.roundTrips += 1;
-          await writeFile(staging, data, { flag: 'wx', mode: 0o600 });
-        },
-        remove: (staging) => rm(staging, { force: true }),
-        run: (script, runOptions) => this.run(script, runOptions),
-      },
-      path,
-      content,
-      options,
-    );
+    await writeFileAtomically({ hostName: this.hostName, loginUser: this.loginUser, loginIsRoot: this.loginIsRoot, run: (script, runOptions) => this.run(script, runOptions) }, path, content, options);
   }
 
   async close(): Promise<void> {}

@@ -1,17 +1,16 @@
 /**
  * SSH connection: one node-ssh (ssh2) client per host for the whole run.
- * Commands go over exec channels; files over one SFTP channel opened lazily
- * on the same client.
+ * Commands go over exec channels; a file's bytes travel on the standard
+ * input of the command that writes it.
  */
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants, homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import SftpClient from 'ssh2-sftp-client';
 import ssh2, { type AnyAuthMethod, type Client, type ServerHostKeyAlgorithm } from 'ssh2';
 import { argv, type ShellScript } from '../shell/quote.ts';
-import { scriptArgv } from './become.ts';
+import { scriptArgv, scriptInput } from './become.ts';
 import { writeFileAtomically } from './atomic-write.ts';
 import { HostConnectionError } from './error.ts';
 import { prepareHostKeyCheck, type HostKeyCheck } from './host-key-check.ts';
@@ -97,7 +96,6 @@ class SshConnection implements Connection {
   roundTrips = 0;
   private readonly client: Client;
   private readonly loginIsRoot: boolean;
-  private sftp: Promise<SftpClient> | undefined;
   private closed = false;
   /** ssh2 emits 'error' on the client when the connection breaks; kept to explain the next failing call. */
   private lastError: Error | undefined;
@@ -123,7 +121,8 @@ class SshConnection implements Connection {
   }
 
   async run(script: ShellScript, options: RunOptions = {}): Promise<ExecResult> {
-    const command = argv(scriptArgv(script, options.become, this.loginIsRoot)).text;
+    const command = argv(scriptArgv(script, options, this.loginIsRoot)).text;
+    const stdin = scriptInput(script, options);
     this.roundTrips += 1;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -135,7 +134,7 @@ class SshConnection implements Connection {
         noTrim: true,
         onStdout: (chunk) => stdout.push(chunk),
         onStderr: (chunk) => stderr.push(chunk),
-        ...(options.stdin !== undefined ? { stdin: Readable.from([Buffer.from(options.stdin)]) } : {}),
+        ...(stdin !== undefined ? { stdin: Readable.from([Buffer.from(stdin)]) } : {}),
       });
     } catch (error) {
       throw this.lost(error);
@@ -146,29 +145,7 @@ class SshConnection implements Connection {
   }
 
   async writeFile(path: string, content: Buffer | string, options: WriteFileOptions = {}): Promise<void> {
-    const sftp = await this.sftpClient();
-    await writeFileAtomically(
-      {
-        hostName: this.hostName,
-        loginUser: this.loginUser,
-        loginIsRoot: this.loginIsRoot,
-        privateTempDir: '/tmp',
-        upload: async (staging, data) => {
-          this.roundTrips += 1;
-          // 'wx' (O_CREAT|O_EXCL): a file or symlink planted at the name makes the upload fail.
-          // ssh2's createWriteStream accepts it; the typings only list 'w' and 'a'.
-          await sftp.put(data, staging, { writeStreamOptions: { flags: 'wx' as 'w', mode: 0o600 } });
-        },
-        remove: async (staging) => {
-          this.roundTrips += 1;
-          await sftp.delete(staging);
-        },
-        run: (script, runOptions) => this.run(script, runOptions),
-      },
-      path,
-      content,
-      options,
-    );
+    await writeFileAtomically({ hostName: this.hostName, loginUser: this.loginUser, loginIsRoot: this.loginIsRoot, run: (script, runOptions) => this.run(script, runOptions) }, path, content, options);
   }
 
   async close(): Promise<void> {
@@ -176,25 +153,6 @@ class SshConnection implements Connection {
     const closed = new Promise<void>((resolve) => this.client.once('close', () => resolve()));
     this.ssh.dispose();
     await closed;
-  }
-
-  /**
-   * ssh2-sftp-client can only open its own ssh2 client (a second TCP
-   * connection and a second login). Its methods, though, only use two fields:
-   * `client` (to listen for errors) and `sftp` (the SFTP channel). So we hand
-   * it node-ssh's client and an SFTP channel opened on it: one TCP
-   * connection, one login, one SFTP channel for the whole run.
-   */
-  private sftpClient(): Promise<SftpClient> {
-    this.sftp ??= (async () => {
-      this.roundTrips += 1;
-      const channel = await this.ssh.requestSFTP().catch((error: unknown) => {
-        throw this.lost(error);
-      });
-      const quiet = { error: () => undefined, end: () => undefined, close: () => undefined };
-      return Object.assign(new SftpClient(`hostform:${this.hostName}`, quiet), { client: this.client, sftp: channel });
-    })();
-    return this.sftp;
   }
 
   private lost(error: unknown): HostConnectionError {

@@ -12,6 +12,12 @@ export interface RunOptions {
   readonly become?: boolean;
   /** Bytes fed to the script's standard input. */
   readonly stdin?: string | Buffer;
+  /**
+   * Send the script itself on standard input (`sh -s`) rather than as one
+   * argument, which Linux caps at 128 KiB: for large scripts (a batch of
+   * many probes) whose commands never read standard input. Not with `stdin`.
+   */
+  readonly scriptOnStdin?: boolean;
 }
 
 export interface WriteFileOptions {
@@ -24,7 +30,7 @@ export interface WriteFileOptions {
 
 /**
  * One open session to one host, reused by every task of the run.
- * Implementations: SSH (node-ssh + ssh2-sftp-client) and local (the control machine).
+ * Implementations: SSH (node-ssh) and local (the control machine).
  */
 export interface Connection {
   /** The inventory name of the host, for messages. */
@@ -38,7 +44,8 @@ export interface Connection {
   /**
    * Write a whole file atomically: a temporary file in the target's directory,
    * then mode/owner/group, then rename over the target. A reader never sees a
-   * half-written file.
+   * half-written file. As root, into a directory another user controls, the
+   * write is made as that user (lib/shell/path-guard.ts).
    */
   writeFile(path: string, content: Buffer | string, options?: WriteFileOptions): Promise<void>;
   close(): Promise<void>;

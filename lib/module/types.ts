@@ -79,10 +79,36 @@ export interface ApplyContext {
    * Ask for a host-wide action to run once, later: e.g. `systemctl daemon-reload`
    * after unit files changed. Asking twice with the same id runs it once. It runs
    * when a task calls `runDeferred(id)`, else before handlers and at the end of the play.
+   * With `confirm` it is a confirm-or-revert action (see DeferredConfirm).
    */
-  defer(id: string, script: ShellScript): void;
+  defer(id: string, script: ShellScript, confirm?: DeferredConfirm): void;
   /** Run a deferred action now if one is pending (a service start needs the reload first). */
   runDeferred(id: string): Promise<void>;
+  /**
+   * Log in to the host anew with the run's connection settings (a new TCP
+   * connection and a full authentication, not the run's own connection), run
+   * `script` there as the login user without become, and close. Throws a
+   * ConnectionError when the login fails. Absent when the host is the control
+   * machine itself (`connection: local`): nothing logs in.
+   */
+  readonly freshLogin?: (script: ShellScript) => Promise<ExecResult>;
+}
+
+/**
+ * Makes a deferred action confirm-or-revert. After its script ran, the
+ * first asking task's `check` runs; when either fails, every asking task's
+ * `undo` runs (the last asked first), the script runs again, and the action
+ * fails with the failure's message and what was put back. A confirm-or-revert
+ * action also runs when a task after it failed, since its change is already
+ * in place and must be confirmed or undone.
+ */
+export interface DeferredConfirm {
+  /** Throws, saying what failed, when the change must not be kept. */
+  check(): Promise<void>;
+  /** Puts back what this task changed, with the task's become. */
+  undo(): Promise<void>;
+  /** What undo does, as a step for the report: "put back the previous /etc/ssh/sshd_config.d/00-hostform.conf". */
+  readonly undoes: string;
 }
 
 export interface ChangePreview {

@@ -23,8 +23,12 @@ export class NixExpr {
   }
 }
 
-/** A Nix string literal: `"`, `\` and `${` escaped, control characters spelled out. */
+/**
+ * A Nix string literal: `"`, `\` and `${` escaped, control characters spelled out.
+ * Nix strings cannot hold NUL (the evaluator ends a string there), so one is refused.
+ */
 export function nixString(text: string): string {
+  if (text.includes('\0')) throw new Error(`a string holding a NUL byte cannot be written to Nix: ${JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)}`);
   const escaped = text.replace(/[\\"\n\r\t]|\$\{/g, (match) => {
     switch (match) {
       case '\\':

@@ -3,7 +3,7 @@ import { RemoteCommandError } from '../errors.ts';
 import { notifyList } from '../module/define.ts';
 import { PlannedState } from '../module/resources.ts';
 import { Skip } from '../module/skip.ts';
-import type { ApplyContext, Change, HostView, ProbeOutputs } from '../module/types.ts';
+import type { ApplyContext, Change, DeferredConfirm, HostView, ProbeOutputs } from '../module/types.ts';
 import type { ShellScript } from '../shell/quote.ts';
 import type { PreparedPlay, PreparedStep, PreparedTask } from './prepare.ts';
 import { runProbes, type ProbeRequest } from './probe-batch.ts';
@@ -23,7 +23,7 @@ export class HostRun {
   readonly #planned = new PlannedState();
   readonly #probed = new Map<PreparedTask, ProbeOutputs>();
   /** Host-wide actions asked for by tasks (daemon-reload), run once, in the order first asked. */
-  readonly #deferred = new Map<string, { script: ShellScript; become: boolean }>();
+  readonly #deferred = new Map<string, DeferredAction>();
   #failed = false;
   /** The host as the current play sees it (play vars differ between plays). */
   private host: HostView;
@@ -33,6 +33,8 @@ export class HostRun {
     host: HostView,
     private readonly mode: RunMode,
     private readonly observer: RunObserver,
+    /** A new login with the run's connection settings; undefined for a local host. */
+    private readonly freshLogin?: (script: ShellScript) => Promise<ExecResult>,
   ) {
     this.host = host;
   }
@@ -185,8 +187,8 @@ export class HostRun {
   }
 
   async #runAllDeferred(): Promise<void> {
-    for (const id of [...this.#deferred.keys()]) {
-      if (this.#failed) return;
+    for (const [id, action] of [...this.#deferred]) {
+      if (this.#failed && action.confirms.length === 0) continue;
       const started = Date.now();
       const outcome = await this.#runDeferred(id).then(
         (script): Outcome => ({ status: 'changed', changes: [{ summary: script }] }),
@@ -201,14 +203,46 @@ export class HostRun {
     if (!action) return '';
     this.#deferred.delete(id);
     this.#probed.clear();
-    await this.#runChecked(action.script, action.become, `deferred: ${id}`);
-    return action.script.text;
+    if (action.confirms.length > 0) await this.#confirmOrRevert(id, action);
+    else await this.#runChecked(action.script, action.become, `deferred: ${id}`);
+    return action.script.display;
+  }
+
+  /**
+   * The script, then the first asker's check; when either fails, every
+   * asker's undo (last first), the script again, and the check again.
+   */
+  async #confirmOrRevert(id: string, action: DeferredAction): Promise<void> {
+    const first = action.confirms[0] as DeferredConfirm;
+    const attempt = () =>
+      this.#runChecked(action.script, action.become, `deferred: ${id}`)
+        .then(() => first.check())
+        .then(
+          () => undefined,
+          (error: unknown) => messageOf(error),
+        );
+    const failed = await attempt();
+    if (failed === undefined) return;
+    // Every undo is tried, even after one fails: each puts back a different change.
+    const undone: string[] = [];
+    const problems: string[] = [];
+    for (const confirm of [...action.confirms].reverse()) {
+      await confirm.undo().then(
+        () => undone.push(confirm.undoes),
+        (error: unknown) => problems.push(`could not ${confirm.undoes}: ${messageOf(error)}`),
+      );
+    }
+    const after = await attempt();
+    if (after !== undefined) problems.push(`${id} and its check after reverting: ${after}`);
+    const reverted = `reverted, in this order: ${undone.join('; ') || 'nothing'}`;
+    if (problems.length > 0) throw new Error(`${failed}\n${reverted}; putting the previous state back failed: ${problems.join('; ')}`);
+    throw new Error(`${failed}\n${reverted}; then ${id} ran again and the check passes: the previous state is back`);
   }
 
   async #runChecked(script: ShellScript, become: boolean, taskName: string, options: { stdin?: string | Buffer; okCodes?: readonly number[] } = {}) {
     const result = await this.connection.run(script, { become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
     if (!(options.okCodes ?? [0]).includes(result.code)) {
-      throw new RemoteCommandError({ host: this.host.name, task: taskName, command: script.text, code: result.code, stderr: result.stderr || result.stdout });
+      throw new RemoteCommandError({ host: this.host.name, task: taskName, command: script.display, code: result.code, stderr: result.stderr || result.stdout });
     }
     return result;
   }
@@ -219,14 +253,28 @@ export class HostRun {
       taskName: task.name,
       run: (script, options = {}) => this.#runChecked(script, task.become, task.name, options),
       writeFile: (path, content, options = {}) => this.connection.writeFile(path, content, { ...options, become: task.become }),
-      defer: (id, script) => {
-        if (!this.#deferred.has(id)) this.#deferred.set(id, { script, become: task.become });
+      defer: (id, script, confirm) => {
+        const action = this.#deferred.get(id) ?? { script, become: task.become, confirms: [] };
+        if (confirm) action.confirms.push(confirm);
+        this.#deferred.set(id, action);
       },
       runDeferred: async (id) => {
         await this.#runDeferred(id);
       },
+      ...(this.freshLogin ? { freshLogin: this.freshLogin } : {}),
     };
   }
+}
+
+interface DeferredAction {
+  readonly script: ShellScript;
+  readonly become: boolean;
+  /** One per task that asked with a confirm step, in the order asked. */
+  readonly confirms: DeferredConfirm[];
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The notes of a task's changes ("reboot needed"), joined into the one note its result carries. */

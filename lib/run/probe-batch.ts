@@ -36,7 +36,8 @@ async function runGroup(connection: Connection, group: readonly ProbeRequest[], 
   const only = group.length === 1 ? group[0] : undefined;
   if (only) return [await connection.run(only.script, { become })];
   const script = batchScript(group.map((r) => r.script));
-  const result = await connection.run(script, { become });
+  // A batch of many probes can outgrow one command-line argument: it travels on stdin (each probe reads /dev/null).
+  const result = await connection.run(script, { become, scriptOnStdin: true });
   const parsed = parseBatchOutput(result.stdout, group.length);
   if (!parsed) {
     throw new RemoteCommandError({

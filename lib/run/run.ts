@@ -1,12 +1,13 @@
 import { userInfo } from 'node:os';
 import { openConnection } from '../connection/open.ts';
-import type { Connection, ConnectionSpec, HeldScript } from '../connection/types.ts';
+import type { Connection, ConnectionSpec, ExecResult, HeldScript } from '../connection/types.ts';
 import { UsageError } from '../errors.ts';
 import type { Facts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { HostView, Task } from '../module/types.ts';
 import { assertTasksValid } from '../module/validate.ts';
 import type { Playbook } from '../playbook.ts';
+import type { ShellScript } from '../shell/quote.ts';
 import { HostRun } from './host-run.ts';
 import { inPool } from './pool.ts';
 import { preparePlay, type PreparedPlay, type TagFilter } from './prepare.ts';
@@ -140,7 +141,7 @@ function prepareAll(
 async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view: HostView }[], mode: RunMode, observer: RunObserver): Promise<HostResult> {
   const started = Date.now();
   const first = plays[0];
-  const hostRun = new HostRun(c.connection, first?.view ?? { name: c.host.name, groups: c.host.groups, vars: c.host.vars, facts: c.facts }, mode, observer);
+  const hostRun = new HostRun(c.connection, first?.view ?? { name: c.host.name, groups: c.host.groups, vars: c.host.vars, facts: c.facts }, mode, observer, freshLogin(c.host));
   let error: string | undefined;
   try {
     for (const { play, view } of plays) {
@@ -166,6 +167,24 @@ async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view:
 function hostStatus(tasks: readonly TaskResult[], error: string | undefined): HostResult['status'] {
   if (error || tasks.some((t) => t.status === 'failed')) return 'failed';
   return tasks.some((t) => t.status === 'changed') ? 'changed' : 'ok';
+}
+
+/**
+ * A new login as the run's own would be made now: a new connection with the
+ * same settings, a script, closed again. A host key not yet known is not
+ * accepted: the first connection of the run already recorded it.
+ */
+function freshLogin(host: InventoryHost): ((script: ShellScript) => Promise<ExecResult>) | undefined {
+  const spec = connectionSpec(host, false);
+  if (spec.kind === 'local') return undefined;
+  return async (script) => {
+    const connection = await openConnection(spec);
+    try {
+      return await connection.run(script);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  };
 }
 
 function connectionSpec(host: InventoryHost, acceptNewHostKeys: boolean): ConnectionSpec {

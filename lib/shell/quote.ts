@@ -4,12 +4,19 @@
  * string glued together from user input: `run()` accepts nothing else.
  */
 export class ShellScript {
-  /** Use `sh`, `argv` or `trusted` instead; the constructor is for this file. */
-  private constructor(readonly text: string) {}
+  /**
+   * Use `sh`, `argv` or `trusted` instead; the constructor is for this file.
+   * `display` is the script as shown to people in errors and reports: the
+   * text, with long fixed preludes (see `named`) shown by their name.
+   */
+  private constructor(
+    readonly text: string,
+    readonly display: string = text,
+  ) {}
 
   /** @internal */
-  static fromTrustedText(text: string): ShellScript {
-    return new ShellScript(text);
+  static fromTrustedText(text: string, display?: string): ShellScript {
+    return new ShellScript(text, display);
   }
 
   toString(): string {
@@ -41,10 +48,18 @@ export type ShellValue = string | number | ShellScript | readonly (string | numb
  */
 export function sh(strings: TemplateStringsArray, ...values: readonly ShellValue[]): ShellScript {
   let out = strings[0] ?? '';
+  let shown = out;
   values.forEach((value, i) => {
-    out += render(value) + (strings[i + 1] ?? '');
+    const tail = strings[i + 1] ?? '';
+    out += render(value) + tail;
+    shown += (value instanceof ShellScript ? value.display : render(value)) + tail;
   });
-  return ShellScript.fromTrustedText(out);
+  return ShellScript.fromTrustedText(out, shown);
+}
+
+/** A fixed piece of script shown as `# <name>` in errors: shell functions every script repeats, say. */
+export function named(name: string, script: ShellScript): ShellScript {
+  return ShellScript.fromTrustedText(script.text, `# ${name}`);
 }
 
 /** A fixed script written by the engine or a module author; never pass user input here. */
@@ -55,7 +70,7 @@ export function trusted(literal: string): ShellScript {
 /** Join scripts with a separator, keeping them ShellScripts. */
 export function join(scripts: readonly ShellScript[], separator: '&&' | '||' | ';' | '\n' = '\n'): ShellScript {
   const glue = separator === '\n' ? '\n' : ` ${separator} `;
-  return ShellScript.fromTrustedText(scripts.map((s) => s.text).join(glue));
+  return ShellScript.fromTrustedText(scripts.map((s) => s.text).join(glue), scripts.map((s) => s.display).join(glue));
 }
 
 function render(value: ShellValue): string {

@@ -1,4 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
+import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
 import { effect, PathResource } from '../../lib/module/resources.ts';
 import type { Backend } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
@@ -17,7 +18,7 @@ import {
   type WantedDefinition,
   type WantedJail,
 } from './plan.ts';
-import { renderAction, renderFilter, renderJail } from './render.ts';
+import { definitionProblems, jailProblems, renderAction, renderFilter, renderJail } from './render.ts';
 
 export type { ActionParams, Duration, FilterParams, JailParams } from './params.ts';
 
@@ -68,16 +69,23 @@ const jail = defineModule<JailParams, WantedJail>({
   schema: jailSchema,
   capabilities,
   describe: (p) => `fail2ban jail ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
-  resolve: (p) => ({
+  resolve: (p) => {
+    assertNoParamProblems(jailProblems(p));
+    return resolveJail(p);
+  },
+  backends: { el9: jailBackend, linux: jailBackend, nixos: nixosJail },
+});
+
+function resolveJail(p: JailParams): WantedJail {
+  return {
     name: p.name,
     path: jailPath(p.name),
     present: p.state !== 'absent',
     enabled: p.state === 'absent' ? false : (p.enabled ?? true),
     content: p.state === 'absent' ? '' : renderJail(p.name, p),
     spec: p,
-  }),
-  backends: { el9: jailBackend, linux: jailBackend, nixos: nixosJail },
-});
+  };
+}
 
 /**
  * A filter: filter.d/<name>.conf when new, filter.d/<name>.local when it overrides a packaged one.
@@ -89,13 +97,16 @@ const filter = defineModule<FilterParams, WantedDefinition>({
   schema: filterSchema,
   capabilities,
   describe: (p) => `fail2ban filter ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
-  resolve: (p) => ({
-    kind: 'filter',
-    name: p.name,
-    paths: definitionPaths('filter.d', p.name),
-    present: p.state !== 'absent',
-    content: p.state === 'absent' ? '' : renderFilter(p.name, p),
-  }),
+  resolve: (p) => {
+    assertNoParamProblems(definitionProblems(p));
+    return {
+      kind: 'filter',
+      name: p.name,
+      paths: definitionPaths('filter.d', p.name),
+      present: p.state !== 'absent',
+      content: p.state === 'absent' ? '' : renderFilter(p.name, p),
+    };
+  },
   backends: { el9: definitionBackend, linux: definitionBackend, nixos: nixosDefinition },
 });
 
@@ -109,13 +120,16 @@ const action = defineModule<ActionParams, WantedDefinition>({
   schema: actionSchema,
   capabilities,
   describe: (p) => `fail2ban action ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
-  resolve: (p) => ({
-    kind: 'action',
-    name: p.name,
-    paths: definitionPaths('action.d', p.name),
-    present: p.state !== 'absent',
-    content: p.state === 'absent' ? '' : renderAction(p.name, p),
-  }),
+  resolve: (p) => {
+    assertNoParamProblems(definitionProblems(p));
+    return {
+      kind: 'action',
+      name: p.name,
+      paths: definitionPaths('action.d', p.name),
+      present: p.state !== 'absent',
+      content: p.state === 'absent' ? '' : renderAction(p.name, p),
+    };
+  },
   backends: { el9: definitionBackend, linux: definitionBackend, nixos: nixosDefinition },
 });
 

@@ -3,6 +3,7 @@ import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
 import type { JailSettings } from './params.ts';
 import type { WantedDefinition, WantedJail } from './plan.ts';
+import { literal } from './render.ts';
 
 /**
  * A jail on NixOS (23.05 or later): services.fail2ban enabled, and the
@@ -30,7 +31,8 @@ function jailSettings(j: JailSettings): NixAttrs {
     filter: j.filter,
     backend: j.backend,
     journalmatch: j.journalmatch,
-    logpath: multiline('logpath', j.logpath),
+    // NixOS writes values as they are; log paths and addresses are literal, as on el9.
+    logpath: multiline('logpath', j.logpath === undefined ? undefined : list(j.logpath).map(literal)),
     maxretry: j.maxretry,
     findtime: j.findtime,
     bantime: j.bantime,
@@ -38,7 +40,7 @@ function jailSettings(j: JailSettings): NixAttrs {
     'bantime.factor': increment?.factor === undefined ? undefined : wholeOrText(increment.factor),
     'bantime.maxtime': increment?.maxtime,
     'bantime.overalljails': increment?.overalljails,
-    ignoreip: j.ignoreip?.join(' '),
+    ignoreip: j.ignoreip?.map(literal).join(' '),
     banaction: j.banaction,
     action: multiline('action', j.action),
     ...j.options,

@@ -25,7 +25,11 @@ export interface JailSettings {
   readonly protocol?: 'tcp' | 'udp' | 'all';
   /** Filter name, with options if any: 'sshd', 'sshd[mode=aggressive]'. Defaults to the jail's name. */
   readonly filter?: string;
-  /** Log files to watch; or use backend 'systemd' (with journalmatch) to read the journal. */
+  /**
+   * Log files to watch (glob patterns allowed; written literally otherwise, `%` included, but no
+   * space: fail2ban reads a word after the last space as 'head' or 'tail'); or use backend
+   * 'systemd' (with journalmatch) to read the journal.
+   */
   readonly logpath?: string | readonly string[];
   readonly backend?: 'auto' | 'systemd' | 'polling' | 'pyinotify';
   /** Journal match for backend 'systemd', e.g. '_SYSTEMD_UNIT=sshd.service'. */
@@ -88,11 +92,13 @@ const unit = '(?:s|sec|m|min|h|hour|d|day|w|week|mo|month|y|year)s?';
 const durationText = `^\\d+${unit}?(?: ?\\d+${unit})*$`;
 const duration = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: durationText }] } as const;
 const bantime = { anyOf: [{ type: 'integer', minimum: -1, not: { const: 0 } }, { type: 'string', pattern: `${durationText}|^-1$` }] } as const;
-/** One line of INI value: a newline would start a new key. */
-const oneLine = { type: 'string', minLength: 1, pattern: '^[^\\n]*$' } as const;
+/** One line of INI value: a line break (LF, or CR, which Python's reader also ends a line at) would start a new key; NUL is refused too. */
+const oneLine = { type: 'string', minLength: 1, pattern: '^[^\\n\\r\\u0000]*$' } as const;
+/** Text that may go on over several lines (continuation lines are indented for you), but holds no CR or NUL. */
+const text = { type: 'string', pattern: '^[^\\r\\u0000]*$' } as const;
 const lines = { anyOf: [oneLine, { type: 'array', items: oneLine, minItems: 1 }] } as const;
 const iniKey = { pattern: '^[A-Za-z_][A-Za-z0-9_.?=-]*$' } as const;
-const keyValues = { type: 'object', propertyNames: iniKey, additionalProperties: { type: 'string' } } as const;
+const keyValues = { type: 'object', propertyNames: iniKey, additionalProperties: text } as const;
 const portItem = { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^(?:\\d{1,5}(?::\\d{1,5})?|[a-z][a-z0-9-]*)$' }] } as const;
 const state = { enum: ['present', 'absent'] } as const;
 
@@ -108,8 +114,8 @@ const jailProperties = {
   enabled: { type: 'boolean' },
   port: { anyOf: [portItem, { type: 'array', items: portItem, minItems: 1 }] },
   protocol: { enum: ['tcp', 'udp', 'all'] },
-  filter: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\]]*\\])?$' },
-  logpath: { anyOf: [{ type: 'string', pattern: '^/[^\\n]*$' }, { type: 'array', items: { type: 'string', pattern: '^/[^\\n]*$' }, minItems: 1 }] },
+  filter: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\r\\u0000\\]]*\\])?$' },
+  logpath: { anyOf: [{ type: 'string', pattern: '^/[^\\n\\r\\u0000]*$' }, { type: 'array', items: { type: 'string', pattern: '^/[^\\n\\r\\u0000]*$' }, minItems: 1 }] },
   backend: { enum: ['auto', 'systemd', 'polling', 'pyinotify'] },
   journalmatch: oneLine,
   maxretry: { type: 'integer', minimum: 1 },
@@ -125,8 +131,9 @@ const jailProperties = {
       },
     ],
   },
-  ignoreip: { type: 'array', items: { type: 'string', pattern: '^[^\\s,]+$' } },
-  banaction: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\]]*\\])?$' },
+  // fail2ban splits the list at commas and whitespace as Python knows it (which also counts \x1c-\x1f and \x85).
+  ignoreip: { type: 'array', items: { type: 'string', pattern: '^[^\\s,\\u0000\\u001c-\\u001f\\u0085]+$' } },
+  banaction: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\r\\u0000\\]]*\\])?$' },
   action: lines,
   options: { type: 'object', propertyNames: iniKey, additionalProperties: { anyOf: [oneLine, { type: 'number' }, { type: 'boolean' }] } },
 } as const;
@@ -168,12 +175,12 @@ export const filterSchema = {
 } as const;
 
 const actionProperties = {
-  actionstart: { type: 'string' },
-  actionstop: { type: 'string' },
-  actioncheck: { type: 'string' },
-  actionban: { type: 'string', minLength: 1 },
-  actionunban: { type: 'string' },
-  actionflush: { type: 'string' },
+  actionstart: text,
+  actionstop: text,
+  actioncheck: text,
+  actionban: { ...text, minLength: 1 },
+  actionunban: text,
+  actionflush: text,
   ...definitionCommon,
 } as const;
 

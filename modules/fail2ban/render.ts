@@ -1,4 +1,5 @@
-import type { ActionDefinition, BantimeIncrement, FilterDefinition, JailSettings } from './params.ts';
+import { problemsIn, type ParamProblem } from '../../lib/module/param-problems.ts';
+import type { ActionDefinition, ActionParams, BantimeIncrement, FilterDefinition, FilterParams, JailParams, JailSettings } from './params.ts';
 
 /** First line of every file hostform writes; it also tells our own `filter.d/<name>.conf` from a stock one. */
 export const MARKER = '# Managed by hostform';
@@ -40,13 +41,13 @@ export function renderJail(name: string, j: JailSettings): string {
     ['filter', j.filter],
     ['backend', j.backend],
     ['journalmatch', j.journalmatch],
-    ['logpath', j.logpath === undefined ? undefined : list(j.logpath)],
+    ['logpath', j.logpath === undefined ? undefined : list(j.logpath).map(literal)],
     ['maxretry', j.maxretry],
     ['findtime', j.findtime],
     ['bantime', j.bantime],
     ['bantime.increment', j.bantimeIncrement === undefined ? undefined : j.bantimeIncrement !== false],
     ...incrementEntries(increment),
-    ['ignoreip', j.ignoreip?.join(' ')],
+    ['ignoreip', j.ignoreip?.map(literal).join(' ')],
     ['banaction', j.banaction],
     ['action', j.action === undefined ? undefined : list(j.action)],
     ...sorted(j.options),
@@ -108,4 +109,84 @@ function sorted(record: Readonly<Record<string, Value>> | undefined): Entry[] {
   return Object.keys(record ?? {})
     .sort()
     .map((key) => [key, record?.[key]] as const);
+}
+
+// ── values fail2ban would not read back as given ─────────────────────────
+//
+// fail2ban reads its files with Python's configparser: a line ends at LF or
+// CR; blanks around each line of a value are stripped; `;` after a blank
+// starts a comment, and so does a continuation line starting with `#` or
+// `;`; `%%` is one `%` and `%(name)s` the value of another option.
+
+/** Blanks as Python's str.strip() and `\s` know them (JavaScript's `\s` lacks \x1c-\x1f and \x85). */
+const BLANK = '[\\s\\x1c-\\x1f\\x85]';
+const INLINE_COMMENT = new RegExp(`(?:^|${BLANK});`);
+const COMMENT_LINE = new RegExp(`^${BLANK}*[#;]`);
+const SURROUNDING_BLANK = new RegExp(`^${BLANK}|${BLANK}$`);
+
+const LINE_BREAK = 'holds a line break (LF, CR or NUL): fail2ban would read the rest as a setting of its own';
+
+/** A literal value (a log path, an address): `%` doubled, so fail2ban's interpolation gives it back as written. */
+export function literal(value: string): string {
+  return value.replace(/%/g, '%%');
+}
+
+function commentProblem(line: string, continuation: boolean): string | undefined {
+  if (INLINE_COMMENT.test(line)) return "has ';' after a blank (or first on a line), which fail2ban reads as the start of a comment: the rest of the line would be dropped";
+  if (continuation && COMMENT_LINE.test(line)) return "has a line starting with '#' or ';', which fail2ban reads as a comment and drops";
+  return undefined;
+}
+
+/**
+ * Why a value in fail2ban's own syntax (regexes, commands, tags, `%(name)s`)
+ * would not be read as written; undefined when it would. `continues`: the
+ * value starts on a continuation line (an item of a list after the first).
+ */
+function syntaxProblem(value: string, continues = false): string | undefined {
+  if (/[\r\0]/.test(value)) return LINE_BREAK;
+  const lines = value.split('\n');
+  for (const [i, line] of lines.entries()) {
+    const problem = commentProblem(line, continues || i > 0);
+    if (problem) return problem;
+  }
+  if (value.replace(/%%|%\([^)]*\)s/g, '').includes('%')) {
+    return "has a '%' that is neither '%%' nor '%(name)s': fail2ban reads '%' as the start of an interpolation (write '%%' for a percent sign)";
+  }
+  return undefined;
+}
+
+/** Why a literal single-line value (written with `literal`) would not arrive exactly; undefined when it would. */
+function literalProblem(value: string): string | undefined {
+  if (/[\n\r\0]/.test(value)) return LINE_BREAK;
+  if (SURROUNDING_BLANK.test(value)) return 'starts or ends with a blank, which fail2ban strips';
+  return commentProblem(value, false);
+}
+
+function logpathProblem(value: string): string | undefined {
+  return literalProblem(value) ?? (value.includes(' ') ? "has a space: fail2ban splits a log path at its last space and reads the word after it as 'head' or 'tail'" : undefined);
+}
+
+/**
+ * Parameter values fail2ban would read differently from what the task
+ * says. Log paths and addresses are literal (their `%` is escaped); the
+ * rest is fail2ban's own syntax, which only has to stay what it is.
+ */
+export function jailProblems(p: JailParams): ParamProblem[] {
+  if (p.state === 'absent') return [];
+  return [
+    ...problemsIn('logpath', p.logpath, logpathProblem),
+    ...problemsIn('ignoreip', p.ignoreip, literalProblem),
+    ...(['filter', 'journalmatch', 'banaction', 'action', 'options'] as const).flatMap((k) => syntaxProblems(k, p[k])),
+  ];
+}
+
+export function definitionProblems(p: FilterParams | ActionParams): ParamProblem[] {
+  if (p.state === 'absent') return [];
+  return Object.entries(p).flatMap(([k, v]) => (k === 'name' || k === 'state' ? [] : syntaxProblems(k, v)));
+}
+
+/** A list is written one item a line: every item after the first is on a continuation line. */
+function syntaxProblems(parameter: string, value: unknown): ParamProblem[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => problemsIn(`${parameter}.${i}`, v, (text) => syntaxProblem(text, i > 0)));
+  return problemsIn(parameter, value, (text) => syntaxProblem(text));
 }

@@ -1,18 +1,26 @@
+import { dirname } from 'node:path/posix';
 import type { ApplyContext, Change } from '../../lib/module/types.ts';
-import { sh } from '../../lib/shell/quote.ts';
+import { asControllerOf } from '../../lib/shell/path-guard.ts';
+import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import type { WantedPath } from './params.ts';
 import type { FileAction } from './plan.ts';
 
-/** Carry out the planned changes at one path; at most two commands. */
+/**
+ * Carry out the planned changes at one path; at most two commands. Each runs
+ * as whoever controls the path's directory (lib/shell/path-guard.ts), like
+ * the write itself, so a user's planted link never steers root.
+ */
 export async function applyPath(wanted: WantedPath, changes: readonly Change<FileAction>[], context: ApplyContext): Promise<void> {
+  const here = (script: ShellScript, owner?: string) =>
+    context.run(asControllerOf(dirname(wanted.path), script, [wanted.path], { ...(owner ? { owner } : {}), what: `change ${wanted.path}` }));
   for (const { action } of changes) {
     switch (action.do) {
       case 'remove':
-        await context.run(sh`rm -rf -- ${wanted.path}`);
+        await here(sh`rm -rf -- "$1"`);
         break;
       case 'write':
         if (wanted.state !== 'file') break;
-        await context.run(sh`if [ -L ${wanted.path} ] || [ -d ${wanted.path} ]; then rm -rf -- ${wanted.path}; fi`);
+        await here(sh`if [ -L "$1" ] || [ -d "$1" ]; then rm -rf -- "$1"; fi`);
         await context.writeFile(wanted.path, wanted.content, {
           ...(wanted.mode ? { mode: parseInt(wanted.mode, 8) } : {}),
           ...(wanted.owner ? { owner: wanted.owner } : {}),
@@ -21,23 +29,24 @@ export async function applyPath(wanted: WantedPath, changes: readonly Change<Fil
         break;
       case 'mkdir':
         if (wanted.state !== 'directory') break;
-        await context.run(sh`mkdir -p -- ${wanted.path}${attributeScript(wanted.path, wanted)}`);
+        await here(sh`mkdir -p -- "$1"${attributeScript(wanted)}`, wanted.owner);
         break;
       case 'link':
         if (wanted.state !== 'link') break;
-        await context.run(sh`rm -rf -- ${wanted.path} && ln -s -- ${wanted.target} ${wanted.path}${attributeScript(wanted.path, { ...wanted, link: true })}`);
+        await here(sh`rm -rf -- "$1" && ln -s -- ${wanted.target} "$1"${attributeScript({ ...wanted, link: true })}`, wanted.owner);
         break;
       case 'attributes':
-        await context.run(sh`true${attributeScript(wanted.path, { ...action, link: wanted.state === 'link' })}`);
+        await here(sh`true${attributeScript({ ...action, link: wanted.state === 'link' })}`, action.owner);
         break;
     }
   }
 }
 
-function attributeScript(path: string, a: { mode?: string; owner?: string; group?: string; link?: boolean }) {
+/** chmod/chown of the path, `$1` of the script. */
+function attributeScript(a: { mode?: string; owner?: string; group?: string; link?: boolean }): ShellScript {
   const owner = a.owner ?? '';
   const group = a.group ? `:${a.group}` : '';
-  const chown = owner || group ? sh` && chown ${a.link ? ['-h'] : []} -- ${owner + group} ${path}` : sh``;
-  const chmod = a.mode ? sh` && chmod ${a.mode} -- ${path}` : sh``;
+  const chown = owner || group ? sh` && chown ${a.link ? ['-h'] : []} -- ${owner + group} "$1"` : sh``;
+  const chmod = a.mode ? sh` && chmod ${a.mode} -- "$1"` : sh``;
   return sh`${chmod}${chown}`;
 }

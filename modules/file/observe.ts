@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { dirname } from 'node:path/posix';
 import type { ExecResult } from '../../lib/connection/types.ts';
 import type { PathState } from '../../lib/module/resources.ts';
+import { asControllerOf } from '../../lib/shell/path-guard.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { normalizeMode } from './params.ts';
 
@@ -18,9 +20,13 @@ export type ObservedPath = {
   | { readonly type: 'other'; readonly description: string }
 );
 
-/** One probe: what is at the path, its attributes, its hash, and its bytes when small. */
+/**
+ * One probe: what is at the path, its attributes, its hash, and its bytes
+ * when small. Read as whoever controls the path's directory, so a link a
+ * user planted there cannot show root's files in a diff.
+ */
 export function pathProbe(path: string): ShellScript {
-  return sh`p=${path}
+  const probe = sh`p=$1
 if [ -d "$(dirname -- "$p")" ]; then echo parent; else echo noparent; fi
 if [ -L "$p" ]; then echo link; stat -c '%a %U %G' -- "$p" && readlink -- "$p"
 elif [ -d "$p" ]; then echo directory; stat -c '%a %U %G' -- "$p"
@@ -30,6 +36,7 @@ elif [ -f "$p" ]; then
   if [ "$(stat -c %s -- "$p")" -le ${DIFFABLE_BYTES} ]; then base64 -w0 <"$p"; fi; echo
 elif [ -e "$p" ]; then echo other; stat -c '%F' -- "$p"
 else echo absent; fi`;
+  return asControllerOf(dirname(path), probe, [path]);
 }
 
 export function parsePathProbe(path: string, result: ExecResult): ObservedPath {

@@ -40,10 +40,15 @@ export interface RepoParams {
   readonly state?: 'present' | 'absent';
 }
 
-const line = { type: 'string', pattern: '^[^\\r\\n]*$' } as const;
-const url = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*://[^\\s]+$' } as const;
+/**
+ * One value line as libdnf reads it: no line break (LF ends a line, CR is
+ * one for Python readers of the same files), no NUL, and no space or tab at
+ * either end (libdnf strips them, so the value would not arrive as given).
+ */
+const line = { type: 'string', pattern: '^(?![ \\t])[^\\r\\n\\u0000]*(?<![ \\t])$' } as const;
+const url = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*://[^\\s\\u0000]+$' } as const;
 const oneOrMore = (item: object) => ({ anyOf: [item, { type: 'array', items: item, minItems: 1 }] });
-const word = { type: 'string', pattern: '^[^\\s,]+$' } as const;
+const word = { type: 'string', pattern: '^[^\\s,\\u0000]+$' } as const;
 
 export const repoSchema = {
   type: 'object',

@@ -96,15 +96,14 @@ function mkdirScript(scope: SystemdScope, dir: string): ShellScript {
 async function validate(scope: SystemdScope, dir: string, files: readonly { file: string; content: Buffer }[], context: ApplyContext): Promise<void> {
   const copies = files.map(({ file, content }) => sh`printf %s ${content.toString('base64')} | base64 -d >"$tmp"/${file}`);
   const userFlag = scope.kind === 'user' ? ['--user'] : [];
-  const result = await context.run(
-    sh`[ -x ${GENERATOR} ] || exit 3
+  const check = sh`[ -x ${GENERATOR} ] || exit 3
 ${privateTempDir('tmp')}
 echo "$tmp"
 if [ -d ${dir} ]; then cp -a ${dir}/. "$tmp"/ || exit 1; fi
 ${join(copies, '\n')}
-QUADLET_UNIT_DIRS="$tmp" ${GENERATOR} ${userFlag} --dryrun >/dev/null`,
-    { okCodes: [0, 1, 3] },
-  );
+QUADLET_UNIT_DIRS="$tmp" ${GENERATOR} ${userFlag} --dryrun >/dev/null`;
+  // A user's directory is copied and checked as the user: root reading it would follow whatever links they planted.
+  const result = await context.run(scope.kind === 'system' ? check : sh`cd / && ${asUser(scope.user)} sh -c ${check.text}`, { okCodes: [0, 1, 3] });
   if (result.code === 3) {
     throw new Error(`podman's quadlet generator is not installed (${GENERATOR}); install podman (4.4 or later) before quadlet tasks`);
   }

@@ -1,4 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
+import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
 import { effect, PathResource } from '../../lib/module/resources.ts';
 import type { Backend, Capabilities } from '../../lib/module/types.ts';
 import { scopeSuffix, toScope, type ScopeParam } from '../systemd/scope-param.ts';
@@ -8,7 +9,7 @@ import { nixosContainer, nixosQuadletUnit } from './nixos.ts';
 import { parseQuadlet, quadletPath, quadletProbes, type ObservedQuadlet, type ResolvedQuadlet } from './observe.ts';
 import { containerSchema, networkSchema, podSchema, volumeSchema, type ContainerParams, type NetworkParams, type PodParams, type QuadletKind, type VolumeParams } from './params.ts';
 import { planQuadlet, type QuadletAction } from './plan.ts';
-import { fileName, renderQuadlet, serviceName, type QuadletParams } from './render.ts';
+import { fileName, quadletProblems, renderQuadlet, serviceName, type QuadletParams } from './render.ts';
 
 export type { ContainerParams, NetworkParams, PodParams, VolumeParams, PullPolicy, RawSection, RawValue } from './params.ts';
 
@@ -42,8 +43,10 @@ const capabilities: Capabilities = {
 
 function resolver<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind) {
   return (params: P): ResolvedQuadlet => {
+    const spec = { kind, params } as QuadletParams;
+    assertNoParamProblems(quadletProblems(spec));
     const scope = toScope(params.scope);
-    const content = Buffer.from(renderQuadlet({ kind, params } as QuadletParams, scope), 'utf8');
+    const content = Buffer.from(renderQuadlet(spec, scope), 'utf8');
     const image = kind === 'container' ? (params as ContainerParams).image : undefined;
     return {
       kind,
@@ -55,7 +58,7 @@ function resolver<P extends ContainerParams | NetworkParams | VolumeParams | Pod
       // `.image` and `.build` quadlets are units of their own that quadlet makes the container depend on.
       ...(image !== undefined && !/\.(image|build)$/.test(image) ? { image } : {}),
       pull: kind === 'container' ? ((params as ContainerParams).pull ?? 'missing') : 'missing',
-      spec: { kind, params } as QuadletParams,
+      spec,
     };
   };
 }

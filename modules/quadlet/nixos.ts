@@ -2,6 +2,7 @@ import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
 import { forced } from '../systemd/nixos.ts';
+import { literalValue } from '../systemd/sections.ts';
 import type { ResolvedQuadlet } from './observe.ts';
 import type { ContainerParams } from './params.ts';
 
@@ -38,7 +39,8 @@ export const nixosContainer = nixosRenderer<ResolvedQuadlet>((r): NixAttrs => {
   const labels = { ...p.label, ...(p.autoUpdate ? { 'io.containers.autoupdate': p.autoUpdate } : {}) };
 
   const service: NixAttrs = {
-    description: p.description,
+    // NixOS writes Description= as it is, where systemd would resolve `%h`.
+    description: p.description === undefined ? undefined : literalValue(p.description),
     wantedBy: otherTargets.length > 0 ? otherTargets : undefined,
     unitConfig: p.extra?.Unit,
     // oci-containers sets Restart=always and TimeoutStartSec=0 itself: a task's own values must win.

@@ -24,7 +24,7 @@ interface QuadletCommon<Section extends string> {
    * (lingering is turned on so it runs without a login). Default: 'system'.
    */
   readonly scope?: ScopeParam;
-  /** `[Unit] Description=`. */
+  /** `[Unit] Description=`, written literally (`%` is not a specifier here). */
   readonly description?: string;
   /** `[Service] Restart=`. */
   readonly restart?: RestartPolicy;
@@ -38,16 +38,25 @@ interface QuadletCommon<Section extends string> {
    * volumes, which start as dependencies of the containers using them. `[]` for none.
    */
   readonly wantedBy?: readonly string[];
-  /** Raw keys per section, written after the typed ones in key order. */
+  /**
+   * Raw keys per section, written after the typed ones in key order, in
+   * quadlet's syntax (`%` specifiers and, in the kind's section, `$VAR`
+   * are resolved by systemd in the generated service).
+   */
   readonly extra?: { readonly [S in 'Unit' | 'Service' | 'Install' | Section]?: RawSection };
 }
 
 export interface ContainerParams extends QuadletCommon<'Container'> {
-  /** Image reference (`localhost/app:1`, `registry.example/app:2`) or a `.image`/`.build` quadlet. */
+  /** Image reference (`localhost/app:1`, `registry.example/app:2`) or a `.image`/`.build` quadlet; never starting with `-`. */
   readonly image: string;
   /** `missing` (default) pulls when the image is not on the host; `never` fails instead; `always` pulls on every run (reported as a change every run). */
   readonly pull?: PullPolicy;
-  /** Command and arguments after the image: a command line as quadlet reads it, or words (quoted for you). */
+  /**
+   * Command and arguments after the image: a command line as quadlet reads
+   * it, or words (quoted for you). Either way `%h` and `$VAR` are resolved
+   * by systemd (write `%%`, `$$` for the characters), and `;` cannot be a
+   * word of its own (systemd would start another command there).
+   */
   readonly exec?: string | readonly string[];
   readonly containerName?: string;
   /** `8080:80`, `127.0.0.1:8443:443/tcp`. */
@@ -56,6 +65,7 @@ export interface ContainerParams extends QuadletCommon<'Container'> {
   readonly volume?: readonly string[];
   /** `host`, `none`, `web.network`, or a podman network name. */
   readonly network?: string | readonly string[];
+  /** Values arrive in the container exactly as given (quoted and escaped for you); CR LF is refused, since podman turns it into LF. */
   readonly environment?: Readonly<Record<string, string>>;
   readonly environmentFile?: string | readonly string[];
   /** Podman secrets: `dbpass,type=env,target=DB_PASSWORD`. */
@@ -118,15 +128,17 @@ export type QuadletKind = 'container' | 'network' | 'volume' | 'pod';
 
 // ── JSON Schemas ─────────────────────────────────────────────────────────
 
-/** One line of a unit file: a newline would start a new key, so none is allowed in any value. */
-const line = { type: 'string', pattern: '^[^\\n\\r]*$' } as const;
-const nonEmptyLine = { type: 'string', pattern: '^[^\\n\\r]+$' } as const;
+/** One line of a unit file: a line break (LF, CR or NUL, each ends a line for systemd) would start a new key, so none is allowed in any value. */
+const line = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$' } as const;
+const nonEmptyLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]+$' } as const;
 const lines = { type: 'array', items: nonEmptyLine } as const;
 const lineOrLines = { anyOf: [nonEmptyLine, lines] } as const;
 // One union type rather than anyOf, so a bad port is reported by its own rule, not as "must match a schema in anyOf".
-const ports = { type: 'array', items: { type: ['string', 'integer'], pattern: '^[^\\n\\r]+$', minimum: 1, maximum: 65535 } } as const;
-const keyValues = { type: 'object', propertyNames: { pattern: '^[^\\s=]+$' }, additionalProperties: line } as const;
-const envValues = { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: line } as const;
+const ports = { type: 'array', items: { type: ['string', 'integer'], pattern: '^[^\\n\\r\\u0000]+$', minimum: 1, maximum: 65535 } } as const;
+/** Values of `environment` and `label` are quoted and escaped (line breaks included), so only NUL, which no argument can hold, is refused. */
+const literalText = { type: 'string', pattern: '^[^\\u0000]*$' } as const;
+const keyValues = { type: 'object', propertyNames: { pattern: '^[^\\s=\\u0000]+$' }, additionalProperties: literalText } as const;
+const envValues = { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: literalText } as const;
 const timeSpan = { type: 'string', pattern: '^[0-9][0-9a-z .]*$' } as const;
 const userOrId = { anyOf: [{ type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' }, { type: 'integer', minimum: 0 }] } as const;
 

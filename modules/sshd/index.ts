@@ -1,8 +1,8 @@
 import { defineModule } from '../../lib/module/define.ts';
 import { effect, PathResource } from '../../lib/module/resources.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Change } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
-import { applyDropIn } from './apply.ts';
+import { applyDropIn, previewDropIn } from './apply.ts';
 import { nixosSshd } from './nixos.ts';
 import { parseSetup, setupProbe } from './observe.ts';
 import { dropInPath, resolveDropIn, sshdConfigSchema, type SshdConfigParams, type WantedDropIn } from './params.ts';
@@ -15,14 +15,17 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
   probes: (w) => ({ file: { script: pathProbe(w.path) }, setup: { script: setupProbe } }),
   parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), setup: parseSetup(outputs['setup']!) }),
   plan: planDropIn,
-  apply: (w, _changes, context) => applyDropIn(w, context),
+  apply: (w, changes, context) => applyDropIn(w, (changes[0] as Change<SshdAction>).action, context),
+  preview: (w, observed, _changes, context) => previewDropIn(w, observed.setup, context),
   effects: (w) => [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content), mode: '0600' } : { type: 'absent' })],
 };
 
 /**
  * sshd settings in a drop-in, /etc/ssh/sshd_config.d/00-hostform.conf by
  * default, checked with `sshd -t` (and `sshd -T`, to prove the values are the
- * ones sshd uses) before it is installed; sshd is reloaded once per run.
+ * ones sshd uses and that hostform's own login still gets in) before it is
+ * installed; sshd is reloaded once per run, and a new login after the reload
+ * must work or the previous drop-ins are put back.
  *
  *   sshd.config({ options: { PermitRootLogin: 'prohibit-password', PasswordAuthentication: false, MaxAuthTries: 3 } })
  *   sshd.config({ name: 'sftp', order: 10, options: { AllowGroups: ['sftp', 'wheel'] } })
@@ -31,7 +34,7 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
 const config = defineModule<SshdConfigParams, WantedDropIn>({
   name: 'sshd.config',
   schema: sshdConfigSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'sshd -t validates the new configuration when it is applied; check mode shows the file diff without validating' },
+  capabilities: { checkMode: true, diff: true, notes: 'sshd -t and a lock-out check vet the new configuration before it is installed (check mode reports their verdict), and a new login confirms it after the reload' },
   describe: (p) => `sshd drop-in ${dropInPath(p)}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveDropIn,
   backends: { el9: backend, linux: backend, nixos: nixosSshd },

@@ -12,11 +12,30 @@ type Kind =
   | { readonly kind: 'enum'; readonly values: readonly string[] }
   | { readonly kind: 'int'; readonly minimum: number }
   | { readonly kind: 'duration' }
-  /** A list written on one line, space- or comma-separated. */
+  /** A list written on one line: words space-separated, algorithm names comma-separated. */
   | { readonly kind: 'list'; readonly separator: ' ' | ',' }
   /** A keyword sshd accepts several times (Port, ListenAddress): one line per value. */
-  | { readonly kind: 'repeat'; readonly item: object }
+  | { readonly kind: 'repeat'; readonly item: { readonly type: string; readonly [keyword: string]: unknown } }
   | { readonly kind: 'text'; readonly pattern: string };
+
+/**
+ * sshd splits a line into arguments at spaces and tabs, removes quotes (" ')
+ * and backslash escapes, ends the line at a # that starts an argument, drops
+ * leading and trailing whitespace, eats an = right after the keyword, and
+ * joins the next line to one holding a NUL. A character of a word is
+ * therefore none of those: no whitespace, no control character (NUL, CR, LF,
+ * tab, form feed ...), no quote, backslash or #; and a word does not start
+ * with =. What passes is written as is and sshd reads it back unchanged.
+ */
+const WORD_CHAR = '[^\\s\\x00-\\x1f\\x7f"\'\\\\#]';
+export const WORD = `^(?!=)${WORD_CHAR}+$`;
+/** Words separated by single spaces: an `extra` value, which sshd reads as its arguments. */
+export const WORDS = `^(?!=)${WORD_CHAR}+(?: ${WORD_CHAR}+)*$`;
+/**
+ * Algorithm names: a leading -, + or ^ would make sshd read the list as
+ * "remove from / append to / put first in the default list", not as the list.
+ */
+const ALGORITHM = '^[A-Za-z0-9][A-Za-z0-9@._-]*$';
 
 const bool = { kind: 'bool' } as const;
 const int = (minimum: number) => ({ kind: 'int', minimum }) as const;
@@ -27,7 +46,7 @@ const algorithms = { kind: 'list', separator: ',' } as const;
 /** Written in this order, so the same options always render the same bytes. */
 export const OPTIONS = {
   Port: { kind: 'repeat', item: { type: 'integer', minimum: 1, maximum: 65535 } },
-  ListenAddress: { kind: 'repeat', item: { type: 'string', pattern: '^[^\\s#]+$' } },
+  ListenAddress: { kind: 'repeat', item: { type: 'string', pattern: WORD } },
   AddressFamily: { kind: 'enum', values: ['any', 'inet', 'inet6'] },
   PermitRootLogin: { kind: 'enum', values: ['yes', 'no', 'prohibit-password', 'forced-commands-only'] },
   PubkeyAuthentication: bool,
@@ -65,7 +84,7 @@ export const OPTIONS = {
   PrintMotd: bool,
   PrintLastLog: bool,
   LogLevel: { kind: 'enum', values: ['QUIET', 'FATAL', 'ERROR', 'INFO', 'VERBOSE', 'DEBUG', 'DEBUG1', 'DEBUG2', 'DEBUG3'] },
-  Banner: { kind: 'text', pattern: '^(?:none|/\\S+)$' },
+  Banner: { kind: 'text', pattern: `^(?:none|/${WORD_CHAR}*)$` },
   Ciphers: algorithms,
   MACs: algorithms,
   KexAlgorithms: algorithms,
@@ -110,9 +129,10 @@ function schemaOf(spec: Kind): object {
     case 'duration':
       return { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: durationPattern }] };
     case 'list':
-      return { type: 'array', items: { type: 'string', pattern: spec.separator === ',' ? '^[^\\s,#]+$' : '^[^\\s#]+$' }, minItems: 1 };
+      return { type: 'array', items: { type: 'string', pattern: spec.separator === ',' ? ALGORITHM : WORD }, minItems: 1 };
     case 'repeat':
-      return { anyOf: [spec.item, { type: 'array', items: spec.item, minItems: 1 }] };
+      // One schema for both shapes, not anyOf: an error then names the bad value itself.
+      return { ...spec.item, type: [spec.item.type, 'array'], items: spec.item, minItems: 1 };
     case 'text':
       return { type: 'string', pattern: spec.pattern };
   }

@@ -1,4 +1,4 @@
-import { effectiveValue, OPTIONS, optionLines, optionsSchema, type OptionName, type SshdOptions } from './options.ts';
+import { effectiveValue, OPTIONS, optionLines, optionsSchema, WORDS, type OptionName, type SshdOptions } from './options.ts';
 
 export const DROP_IN_DIR = '/etc/ssh/sshd_config.d';
 
@@ -13,7 +13,12 @@ export interface SshdConfigParams {
   readonly order?: number;
   readonly state?: 'present' | 'absent';
   readonly options?: SshdOptions;
-  /** Keywords hostform does not type, written as is after the typed ones: `{ Ciphers: '...' }`. sshd -t still checks them. */
+  /**
+   * Keywords hostform does not type, written as is after the typed ones:
+   * `{ Subsystem: 'sftp internal-sftp' }`. A value is sshd arguments separated
+   * by single spaces; sshd's quote, escape and comment characters and control
+   * characters are refused (see WORD in options.ts). sshd -t still checks them.
+   */
   readonly extra?: Readonly<Record<string, string | number>>;
 }
 
@@ -28,7 +33,7 @@ export const sshdConfigSchema = {
       type: 'object',
       // Match blocks would swallow every line after them: they are not supported here.
       propertyNames: { pattern: '^(?![Mm][Aa][Tt][Cc][Hh]$)[A-Za-z][A-Za-z0-9]*$' },
-      additionalProperties: { anyOf: [{ type: 'string', pattern: '^[^\\n]+$' }, { type: 'number' }] },
+      additionalProperties: { type: ['string', 'number'], pattern: WORDS },
     },
   },
   additionalProperties: false,
@@ -66,6 +71,7 @@ export function resolveDropIn(p: SshdConfigParams): WantedDropIn {
   const path = dropInPath(p);
   if (p.state === 'absent') return { path, present: false, content: '', expectations: [], spec: p };
   const options = p.options ?? {};
+  refuseImpossible(options);
   const typed = (Object.keys(OPTIONS) as OptionName[]).filter((name) => options[name] !== undefined);
   const extra = Object.keys(p.extra ?? {}).sort();
   const lines = [
@@ -79,4 +85,21 @@ export function resolveDropIn(p: SshdConfigParams): WantedDropIn {
     return value === undefined ? [] : [{ option, keyword: option.toLowerCase(), value }];
   });
   return { path, present: true, content: `${lines.join('\n')}\n`, expectations, spec: p };
+}
+
+/**
+ * Values sshd accepts but that cannot be what the user meant. `ListenAddress *`
+ * passes sshd -t, yet sshd then listens on the loopback addresses only, and
+ * every new connection from outside is refused.
+ */
+function refuseImpossible(options: SshdOptions): void {
+  const listen = options.ListenAddress;
+  for (const address of listen === undefined ? [] : typeof listen === 'string' ? [listen] : listen) {
+    if (/[*?]/.test(address)) {
+      throw new Error(
+        `parameter 'options.ListenAddress' = ${JSON.stringify(address)}: sshd has no wildcard addresses (with '*' it listens on 127.0.0.1 and ::1 only, and the host can no longer be reached); ` +
+          "leave ListenAddress out to listen on every address, or write '0.0.0.0' and '::'",
+      );
+    }
+  }
 }

@@ -10,7 +10,8 @@ export interface ObservedDropIn {
   readonly setup: SshdSetup;
 }
 
-export type SshdAction = { readonly do: 'write' } | { readonly do: 'remove' };
+/** `previous`: the drop-in's content before, put back when sshd turns hostform away after the reload. */
+export type SshdAction = { readonly do: 'write'; readonly previous?: string } | { readonly do: 'remove'; readonly previous: string };
 
 /** Pure: write or remove the drop-in when its bytes differ from what the task wants. */
 export function planDropIn(w: WantedDropIn, observed: ObservedDropIn, context: PlanContext): Change<SshdAction>[] {
@@ -18,7 +19,7 @@ export function planDropIn(w: WantedDropIn, observed: ObservedDropIn, context: P
   const before = textOf(w.path, planned ? observedFromPlanned(planned) : observed.file);
   if (!w.present) {
     if (before === undefined) return [];
-    return [{ summary: `remove ${w.path} and reload sshd`, diff: textDiff(w.path, before, ''), action: { do: 'remove' } }];
+    return [{ summary: `remove ${w.path} and reload sshd`, diff: textDiff(w.path, before, ''), action: { do: 'remove', previous: before } }];
   }
   if (before === w.content) return [];
   assertUsable(observed.setup, context.checkMode);
@@ -26,7 +27,7 @@ export function planDropIn(w: WantedDropIn, observed: ObservedDropIn, context: P
     {
       summary: `${before === undefined ? 'create' : 'update'} ${w.path} and reload sshd`,
       diff: textDiff(w.path, before ?? '', w.content),
-      action: { do: 'write' },
+      action: before === undefined ? { do: 'write' } : { do: 'write', previous: before },
     },
   ];
 }

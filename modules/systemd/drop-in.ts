@@ -1,7 +1,8 @@
 import { defineModule } from '../../lib/module/define.ts';
+import { assertNoParamProblems, problemsIn } from '../../lib/module/param-problems.ts';
 import { nixosDropIn } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
-import { dropInNameSchema, renderSections, fileBodyProperties, fileBodyRule, unitNameSchema, type UnitSections } from './sections.ts';
+import { dropInNameSchema, renderSections, fileBodyProperties, fileBodyRule, unitNameSchema, type UnitSections, unitSyntaxProblem } from './sections.ts';
 import { unitFileEffects, unitFilesBackend, type UnitFilesParams } from './unit-files.ts';
 
 // ── parameters ───────────────────────────────────────────────────────────
@@ -50,10 +51,14 @@ export const dropIn = defineModule<DropInParams, UnitFilesParams>({
   schema,
   capabilities: { checkMode: true, diff: true },
   describe: (p) => `drop-in ${p.unit}.d/${p.name}.conf${p.state === 'absent' ? ' (absent)' : ''}${scopeSuffix(toScope(p.scope))}`,
-  resolve: (p) => ({
-    scope: toScope(p.scope),
-    files: [{ file: `${p.unit}.d/${p.name}.conf`, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
-    verify: { unit: p.unit },
-  }),
+  resolve: (p) => {
+    // Each value stays one assignment of its key; raw `content` is the user's own text.
+    assertNoParamProblems(problemsIn('sections', p.sections, unitSyntaxProblem));
+    return {
+      scope: toScope(p.scope),
+      files: [{ file: `${p.unit}.d/${p.name}.conf`, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
+      verify: { unit: p.unit },
+    };
+  },
   backends: { el9: backend, linux: backend, nixos: nixosDropIn },
 });

@@ -2,6 +2,7 @@ import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import { NixExpr, type NixAttrs, type NixValue } from '../../lib/nixos/value.ts';
 import type { SystemdScope } from './scope.ts';
+import { literalValue } from './sections.ts';
 import type { ResolvedService } from './service.ts';
 import type { TimerParams } from './timer.ts';
 import type { UnitFilesParams } from './unit-files.ts';
@@ -170,14 +171,17 @@ export const nixosService = nixosRenderer<ResolvedService>((r): NixAttrs => {
  * (wanted by timers.target, so it is armed at boot and by the switch) and
  * systemd.services.<name>, whose environment NixOS writes as Environment=
  * lines. NixOS adds its usual PATH (coreutils, findutils, grep, sed,
- * systemd) to the job's environment.
+ * systemd) to the job's environment. NixOS writes these values into the
+ * unit as they are, so the literal ones (description, environment,
+ * workingDirectory) get their `%` doubled here, as on el9.
  *
  *   timer({ name: 'backup', onCalendar: 'daily', persistent: true, service: { execStart: '/usr/local/bin/backup', user: 'backup' } })
  */
 export const nixosTimer = nixosRenderer<{ readonly scope: SystemdScope; readonly spec: TimerParams }>(({ scope, spec: p }): NixAttrs => {
   systemOnly(scope, `timer ${p.name}`);
-  const description = p.description ?? `${p.name} (hostform timer)`;
+  const description = literalValue(p.description ?? `${p.name} (hostform timer)`);
   const s = p.service;
+  const environment = Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, literalValue(v)]));
   return {
     systemd: {
       timers: {
@@ -200,13 +204,13 @@ export const nixosTimer = nixosRenderer<{ readonly scope: SystemdScope; readonly
       services: {
         [p.name]: {
           description,
-          ...(s.environment && Object.keys(s.environment).length > 0 ? { environment: s.environment } : {}),
+          ...(Object.keys(environment).length > 0 ? { environment } : {}),
           serviceConfig: {
             Type: s.type ?? 'oneshot',
             ExecStart: s.execStart,
             User: s.user,
             Group: s.group,
-            WorkingDirectory: s.workingDirectory,
+            WorkingDirectory: s.workingDirectory === undefined ? undefined : literalValue(s.workingDirectory),
             ...s.options,
           },
         },

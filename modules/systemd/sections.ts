@@ -28,18 +28,64 @@ function renderValue(value: string | number | boolean): string {
   return typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
 }
 
+// ── values: what systemd's reader does to them ─────────────────────────
+//
+// systemd reads a unit file line by line, and a line ends at LF, CR or NUL;
+// a line ending in an unescaped backslash is joined with the next one;
+// spaces and tabs around a value are stripped; most settings replace `%x`
+// specifiers (`%h` → the home directory) and read `%%` as one `%`.
+
+const LINE_BREAK = 'holds a line break (LF, CR or NUL), which ends the line in a unit file: the rest would be read as a setting of its own';
+
 /**
- * `Environment=` syntax: each assignment double-quoted, with `\` and `"`
- * escaped, so values with spaces survive systemd's word splitting.
+ * Why a value in systemd's own syntax (`sections`, `options`, `execStart`:
+ * specifiers, quoting and escapes are systemd's) would not stay one
+ * assignment of its key; undefined when it does.
+ */
+export function unitSyntaxProblem(value: string): string | undefined {
+  if (/[\n\r\0]/.test(value)) return LINE_BREAK;
+  // An odd number of backslashes at the end: systemd's reader counts them, so `\\` (an escaped backslash) is fine.
+  if (/(?:^|[^\\])(?:\\\\)*\\$/.test(value)) {
+    return 'ends in a backslash, which systemd reads as a line continuation: the next line of the file would become part of this value';
+  }
+  return undefined;
+}
+
+/**
+ * Why a literal value (one that must arrive exactly as given, written with
+ * `literalValue`) cannot be written so; undefined when it can.
+ */
+export function literalValueProblem(value: string): string | undefined {
+  if (/[\n\r\0]/.test(value)) return LINE_BREAK;
+  // This setting does not unescape `\\`, so no backslash at the end can be written: it would join the next line.
+  if (value.endsWith('\\')) return 'ends in a backslash, which systemd reads as a line continuation: the next line of the file would become part of this value';
+  if (/^[ \t]|[ \t]$/.test(value)) return 'starts or ends with a space or tab, which systemd strips from the value';
+  return undefined;
+}
+
+/** A literal value of a setting that resolves specifiers: `%` doubled, so `50%h` arrives as `50%h`. */
+export function literalValue(value: string): string {
+  return value.replace(/%/g, '%%');
+}
+
+/**
+ * `Environment=` syntax: each assignment double-quoted, so values with
+ * spaces survive systemd's word splitting; inside, `\` and `"` escaped and
+ * control characters spelled `\xNN` (systemd unescapes both), `%` doubled
+ * (systemd resolves specifiers here). The value arrives exactly; a NUL,
+ * which no environment can hold, is refused by the schema.
  */
 export function environmentValue(name: string, value: string): string {
-  return `"${`${name}=${value}`.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  const escaped = `${name}=${value}`.replace(/[\\"%\x01-\x1f\x7f]/g, (c) =>
+    c === '%' ? '%%' : c === '\\' || c === '"' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return `"${escaped}"`;
 }
 
 // ── schema pieces ────────────────────────────────────────────────────────
 
-/** A value may not hold a newline: it would start a new key (or section) in the file. */
-const singleLine = { type: 'string', pattern: '^[^\\n\\r]*$' } as const;
+/** A value may not hold a line break (LF, CR or NUL, each ends a line for systemd): it would start a new key (or section) in the file. */
+const singleLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$' } as const;
 
 export const sectionsSchema = {
   type: 'object',

@@ -3,7 +3,8 @@ import type { Backend, Change, PlanContext, ProbeOutputs } from '../../lib/modul
 import { controlUnit, type UnitVerb } from './control.ts';
 import { nixosTimer } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
-import { environmentValue, renderSections, singleLineSchema, type UnitSection, type UnitValue } from './sections.ts';
+import { assertNoParamProblems, problemsIn } from '../../lib/module/param-problems.ts';
+import { environmentValue, literalValue, literalValueProblem, renderSections, singleLineSchema, unitSyntaxProblem, type UnitSection, type UnitValue } from './sections.ts';
 import type { SystemdScope } from './scope.ts';
 import { NEW_UNIT, parseUnitState, unitStateProbe, type UnitState } from './state.ts';
 import { planService, type ServiceAction } from './service.ts';
@@ -22,21 +23,27 @@ import {
 
 /** The job the timer runs: a oneshot service by default. */
 export interface TimerService {
-  /** Command line as systemd reads it (absolute program path first); several run in order. */
+  /**
+   * Command line as systemd reads it (absolute program path first; systemd's
+   * quoting, `%` specifiers and `$VAR` expansion apply); several run in order.
+   */
   readonly execStart: string | readonly string[];
   readonly user?: string;
   readonly group?: string;
+  /** Values arrive exactly as given (quoted and escaped for you, `%` included). */
   readonly environment?: Readonly<Record<string, string>>;
+  /** An absolute path, or `~` for the user's home; written literally (`%` is not a specifier here). */
   readonly workingDirectory?: string;
   /** Default 'oneshot': the timer's job runs to completion. */
   readonly type?: 'oneshot' | 'simple' | 'exec' | 'forking' | 'notify';
-  /** Any other [Service] keys (Nice, TimeoutStartSec, ProtectSystem, ...). */
+  /** Any other [Service] keys (Nice, TimeoutStartSec, ProtectSystem, ...), in systemd's syntax. */
   readonly options?: UnitSection;
 }
 
 export interface TimerParams {
   /** Base name: `backup` writes backup.timer and backup.service. */
   readonly name: string;
+  /** Written literally: `%` is not a specifier here. */
   readonly description?: string;
   /** Calendar events: 'daily', 'Mon *-*-* 03:00:00', ... (see systemd.time). */
   readonly onCalendar?: string | readonly string[];
@@ -75,11 +82,12 @@ const schema = {
       type: 'object',
       required: ['execStart'],
       properties: {
-        execStart: { anyOf: [{ type: 'string', pattern: '^[^\\n\\r]+$' }, { type: 'array', items: { type: 'string', pattern: '^[^\\n\\r]+$' }, minItems: 1 }] },
+        execStart: { anyOf: [{ type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, { type: 'array', items: { type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, minItems: 1 }] },
         user: word,
         group: word,
-        environment: { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: singleLineSchema },
-        workingDirectory: { type: 'string', pattern: '^[~/][^\\n\\r]*$' },
+        // Any value but NUL (no environment can hold one): line breaks are escaped.
+        environment: { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' } },
+        workingDirectory: { type: 'string', pattern: '^[~/][^\\n\\r\\u0000]*$' },
         type: { enum: ['oneshot', 'simple', 'exec', 'forking', 'notify'] },
         options: {
           type: 'object',
@@ -102,9 +110,26 @@ interface Resolved extends UnitFilesParams {
   readonly spec: TimerParams;
 }
 
+/**
+ * Values systemd would not read back as given: a line break or a trailing
+ * backslash anywhere, and, in the literal ones, surrounding blanks.
+ */
+export function timerProblems(p: TimerParams) {
+  const s = p.service;
+  return [
+    ...problemsIn('description', p.description, literalValueProblem),
+    ...(['onCalendar', 'onBootSec', 'onStartupSec', 'onActiveSec', 'onUnitActiveSec', 'onUnitInactiveSec', 'randomizedDelaySec', 'accuracySec'] as const).flatMap((k) =>
+      problemsIn(k, p[k], unitSyntaxProblem),
+    ),
+    ...problemsIn('service.execStart', s.execStart, unitSyntaxProblem),
+    ...problemsIn('service.workingDirectory', s.workingDirectory, literalValueProblem),
+    ...problemsIn('service.options', s.options, unitSyntaxProblem),
+  ];
+}
+
 /** The two unit files, rendered the same way every run. */
 export function renderTimer(p: TimerParams): { timer: string; service: string } {
-  const description = p.description ?? `${p.name} (hostform timer)`;
+  const description = literalValue(p.description ?? `${p.name} (hostform timer)`);
   const timer: Record<string, UnitValue> = {};
   const set = (key: string, value: UnitValue | undefined) => {
     if (value !== undefined) timer[key] = value;
@@ -124,7 +149,7 @@ export function renderTimer(p: TimerParams): { timer: string; service: string } 
   const service: Record<string, UnitValue> = { Type: s.type ?? 'oneshot', ExecStart: s.execStart };
   if (s.user) service['User'] = s.user;
   if (s.group) service['Group'] = s.group;
-  if (s.workingDirectory) service['WorkingDirectory'] = s.workingDirectory;
+  if (s.workingDirectory) service['WorkingDirectory'] = literalValue(s.workingDirectory);
   const env = Object.entries(s.environment ?? {}).map(([k, v]) => environmentValue(k, v));
   if (env.length > 0) service['Environment'] = env;
   Object.assign(service, s.options ?? {});
@@ -186,6 +211,7 @@ export const timer = defineModule<TimerParams, Resolved>({
   capabilities: { checkMode: true, diff: true },
   describe: (p) => `timer ${p.name}${scopeSuffix(toScope(p.scope))}`,
   resolve: (p) => {
+    assertNoParamProblems(timerProblems(p));
     const scope: SystemdScope = toScope(p.scope);
     const rendered = renderTimer(p);
     return {

@@ -4,10 +4,12 @@
  * `systemd-analyze verify` before anything is installed, and followed by one
  * deferred daemon-reload per host.
  */
+import { dirname } from 'node:path/posix';
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { textDiff } from '../../lib/diff.ts';
 import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { ApplyContext, Backend, Change, ChangePreview, PlanContext } from '../../lib/module/types.ts';
+import { asControllerOf } from '../../lib/shell/path-guard.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { asUser, daemonReload, UnitResource, unitKey, type SystemdScope } from './scope.ts';
@@ -70,9 +72,13 @@ export function unitFilesProbe(p: UnitFilesParams): ShellScript {
   const perFile = p.files.map(
     (f) => sh`if [ -f "$dir"/${f.file} ]; then echo present; base64 -w0 <"$dir"/${f.file} || exit 1; echo; else echo absent; echo; fi`,
   );
+  const reads = join(perFile);
+  // A user's files are read as the user: a link they planted shows only what they could read themselves.
+  const read = p.scope.kind === 'system' ? reads : sh`${asUser(p.scope.user)} sh -c ${sh`dir=$1
+${reads}`.text} sh "$dir"`;
   return sh`${userCheck}dir=${dirExpression(p.scope)}
 echo "$dir"
-${join(perFile)}`;
+${read}`;
 }
 
 export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
@@ -131,11 +137,12 @@ export async function applyUnitFiles(p: UnitFilesParams, changes: readonly Chang
   for (const action of changes.map((c) => c.action)) {
     if (action.do === 'install') {
       if (p.scope.kind === 'system' && action.file.includes('/')) await context.run(sh`mkdir -p -- "$(dirname -- ${action.path})"`);
+      // Into a user's directory the write is made as that user (the connection's path guard).
       await context.writeFile(action.path, action.content, { mode: 0o644, ...(p.scope.kind === 'user' ? { owner: p.scope.user } : {}) });
     } else {
       // A drop-in directory left empty is removed with its last file.
-      const emptyDir = action.file.includes('/') ? sh` && rmdir --ignore-fail-on-non-empty -- "$(dirname -- ${action.path})"` : sh``;
-      await context.run(sh`rm -f -- ${action.path}${emptyDir}`);
+      const emptyDir = action.file.includes('/') ? sh` && rmdir --ignore-fail-on-non-empty -- "$(dirname -- "$1")"` : sh``;
+      await context.run(asControllerOf(dirname(action.path), sh`rm -f -- "$1"${emptyDir}`, [action.path]));
     }
   }
   const reload = daemonReload(p.scope);

@@ -1,7 +1,8 @@
 import { defineModule } from '../../lib/module/define.ts';
+import { assertNoParamProblems, problemsIn } from '../../lib/module/param-problems.ts';
 import { nixosUnit } from './nixos.ts';
 import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
-import { renderSections, fileBodyProperties, fileBodyRule, unitNameSchema, type UnitSections } from './sections.ts';
+import { renderSections, fileBodyProperties, fileBodyRule, unitNameSchema, type UnitSections, unitSyntaxProblem } from './sections.ts';
 import { unitFileEffects, unitFilesBackend, type UnitFilesParams } from './unit-files.ts';
 
 // ── parameters ───────────────────────────────────────────────────────────
@@ -59,11 +60,15 @@ export const unit = defineModule<UnitParams, Resolved>({
   schema,
   capabilities: { checkMode: true, diff: true },
   describe: (p) => `unit ${p.name}${p.state === 'absent' ? ' (absent)' : ''}${scopeSuffix(toScope(p.scope))}`,
-  resolve: (p) => ({
-    name: p.name,
-    scope: toScope(p.scope),
-    files: [{ file: p.name, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
-    verify: { files: true },
-  }),
+  resolve: (p) => {
+    // Each value stays one assignment of its key; raw `content` is the user's own text.
+    assertNoParamProblems(problemsIn('sections', p.sections, unitSyntaxProblem));
+    return {
+      name: p.name,
+      scope: toScope(p.scope),
+      files: [{ file: p.name, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
+      verify: { files: true },
+    };
+  },
   backends: { el9: backend, linux: backend, nixos: nixosUnit },
 });

@@ -1,4 +1,6 @@
+import { dirname } from 'node:path/posix';
 import type { ApplyContext, Change } from '../../lib/module/types.ts';
+import { asControllerOf, onlyWhereRootControls } from '../../lib/shell/path-guard.ts';
 import { argv, sh } from '../../lib/shell/quote.ts';
 import type { WantedUser } from './params.ts';
 import type { UserAction } from './user-plan.ts';
@@ -11,14 +13,19 @@ export async function applyUser(wanted: WantedUser, changes: readonly Change<Use
   const name = wanted.name;
   for (const { action } of changes) {
     switch (action.do) {
-      case 'useradd':
-        await context.run(argv(['useradd', ...action.args, name]));
+      case 'useradd': {
+        const useradd = argv(['useradd', ...action.args, name]);
+        const home = action.args.includes('--create-home') ? action.args[action.args.indexOf('--home-dir') + 1] : undefined;
+        // useradd makes the home as root, following whatever links lie on the way.
+        await context.run(home && action.args.includes('--home-dir') ? onlyWhereRootControls(dirname(home), useradd, `create the home ${home}`) : useradd);
         break;
+      }
       case 'usermod':
         await context.run(argv(['usermod', ...action.args, name]));
         break;
       case 'mkhome':
-        await context.run(sh`mkdir -p -- ${action.home} && cp -a /etc/skel/. ${action.home}/ && chown -R -- ${`${name}:`} ${action.home} && chmod 0700 -- ${action.home}`);
+        // Made as whoever controls the directory it goes in (root for /home): see lib/shell/path-guard.ts.
+        await context.run(asControllerOf(dirname(action.home), sh`mkdir -p -- "$1" && cp -a /etc/skel/. "$1"/ && chown -R -- ${`${name}:`} "$1" && chmod 0700 -- "$1"`, [action.home]));
         break;
       case 'password':
         // On stdin, so the hash never shows in ps or in an error message.

@@ -1,9 +1,10 @@
 /**
- * The sudo path of writeFile (login user not root) cannot run for real while
- * the tests run as root, so it is driven here through a transport that
- * claims a non-root login and records what it is asked to do.
+ * writeFile's shared path: one command that gets the bytes on its standard
+ * input. The sudo path (login user not root) is driven through a transport
+ * that claims a non-root login and records what it is asked to do; the
+ * commands themselves run for real on this machine (the tests run as root).
  */
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -14,80 +15,102 @@ import { RemoteCommandError } from '../../lib/errors.ts';
 import type { ShellScript } from '../../lib/shell/quote.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'hostform-atomic-'));
+await chmod(dir, 0o755);
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 const local = await openConnection({ kind: 'local', hostName: 'control' });
+const isRoot = process.getuid?.() === 0;
 
-function transport(staging: string, sudo?: ExecResult) {
-  const calls: { uploads: string[]; runs: RunOptions[]; removed: string[] } = { uploads: [], runs: [], removed: [] };
+function transport(sudo?: ExecResult) {
+  const runs: RunOptions[] = [];
   const fake: WriteTransport = {
     hostName: 'web1',
     loginUser: 'deploy',
     loginIsRoot: false,
-    privateTempDir: staging,
-    upload: async (path, data) => {
-      calls.uploads.push(path);
-      await writeFile(path, data, { flag: 'wx', mode: 0o600 });
-    },
-    remove: async (path) => {
-      calls.removed.push(path);
-      await rm(path);
-    },
     // Stands in for `sudo -n`: the tests already run as root.
     run: async (script: ShellScript, options: RunOptions = {}) => {
-      calls.runs.push(options);
-      return sudo ?? local.run(script);
+      runs.push(options);
+      return sudo ?? local.run(script, options.stdin !== undefined ? { stdin: options.stdin } : {});
     },
   };
-  return { fake, calls };
+  return { fake, runs };
 }
 
-t.test('atomic write with become: upload to a private staging file, then one sudo command installs it', async (t) => {
-  const staging = await mkdtemp(join(dir, 'staging-'));
+t.test('atomic write with become: one sudo command gets the bytes on its standard input and installs them', async (t) => {
   const target = join(dir, 'etc-app.conf');
   await writeFile(target, 'old\n', { mode: 0o600 });
-  const { fake, calls } = transport(staging);
+  const { fake, runs } = transport();
   await writeFileAtomically(fake, target, 'new\n', { become: true, mode: 0o640, owner: 'nobody' });
   t.equal(await readFile(target, 'utf8'), 'new\n');
   t.equal((await stat(target)).mode & 0o7777, 0o640);
-  t.equal(calls.uploads.length, 1);
-  t.match(calls.uploads[0], new RegExp(`^${staging}/\\.hostform-[0-9a-f]{12}$`), 'the upload goes to the private directory');
-  t.same(calls.runs, [{ become: true }], 'exactly one command, through become');
-  t.same(await readdir(staging), [], 'the staging file is removed');
-  t.same((await readdir(dir)).sort(), ['etc-app.conf', staging.slice(dir.length + 1)], 'no temporary file next to the target');
+  t.same(runs, [{ become: true, stdin: Buffer.from('new\n') }], 'exactly one command, through become, the content on stdin');
+  t.same((await readdir(dir)).sort(), ['etc-app.conf'], 'no temporary file left next to the target');
 });
 
-t.test('atomic write with become: when sudo wants a password, the error says so and the staging file is removed', async (t) => {
-  const staging = await mkdtemp(join(dir, 'staging-'));
+t.test('atomic write with become: when sudo wants a password, the error says so and nothing is written', async (t) => {
   const target = join(dir, 'never-written.conf');
-  const { fake, calls } = transport(staging, { stdout: '', stderr: 'sudo: a password is required\n', code: 1 });
+  const { fake } = transport({ stdout: '', stderr: 'sudo: a password is required\n', code: 1 });
   const error = await writeFileAtomically(fake, target, 'x', { become: true }).catch((e: unknown) => e);
   t.type(error, RemoteCommandError);
   t.match(
     error instanceof Error ? error.message : '',
     'sudo on web1 needs a password; hostform only uses passwordless sudo (sudo -n). Add a NOPASSWD rule for deploy or connect as root.',
   );
-  t.equal(calls.removed.length, 1);
-  t.same(await readdir(staging), []);
   await t.rejects(stat(target), 'the target was not created');
 });
 
-t.test('atomic write without become: the temporary file sits next to the target and is renamed', async (t) => {
-  const staging = await mkdtemp(join(dir, 'staging-'));
+t.test('atomic write without become: one command, not through sudo', async (t) => {
   const target = join(dir, 'plain.conf');
-  const { fake, calls } = transport(staging);
+  const { fake, runs } = transport();
   await writeFileAtomically(fake, target, 'plain\n', {});
-  t.match(calls.uploads[0], new RegExp(`^${dir}/\\.plain\\.conf\\.hostform-[0-9a-f]{12}$`));
-  t.same(calls.runs, [{ become: false }]);
+  t.same(runs, [{ become: false, stdin: Buffer.from('plain\n') }]);
   t.equal(await readFile(target, 'utf8'), 'plain\n');
+});
+
+t.test('atomic write: bytes arrive exactly, NUL and invalid UTF-8 included', async (t) => {
+  const target = join(dir, 'binary.bin');
+  const bytes = Buffer.from([0, 1, 0xff, 0xfe, 10, 13, 0, 0x80]);
+  await writeFileAtomically(transport().fake, target, bytes, {});
+  t.same(await readFile(target), bytes);
 });
 
 t.test('atomic write: an owner that does not exist fails with the command and stderr, leaving the old file', async (t) => {
   const target = join(dir, 'kept.conf');
   await writeFile(target, 'kept\n');
-  const { fake } = transport(dir);
-  const error = await writeFileAtomically(fake, target, 'new', { owner: 'no-such-user-hf' }).catch((e: unknown) => e);
+  const error = await writeFileAtomically(transport().fake, target, 'new', { owner: 'no-such-user-hf' }).catch((e: unknown) => e);
   t.type(error, RemoteCommandError);
   t.match(error instanceof RemoteCommandError ? error.details.stderr : '', 'no-such-user-hf');
   t.equal(await readFile(target, 'utf8'), 'kept\n');
   t.notOk((await readdir(dir)).some((name) => name.startsWith('.kept.conf.hostform-')), 'temporary file removed');
+});
+
+t.test('atomic write: a target that is a link to a directory is refused, never written into the directory', async (t) => {
+  const real = join(dir, 'real-dir');
+  await mkdir(real);
+  await symlink(real, join(dir, 'link-to-dir'));
+  await t.rejects(writeFileAtomically(transport().fake, join(dir, 'link-to-dir'), 'x', {}), /is a directory, not a file/);
+  t.same(await readdir(real), []);
+});
+
+t.test('atomic write as root into a directory a user owns: written as that user, so a planted link leads nowhere', { skip: !isRoot && 'needs root' }, async (t) => {
+  const home = join(dir, 'home-nobody');
+  const protectedDir = join(dir, 'root-only');
+  await mkdir(home);
+  await mkdir(protectedDir);
+  await chown(home, 65534, 65534);
+  // What the user does: replace a directory root will write into with a link to one only root may write.
+  await symlink(protectedDir, join(home, 'config'));
+  await lchown(join(home, 'config'), 65534, 65534);
+
+  const error = await writeFileAtomically(transport().fake, join(home, 'config', 'evil.conf'), 'x\n', { become: true, mode: 0o644 }).catch((e: unknown) => e);
+  t.type(error, RemoteCommandError, 'the write fails');
+  t.match(error instanceof RemoteCommandError ? error.details.stderr : '', /Permission denied/);
+  t.same(await readdir(protectedDir), [], 'nothing appeared in the directory the link points to');
+
+  await writeFileAtomically(transport().fake, join(home, 'own.conf'), 'mine\n', { become: true });
+  const written = await stat(join(home, 'own.conf'));
+  t.equal(written.uid, 65534, "a file in the user's own directory is written as the user");
+
+  const foreign = await writeFileAtomically(transport().fake, join(home, 'root.conf'), 'x', { become: true, owner: 'root' }).catch((e: unknown) => e);
+  t.match(foreign instanceof Error ? foreign.message : '', /refusing to write .*root\.conf.* owned by root: nobody controls .*home-nobody/);
+  await t.rejects(stat(join(home, 'root.conf')), 'and it is not written');
 });

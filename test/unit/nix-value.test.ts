@@ -33,6 +33,12 @@ t.test('strings and attribute names survive a round trip through nix-instantiate
   t.same(list, cases.map((c) => c.value));
 });
 
+t.test('a NUL is refused: nix-instantiate would end the string, and the file, there', { skip: hasNix ? false : 'nix-instantiate not installed' }, async (t) => {
+  t.equal(execFileSync('nix-instantiate', ['--eval', '-'], { input: '"a\u0000b"', encoding: 'utf8' }).trim(), '"a"', 'what Nix does with a raw NUL');
+  t.throws(() => renderNix({ note: 'a\u0000b' }), /a string holding a NUL byte cannot be written to Nix: "a\\u0000b"/);
+  t.throws(() => renderNix({ 'a\u0000b': 1 }), /NUL byte/);
+});
+
 t.test('numbers, booleans, null, nesting and expressions render as Nix reads them', { skip: hasNix ? false : 'nix-instantiate not installed' }, async (t) => {
   const value = { n: -3, z: 0, b: true, f: false, nothing: null, list: [1, [2, -1], { a: 'x' }], nested: { 'a.b': { c: [] } }, e: NixExpr.trusted('1 + 1') };
   t.same(evalJson(renderNix(value)), { n: -3, z: 0, b: true, f: false, nothing: null, list: [1, [2, -1], { a: 'x' }], nested: { 'a.b': { c: [] } }, e: 2 });

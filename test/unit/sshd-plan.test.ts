@@ -81,9 +81,9 @@ t.test('sshd: without an Include of sshd_config.d the task fails and says which 
   t.equal(planDropIn(wanted, { file, setup: 'missing' }, context(true)).length, 1, 'check mode plans it: an earlier task may install sshd');
 });
 
-t.test('sshd: absent removes the drop-in and plans nothing once it is gone', async (t) => {
+t.test('sshd: absent removes the drop-in, keeping its content to put back, and plans nothing once it is gone', async (t) => {
   const gone = resolveDropIn({ state: 'absent' });
-  t.same(planDropIn(gone, { file: onHost(gone.path, wanted.content), setup: 'include' }, context())[0]?.action, { do: 'remove' });
+  t.same(planDropIn(gone, { file: onHost(gone.path, wanted.content), setup: 'include' }, context())[0]?.action, { do: 'remove', previous: wanted.content });
   t.same(planDropIn(gone, { file: onHost(gone.path, undefined), setup: 'include' }, context()), []);
 });
 
