@@ -119,20 +119,42 @@ export const command = defineModule<CommandParams, Resolved>({
   capabilities: { checkMode: true, diff: true, notes: 'commands without a creates/unless guard are skipped in check mode' },
   describe: (p) => (p.argv || p.shell ? `command ${display(p.argv ?? { shell: p.shell! })}` : 'command'),
   resolve: (p) => {
-    const wrap = (line: CommandLine) => withContext(toScript(line), p);
+    const wrap = (line: CommandLine, parameter: string) => withContext(toScript(line, parameter), p);
     return {
-      script: wrap(p.argv ?? { shell: p.shell! }),
+      script: wrap(p.argv ?? { shell: p.shell! }, p.argv ? 'argv' : 'shell'),
       display: display(p.argv ?? { shell: p.shell! }),
       ...(p.creates ? { creates: p.creates } : {}),
-      ...(p.unless ? { unless: wrap(p.unless) } : {}),
+      ...(p.unless ? { unless: wrap(p.unless, 'unless') } : {}),
     };
   },
   backends: { el9: posix, linux: posix, nixos: posix },
 });
 
-function toScript(line: CommandLine): ShellScript {
+function toScript(line: CommandLine, parameter: string): ShellScript {
   // A shell string is the user's own script, run as written: that is what `shell` is for.
-  return isShell(line) ? argvScript(['sh', '-c', line.shell]) : argvScript(line);
+  // `--`: a script starting with '-' is still the script, not an option of sh.
+  return isShell(line) ? argvScript(['sh', '-c', '--', line.shell]) : argvScript(programFirst(line, parameter));
+}
+
+/**
+ * An argv runs as `sh -c <argv>` (with `env` in front when env is set), so a
+ * first word starting with '-' would be read as an option of sh or env, and
+ * one like `NAME=value` as a variable assignment, with the next word run
+ * instead. Both are refused: an argv always runs its first word.
+ */
+function programFirst(argv: readonly string[], parameter: string): readonly string[] {
+  const program = argv[0] ?? '';
+  const where = `parameter '${parameter}.0'`;
+  if (program === '') throw new Error(`${where} is empty: it must name the program to run`);
+  if (program.startsWith('-')) {
+    throw new Error(`${where} = ${JSON.stringify(program)} starts with '-', so sh would read it as an option instead of running it; give the program's path (./${program} with chdir, or an absolute path)`);
+  }
+  // The value is left out of the message: it may be a secret meant for env.
+  const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(program);
+  if (assignment) {
+    throw new Error(`${where} = "${assignment[1]}=...": sh would read it as a variable assignment and run the next word instead; set variables with env: { ${assignment[1]}: ... }`);
+  }
+  return argv;
 }
 
 function withContext(script: ShellScript, p: CommandCommon): ShellScript {

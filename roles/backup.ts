@@ -1,3 +1,4 @@
+import { dirname } from 'node:path/posix';
 import { role, type Step } from '../lib/playbook.ts';
 import { command } from '../modules/command.ts';
 import { file } from '../modules/file/index.ts';
@@ -18,11 +19,17 @@ export interface BackupOptions {
   readonly checkOnCalendar?: string;
   /** Snapshots kept by `restic forget --prune`. Default 7 daily, 4 weekly, 6 monthly. */
   readonly keep?: { readonly daily?: number; readonly weekly?: number; readonly monthly?: number };
-  /** Default '/etc/restic/password'. */
+  /**
+   * Default '/etc/restic/password'. The role makes /etc/restic (0700) when
+   * the file is in it; any other directory must exist already, and the role
+   * leaves it as it is.
+   */
   readonly passwordFile?: string;
 }
 
 const RESTIC = '/usr/bin/restic';
+/** The role's own directory: it holds only what the role puts there, so the role may make it private. */
+const PASSWORD_DIR = '/etc/restic';
 const line = (words: readonly string[]) => [RESTIC, ...words].map(systemdWord).join(' ');
 
 /**
@@ -33,11 +40,13 @@ const line = (words: readonly string[]) => [RESTIC, ...words].map(systemdWord).j
  */
 export const backup = role('backup', (o: BackupOptions): readonly Step[] => {
   const repository = o.repository ?? '/srv/backup/restic';
-  const passwordFile = o.passwordFile ?? '/etc/restic/password';
+  const passwordFile = o.passwordFile ?? `${PASSWORD_DIR}/password`;
   const keep = { daily: 7, weekly: 4, monthly: 6, ...o.keep };
   const environment = { RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: '/var/cache/restic' };
   return [
-    file({ path: passwordFile.replace(/\/[^/]+$/, '') || '/', state: 'directory', mode: '0700' }),
+    // Only the role's own directory: the parent of a passwordFile given elsewhere
+    // (/etc/restic.pw) is shared with everything else there, /etc itself.
+    ...(dirname(passwordFile) === PASSWORD_DIR ? [file({ path: PASSWORD_DIR, state: 'directory', mode: '0700' })] : []),
     file({ path: passwordFile, content: `${o.password}\n`, mode: '0600', secret: true }),
     file({ path: repository, state: 'directory', mode: '0700' }),
     command({ name: 'restic init', argv: [RESTIC, 'init'], env: environment, creates: `${repository}/config` }),

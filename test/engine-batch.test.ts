@@ -52,21 +52,25 @@ const invFile = join(dir, 'inventory.ts');
 // A .ts inventory outside an ESM package: loads as CommonJS, which the loader must unwrap.
 await writeFile(invFile, 'export default { hosts: { here: { connection: "local" } } };\n');
 const inv = await loadInventory([invFile]);
+// The local connection takes this machine's run lock (/run/hostform/run.lock
+// when root), which engine-ssh's runs against its sshd on 127.0.0.1 take too,
+// for minutes at a time; test files run side by side wait for each other.
+const ON_THIS_MACHINE = { forks: 1, lockTimeoutSeconds: 900 };
 
 t.test('consecutive tasks of a batching module apply in one call, and a deferred action runs once', async (t) => {
   const book = playbook({ name: 'batch', hosts: 'all', tasks: [line({ line: 'a' }), line({ line: 'b' }), line({ line: 'c' })] });
-  const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', ...ON_THIS_MACHINE });
   t.equal(report.exitCode, 0);
   t.equal(await readFile(log, 'utf8'), 'batch of 3\na\nb\nc\nreload\n');
   t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line a=changed', 'line b=changed', 'line c=changed', 'deferred: reload=changed']);
 
-  const again = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  const again = await runPlaybooks([book], inv, { mode: 'apply', ...ON_THIS_MACHINE });
   t.same(again.hosts[0]?.tasks.map((x) => x.status), ['ok', 'ok', 'ok'], 'second run: nothing to do, nothing deferred');
 });
 
 t.test('only tasks that need changes join the batch; the others report ok', async (t) => {
   const book = playbook({ name: 'mixed', hosts: 'all', tasks: [line({ line: 'a' }), line({ line: 'd' })] });
-  const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', ...ON_THIS_MACHINE });
   t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line a=ok', 'line d=changed', 'deferred: reload=changed']);
   t.match(await readFile(log, 'utf8'), /reload\nsingle d\nd\nreload\n$/);
 });
@@ -74,7 +78,7 @@ t.test('only tasks that need changes join the batch; the others report ok', asyn
 t.test('check mode applies nothing and defers nothing', async (t) => {
   const before = await readFile(log, 'utf8');
   const book = playbook({ name: 'check', hosts: 'all', tasks: [line({ line: 'x' }), line({ line: 'y' })] });
-  const report = await runPlaybooks([book], inv, { mode: 'check', forks: 1 });
+  const report = await runPlaybooks([book], inv, { mode: 'check', ...ON_THIS_MACHINE });
   t.equal(report.exitCode, 2);
   t.same(report.hosts[0]?.tasks.map((x) => x.status), ['changed', 'changed']);
   t.equal(await readFile(log, 'utf8'), before);
@@ -98,7 +102,7 @@ t.test('a plan that throws Skip reports the task skipped with its note, in both 
   });
   const book = playbook({ name: 'skip', hosts: 'all', tasks: [skipping({ line: 'z' }), line({ line: 'a' })] });
   for (const mode of ['check', 'apply'] as const) {
-    const report = await runPlaybooks([book], inv, { mode, forks: 1 });
+    const report = await runPlaybooks([book], inv, { mode, ...ON_THIS_MACHINE });
     t.equal(report.exitCode, 0, mode);
     t.same(report.hosts[0]?.tasks.map((x) => [x.status, x.note]), [['skipped', 'feature disabled on this host'], ['ok', undefined]], mode);
   }
@@ -106,7 +110,7 @@ t.test('a plan that throws Skip reports the task skipped with its note, in both 
 
 t.test('in a batch, a task plans against the tasks before it: asking twice for one line changes it once', async (t) => {
   const book = playbook({ name: 'twice', hosts: 'all', tasks: [line({ line: 'q' }), line({ line: 'q' })] });
-  const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', ...ON_THIS_MACHINE });
   t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line q=changed', 'line q=ok', 'deferred: reload=changed']);
 });
 
@@ -120,7 +124,7 @@ t.test('in a batch, a task that fails to plan stops the host: tasks after it are
   };
   const strictLine = defineModule<Line, Line>({ ...line.definition, name: 'test.strict-line', resolve: (p) => p, backends: { linux: refusingBad } });
   const book = playbook({ name: 'stop', hosts: 'all', tasks: [strictLine({ line: 'r' }), strictLine({ line: 'BAD' }), strictLine({ line: 's' })] });
-  const report = await runPlaybooks([book], inv, { mode: 'apply', forks: 1 });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', ...ON_THIS_MACHINE });
   t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line r=changed', 'line BAD=failed']);
   const written = await readFile(log, 'utf8');
   t.match(written, /\nr\n$/, 'r, planned before the failure, was applied');

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
+import { DEFAULT_LOCK_TIMEOUT_SECONDS } from '../run/run-lock.ts';
 
 export interface PlayArgs {
   readonly playbook: string;
@@ -13,11 +14,12 @@ export interface PlayArgs {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly acceptNewHostKeys: boolean;
+  readonly lockTimeoutSeconds: number;
 }
 
 export const PLAY_USAGE = `usage: play <playbook.ts> [-i inventory]... [--check] [--diff] [--limit PATTERN]
             [--tags T,..] [--skip-tags T,..] [--forks N] [--json] [--verbose]
-            [--accept-new-host-keys]
+            [--accept-new-host-keys] [--lock-timeout SECONDS]
        play rollback [-i inventory]... [--limit PATTERN] [--check] [--json]
             switch nixos hosts back to their previous generation
 
@@ -31,6 +33,8 @@ export const PLAY_USAGE = `usage: play <playbook.ts> [-i inventory]... [--check]
       --json                print one JSON report on stdout instead of progress
   -v, --verbose             show every task, ok ones too, with each change
       --accept-new-host-keys  trust and record host keys not yet in known_hosts
+      --lock-timeout SECONDS  wait this long for another run on a host to end
+                            before failing there (default ${DEFAULT_LOCK_TIMEOUT_SECONDS}; 0: do not wait)
 
 exit codes: 0 in sync or converged, 2 --check found drift, 1 a task or host failed,
             64 bad usage, playbook or inventory`;
@@ -52,6 +56,7 @@ export function parsePlayArgs(args: readonly string[]): PlayArgs {
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         'accept-new-host-keys': { type: 'boolean', default: false },
+        'lock-timeout': { type: 'string', default: String(DEFAULT_LOCK_TIMEOUT_SECONDS) },
       },
     });
   } catch (error) {
@@ -63,6 +68,10 @@ export function parsePlayArgs(args: readonly string[]): PlayArgs {
   }
   const forks = Number(values.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a whole number of at least 1, got '${values.forks}'`);
+  const lockTimeout = Number(values['lock-timeout']);
+  if (!/^\d+$/.test(values['lock-timeout']) || !Number.isSafeInteger(lockTimeout)) {
+    throw new UsageError(`--lock-timeout must be a whole number of seconds (0 or more), got '${values['lock-timeout']}'`);
+  }
   const list = (v: string[] | undefined) => (v ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   return {
     playbook: positionals[0] as string,
@@ -76,5 +85,6 @@ export function parsePlayArgs(args: readonly string[]): PlayArgs {
     json: values.json,
     verbose: values.verbose,
     acceptNewHostKeys: values['accept-new-host-keys'],
+    lockTimeoutSeconds: lockTimeout,
   };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { loadInventory } from '../inventory/load.ts';
+import { printable, printableLine } from '../report/terminal.ts';
 import { EXIT } from '../run/results.ts';
 import { play, type Io } from './main.ts';
 
@@ -34,7 +35,7 @@ export async function hostform(args: readonly string[], io: Io): Promise<number>
       io.stdout(`${USAGE}\n`);
       return command === undefined ? EXIT.usage : EXIT.inSync;
     default:
-      io.stderr(`error: unknown command '${command}'\n${USAGE}\n`);
+      io.stderr(`error: unknown command '${printableLine(command)}'\n${USAGE}\n`);
       return EXIT.usage;
   }
 }
@@ -45,11 +46,11 @@ async function listInventory(args: readonly string[], io: Io): Promise<number> {
     const inventory = await loadInventory(values.inventory ?? ['inventory']);
     for (const host of inventory.select(positionals[0] ?? 'all')) {
       const where = host.connection === 'local' ? 'local' : `${host.user ? `${host.user}@` : ''}${host.address}:${host.port}`;
-      io.stdout(`${host.name}\t${where}\t${host.platform ?? '(detect)'}\t${host.groups.join(',')}\n`);
+      io.stdout(`${printableLine(`${host.name}\t${where}\t${host.platform ?? '(detect)'}\t${host.groups.join(',')}`)}\n`);
     }
     return EXIT.inSync;
   } catch (error) {
-    io.stderr(`error: ${(error as Error).message}\n`);
+    io.stderr(`error: ${printable((error as Error).message)}\n`);
     return error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? EXIT.usage : EXIT.failed;
   }
 }

@@ -6,6 +6,7 @@ import { playbook, type Playbook } from '../playbook.ts';
 import { plainReporter } from '../report/plain.ts';
 import { progressReporter } from '../report/progress.ts';
 import { renderSummary } from '../report/summary.ts';
+import { printable, terminalJson } from '../report/terminal.ts';
 import { EXIT, type RunObserver } from '../run/results.ts';
 import { runPlaybooks } from '../run/run.ts';
 import { parsePlayArgs, PLAY_USAGE } from './args.ts';
@@ -45,21 +46,23 @@ export async function play(args: readonly string[], io: Io = processIo): Promise
         tags: options.tags,
         skipTags: options.skipTags,
         acceptNewHostKeys: options.acceptNewHostKeys,
+        lockTimeoutSeconds: options.lockTimeoutSeconds,
+        playbookLabel: options.playbook,
         observer,
         ...(options.limit ? { limit: options.limit } : {}),
       });
     } finally {
       await progress?.finish();
     }
-    if (options.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    if (options.json) io.stdout(`${terminalJson(report)}\n`);
     else io.stderr(`${renderSummary(report, { showDiff: options.diff, color: io.isTty })}\n`);
     return report.exitCode;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`error: ${error.message}\n`);
+      io.stderr(`error: ${printable(error.message)}\n`);
       return EXIT.usage;
     }
-    io.stderr(`internal error: ${(error as Error).stack ?? String(error)}\n`);
+    io.stderr(`internal error: ${printable((error as Error).stack ?? String(error))}\n`);
     return EXIT.failed;
   }
 }

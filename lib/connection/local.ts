@@ -8,6 +8,8 @@ import type { ShellScript } from '../shell/quote.ts';
 import { writeFileAtomically } from './atomic-write.ts';
 import { scriptArgv, scriptInput } from './become.ts';
 import type { Connection, ConnectionSpec, ExecResult, RunOptions, WriteFileOptions } from './types.ts';
+import { awaitReady } from './hold.ts';
+import type { HeldScript, HoldOptions } from './types.ts';
 
 export type LocalSpec = Extract<ConnectionSpec, { kind: 'local' }>;
 
@@ -34,6 +36,19 @@ class LocalConnection implements Connection {
   }
 
   async close(): Promise<void> {}
+
+  /** A child process of its own; when this process dies, its stdin pipe closes and the script ends with what it holds. */
+  async hold(script: ShellScript, options: HoldOptions): Promise<HeldScript> {
+    this.roundTrips += 1;
+    // As the login user: a held script that needs root says so itself (sudo -n inside).
+    const child = spawn('sh', ['-c', script.text], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => undefined);
+    const exited = new Promise<number | undefined>((resolve) => {
+      child.on('error', () => resolve(127));
+      child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
+    });
+    return awaitReady({ stdout: child.stdout, stderr: child.stderr, endInput: () => child.stdin.end(), exited }, options.ready, () => new Error('sh ended without an exit code'));
+  }
 }
 
 function spawnCollect(program: string, args: string[], stdin: string | Buffer | undefined): Promise<ExecResult> {

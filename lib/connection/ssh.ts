@@ -16,6 +16,9 @@ import { HostConnectionError } from './error.ts';
 import { prepareHostKeyCheck, type HostKeyCheck } from './host-key-check.ts';
 import { connectTarget, describeConnectFailure, type ConnectAttempt } from './ssh-failure.ts';
 import type { Connection, ConnectionSpec, ExecResult, RunOptions, WriteFileOptions } from './types.ts';
+import type { ClientChannel } from 'ssh2';
+import { awaitReady } from './hold.ts';
+import type { HeldScript, HoldOptions } from './types.ts';
 
 export type SshSpec = Extract<ConnectionSpec, { kind: 'ssh' }>;
 
@@ -159,6 +162,26 @@ class SshConnection implements Connection {
       { host: this.hostName, address: this.spec.address, port: this.spec.port, user: this.spec.user, reason: 'lost' },
       error === undefined ? undefined : { cause: error },
     );
+  }
+
+  /** An exec channel of its own; the script ends when the channel does (its stdin closes), so does what it holds. */
+  async hold(script: ShellScript, options: HoldOptions): Promise<HeldScript> {
+    // As the login user: a held script that needs root says so itself (sudo -n inside).
+    const command = argv(['sh', '-c', script.text]).text;
+    this.roundTrips += 1;
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      try {
+        this.client.exec(command, (error, stream) => (error ? reject(this.lost(error)) : resolve(stream)));
+      } catch (error) {
+        reject(this.lost(error));
+      }
+    });
+    let code: number | undefined;
+    channel.on('exit', (exitCode: number | null, signal?: string) => {
+      code = exitCode ?? signalExitCode(signal ?? null);
+    });
+    const exited = new Promise<number | undefined>((resolve) => channel.on('close', () => resolve(code)));
+    return awaitReady({ stdout: channel, stderr: channel.stderr, endInput: () => channel.end(), exited }, options.ready, () => this.lost(this.lastError));
   }
 }
 

@@ -49,6 +49,14 @@ export interface Connection {
    */
   writeFile(path: string, content: Buffer | string, options?: WriteFileOptions): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Run a script that answers, then keeps running (as the login user) until
+   * release() or until the connection ends, however it ends: a killed
+   * control machine closes the channel, the script's stdin closes, and it
+   * exits. Resolves when the script prints the line `options.ready`, or
+   * ends before that. One round trip.
+   */
+  hold(script: ShellScript, options: HoldOptions): Promise<HeldScript>;
 }
 
 /** Everything needed to open a connection; built from the inventory. */
@@ -71,3 +79,19 @@ export type ConnectionSpec =
       readonly kind: 'local';
       readonly hostName: string;
     };
+
+export interface HoldOptions {
+  /** The line the script prints once it holds what it came for. */
+  readonly ready: string;
+}
+
+/** A script started by Connection.hold(). */
+export interface HeldScript {
+  /** What it printed up to its ready line (included), or all it printed when it ended before. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The exit code when it ended before its ready line; undefined while it runs. */
+  readonly code: number | undefined;
+  /** Close its stdin and wait (a bounded time) for it to exit: what it held is let go. */
+  release(): Promise<void>;
+}

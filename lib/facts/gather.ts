@@ -4,7 +4,7 @@
  * pure function parses the output.
  */
 import { RemoteCommandError } from '../errors.ts';
-import type { Connection } from '../connection/types.ts';
+import type { Connection, ExecResult } from '../connection/types.ts';
 import type { Platform } from '../inventory/types.ts';
 import { trusted } from '../shell/quote.ts';
 import type { Facts } from './types.ts';
@@ -35,11 +35,15 @@ export const FACTS_SCRIPT = trusted(
 );
 
 export async function gatherFacts(connection: Connection, platformOverride?: Platform): Promise<Facts> {
-  const result = await connection.run(FACTS_SCRIPT);
+  return factsOf(connection.hostName, await connection.run(FACTS_SCRIPT), platformOverride);
+}
+
+/** The facts in the output of FACTS_SCRIPT (alone or at the start of a longer script); a RemoteCommandError says what is wrong. */
+export function factsOf(hostName: string, result: ExecResult, platformOverride?: Platform): Facts {
   const facts = result.code === 0 ? parseFacts(result.stdout, platformOverride) : undefined;
   if (facts instanceof Error || facts === undefined) {
     throw new RemoteCommandError({
-      host: connection.hostName,
+      host: hostName,
       task: 'gather facts',
       command: 'facts probe (os-release, uname, id, sudo -n true)',
       code: result.code,

@@ -1,5 +1,6 @@
 import type { RunMode, RunObserver } from '../run/results.ts';
 import { taskLine } from './summary.ts';
+import { printableLine } from './terminal.ts';
 
 /** One line per finished task, for logs and pipes. Ok tasks only with --verbose. */
 export function plainReporter(write: (line: string) => void, mode: RunMode, verbose: boolean): RunObserver {
@@ -7,10 +8,11 @@ export function plainReporter(write: (line: string) => void, mode: RunMode, verb
     taskEnd(host, task) {
       if (task.status === 'ok' && !verbose) return;
       write(taskLine(host, task, mode));
-      if (verbose) for (const c of task.changes) write(`    ${c.summary}`);
+      if (verbose) for (const c of task.changes) write(`    ${printableLine(c.summary)}`);
     },
     hostEnd(host, result) {
-      if (result.status === 'unreachable') write(`[${host}] unreachable: ${result.error?.split('\n')[0] ?? ''}`);
+      // A host error is not any task's (unreachable, or locked by another run): said once here.
+      if (result.error && (result.status === 'unreachable' || result.status === 'failed')) write(printableLine(`[${host}] ${result.status}: ${result.error.split('\n')[0]}`));
     },
   };
 }

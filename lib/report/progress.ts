@@ -1,6 +1,7 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { HostResult, RunMode, RunObserver } from '../run/results.ts';
 import { taskLine } from './summary.ts';
+import { printableLine } from './terminal.ts';
 
 type Handle = ListrTaskWrapper<unknown, any, any>;
 
@@ -19,12 +20,12 @@ export function progressReporter(mode: RunMode): RunObserver & { finish(): Promi
       const waits = new Map(hosts.map((h) => [h, new Promise<HostResult | undefined>((resolve) => finished.set(h, resolve))]));
       const list = new Listr(
         hosts.map((name) => ({
-          title: name,
+          title: printableLine(name),
           task: async (_ctx: unknown, task: Handle) => {
             handles.set(name, task);
             const result = await waits.get(name);
             if (!result) return;
-            task.title = `${name}: ${describe(result, mode)}`;
+            task.title = hostTitle(name, result, mode);
             if (result.status === 'failed' || result.status === 'unreachable') throw new Error(task.title);
           },
         })),
@@ -34,7 +35,7 @@ export function progressReporter(mode: RunMode): RunObserver & { finish(): Promi
     },
     taskStart(host, task) {
       const handle = handles.get(host);
-      if (handle) handle.output = task;
+      if (handle) handle.output = printableLine(task);
     },
     taskEnd(host, task) {
       const handle = handles.get(host);
@@ -50,11 +51,18 @@ export function progressReporter(mode: RunMode): RunObserver & { finish(): Promi
   };
 }
 
+/** A host's line once it is done: `nas: 2 changed`. */
+export function hostTitle(name: string, result: HostResult, mode: RunMode): string {
+  return printableLine(`${name}: ${describe(result, mode)}`);
+}
+
 function describe(result: HostResult, mode: RunMode): string {
   if (result.status === 'unreachable') return 'unreachable';
   const changed = result.tasks.filter((t) => t.status === 'changed').length;
   const failed = result.tasks.filter((t) => t.status === 'failed').length;
   if (failed > 0) return `failed (${failed} task${failed > 1 ? 's' : ''})`;
+  // Failed before or outside any task: locked by another run, or an engine error.
+  if (result.status === 'failed') return `failed: ${result.error?.split('\n')[0] ?? 'see below'}`;
   if (changed > 0) return `${changed} ${mode === 'check' ? 'would change' : 'changed'}`;
   return 'in sync';
 }

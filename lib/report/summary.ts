@@ -1,6 +1,12 @@
 import { counts, type HostResult, type RunReport, type TaskResult } from '../run/results.ts';
+import { printable, printableLine } from './terminal.ts';
 
-/** The end-of-run text: diffs (when asked), failures, and one line per host. */
+/**
+ * The end-of-run text: diffs (when asked), failures, and one line per host.
+ * Every name, summary, diff line and error passes through printable(): only
+ * the painter's own colours reach the terminal as control sequences, and
+ * what comes from a host is either on a line of its own or indented.
+ */
 export function renderSummary(report: RunReport, options: { showDiff: boolean; color: boolean }): string {
   const paint = painter(options.color);
   const lines: string[] = [];
@@ -8,20 +14,20 @@ export function renderSummary(report: RunReport, options: { showDiff: boolean; c
   for (const host of report.hosts) {
     for (const task of host.tasks) {
       if (task.status === 'changed' && options.showDiff) {
-        lines.push(paint.yellow(`── ${host.name}: ${task.name} (${verb})`));
+        lines.push(paint.yellow(`── ${printableLine(host.name)}: ${printableLine(task.name)} (${verb})`));
         for (const change of task.changes) {
-          lines.push(`  ${change.summary}`);
-          if (change.diff) lines.push(...change.diff.split('\n').filter((l) => l !== '').map((l) => `    ${colorDiffLine(l, paint)}`));
+          lines.push(`  ${printableLine(change.summary)}`);
+          if (change.diff) lines.push(...change.diff.split('\n').filter((l) => l !== '').map((l) => `    ${colorDiffLine(printable(l), paint)}`));
         }
       }
-      if (task.status === 'failed') lines.push(paint.red(`── ${host.name}: ${task.name} FAILED`), indent(task.error ?? 'unknown error'));
+      if (task.status === 'failed') lines.push(paint.red(`── ${printableLine(host.name)}: ${printableLine(task.name)} FAILED`), indent(task.error ?? 'unknown error'));
     }
-    if (host.status === 'unreachable') lines.push(paint.red(`── ${host.name}: UNREACHABLE`), indent(host.error ?? ''));
-    else if (host.error) lines.push(paint.red(`── ${host.name}: FAILED`), indent(host.error));
+    if (host.status === 'unreachable') lines.push(paint.red(`── ${printableLine(host.name)}: UNREACHABLE`), indent(host.error ?? ''));
+    else if (host.error) lines.push(paint.red(`── ${printableLine(host.name)}: FAILED`), indent(host.error));
   }
   if (lines.length > 0) lines.push('');
-  lines.push(paint.bold(`${report.mode === 'check' ? 'CHECK' : 'RUN'} SUMMARY (${report.playbooks.join(', ')})`));
-  const width = Math.max(...report.hosts.map((h) => h.name.length), 4);
+  lines.push(paint.bold(`${report.mode === 'check' ? 'CHECK' : 'RUN'} SUMMARY (${printableLine(report.playbooks.join(', '))})`));
+  const width = Math.max(...report.hosts.map((h) => printableLine(h.name).length), 4);
   for (const host of report.hosts) lines.push(hostLine(host, width, report.mode, paint));
   lines.push(verdict(report, paint));
   return lines.join('\n');
@@ -31,11 +37,11 @@ export function taskLine(host: string, task: TaskResult, mode: RunReport['mode']
   const status = task.status === 'changed' && mode === 'check' ? 'would change' : task.status;
   const note = task.note ? ` (${task.note})` : '';
   const error = task.status === 'failed' && task.error ? `: ${task.error.split('\n')[0]}` : '';
-  return `[${host}] ${status}: ${task.name}${note}${error}`;
+  return printableLine(`[${host}] ${status}: ${task.name}${note}${error}`);
 }
 
 function hostLine(host: HostResult, width: number, mode: RunReport['mode'], paint: Painter): string {
-  const name = host.name.padEnd(width);
+  const name = printableLine(host.name).padEnd(width);
   if (host.status === 'unreachable') return `  ${paint.red(name)}  unreachable`;
   const c = counts(host.tasks);
   const changedLabel = mode === 'check' ? 'would change' : 'changed';
@@ -56,7 +62,7 @@ function verdict(report: RunReport, paint: Painter): string {
 }
 
 function indent(text: string): string {
-  return text
+  return printable(text)
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n');

@@ -62,7 +62,17 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
     if (!backend) {
       return { ...base, resolved: undefined, skipNote: `not applicable on ${host.facts.platform}` };
     }
-    if (task.when && !task.when(host)) return { ...base, resolved: undefined, skipNote: 'condition (when) is false' };
+    if (task.when) {
+      let wanted: boolean;
+      try {
+        wanted = Boolean(task.when(host));
+      } catch (error) {
+        // The playbook's own code failed: bad usage, reported with where it happened, before any host is changed.
+        problems.push(`${where}task '${name}' (${task.module.name}): when(host) threw: ${describeThrown(error)}`);
+        return { ...base, resolved: undefined };
+      }
+      if (!wanted) return { ...base, resolved: undefined, skipNote: 'condition (when) is false' };
+    }
     try {
       const resolved = task.module.resolve(task.params, host);
       if (!isNixosRenderer(backend)) return { ...base, resolved, backend };
@@ -129,6 +139,11 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return { name: play.name, steps, handlers };
+}
+
+/** `TypeError: Cannot read ...`: the kind of error says as much as its message. */
+function describeThrown(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function selectedByTags(task: Task, filter: TagFilter): boolean {

@@ -1,8 +1,7 @@
 import { userInfo } from 'node:os';
 import { openConnection } from '../connection/open.ts';
-import type { Connection, ConnectionSpec, ExecResult } from '../connection/types.ts';
+import type { Connection, ConnectionSpec, ExecResult, HeldScript } from '../connection/types.ts';
 import { UsageError } from '../errors.ts';
-import { gatherFacts } from '../facts/gather.ts';
 import type { Facts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { HostView, Task } from '../module/types.ts';
@@ -12,6 +11,7 @@ import type { ShellScript } from '../shell/quote.ts';
 import { HostRun } from './host-run.ts';
 import { inPool } from './pool.ts';
 import { preparePlay, type PreparedPlay, type TagFilter } from './prepare.ts';
+import { DEFAULT_LOCK_TIMEOUT_SECONDS, lockAndGatherFacts, newHolder, RunLockError } from './run-lock.ts';
 import { exitCodeFor, type HostResult, type RunMode, type RunObserver, type RunReport, type TaskResult } from './results.ts';
 
 export interface RunOptions extends TagFilter {
@@ -22,19 +22,26 @@ export interface RunOptions extends TagFilter {
   readonly forks: number;
   readonly acceptNewHostKeys?: boolean;
   readonly observer?: RunObserver;
+  /** Seconds to wait for another run's lock on a host before failing there (default 10). */
+  readonly lockTimeoutSeconds?: number;
+  /** What the lock file names as the run's playbook (default: the plays' names). */
+  readonly playbookLabel?: string;
 }
 
 interface Connected {
   readonly host: InventoryHost;
   readonly connection: Connection;
   readonly facts: Facts;
+  /** The host's run lock, held until the run ends. */
+  readonly lock: HeldScript;
 }
 
 /**
  * Run plays over an inventory in three phases: (1) check every task's
- * parameters that need no host, (2) connect, gather facts and prepare every
- * play for every host — any invalid parameter stops the run here, before a
- * single change — (3) run the hosts in parallel, tasks in order on each.
+ * parameters that need no host, (2) connect, take each host's run lock and
+ * gather facts (one round trip), and prepare every play for every host — any
+ * invalid parameter stops the run here, before a single change — (3) run the
+ * hosts in parallel, tasks in order on each. The locks are let go at the end.
  */
 export async function runPlaybooks(playbooks: readonly Playbook[], inventory: Inventory, options: RunOptions): Promise<RunReport> {
   const started = Date.now();
@@ -48,22 +55,24 @@ export async function runPlaybooks(playbooks: readonly Playbook[], inventory: In
   const allHosts = inventory.hosts.filter((h) => playHosts.some((names) => names.has(h.name)));
   observer.hostsSelected?.(allHosts.map((h) => h.name));
 
+  const holder = newHolder(options.playbookLabel ?? playbooks.map((p) => p.name).join(', '));
+  const waitSeconds = options.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
   const connected: Connected[] = [];
-  const unreachable: HostResult[] = [];
+  const notRun: HostResult[] = [];
   await inPool(allHosts, options.forks, async (host) => {
     const hostStarted = Date.now();
     observer.hostStart?.(host.name);
+    let connection: Connection | undefined;
     try {
-      const connection = await openConnection(connectionSpec(host, options.acceptNewHostKeys ?? false));
-      try {
-        connected.push({ host, connection, facts: await gatherFacts(connection, host.platform) });
-      } catch (error) {
-        await connection.close();
-        throw error;
-      }
+      connection = await openConnection(connectionSpec(host, options.acceptNewHostKeys ?? false));
+      const { facts, lock } = await lockAndGatherFacts(connection, { ...(host.platform ? { platform: host.platform } : {}), holder, waitSeconds });
+      connected.push({ host, connection, facts, lock });
     } catch (error) {
-      const result: HostResult = { name: host.name, status: 'unreachable', tasks: [], roundTrips: 0, durationMs: Date.now() - hostStarted, error: (error as Error).message };
-      unreachable.push(result);
+      await connection?.close().catch(() => undefined);
+      // Locked by another run (or no lock to be had): the host was reached, and fails; anything else means it could not be used.
+      const status = error instanceof RunLockError ? 'failed' : 'unreachable';
+      const result: HostResult = { name: host.name, status, tasks: [], roundTrips: connection?.roundTrips ?? 0, durationMs: Date.now() - hostStarted, error: (error as Error).message };
+      notRun.push(result);
       observer.hostEnd?.(host.name, result);
     }
   });
@@ -71,7 +80,7 @@ export async function runPlaybooks(playbooks: readonly Playbook[], inventory: In
   try {
     const prepared = prepareAll(playbooks, playHosts, connected, options);
     const results = await inPool(connected, options.forks, (c) => runHost(c, prepared.get(c.host.name) ?? [], options.mode, observer));
-    const hosts = [...results, ...unreachable].sort((a, b) => allHosts.findIndex((h) => h.name === a.name) - allHosts.findIndex((h) => h.name === b.name));
+    const hosts = [...results, ...notRun].sort((a, b) => allHosts.findIndex((h) => h.name === a.name) - allHosts.findIndex((h) => h.name === b.name));
     return {
       mode: options.mode,
       playbooks: playbooks.map((p) => p.name),
@@ -80,7 +89,8 @@ export async function runPlaybooks(playbooks: readonly Playbook[], inventory: In
       exitCode: exitCodeFor(options.mode, hosts),
     };
   } finally {
-    await Promise.all(connected.map((c) => c.connection.close().catch(() => undefined)));
+    // The lock first, and waited for: a run started right after this one finds it free.
+    await Promise.all(connected.map((c) => c.lock.release().then(() => c.connection.close()).catch(() => undefined)));
   }
 }
 

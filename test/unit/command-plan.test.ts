@@ -33,5 +33,24 @@ t.test('command: argv, env and chdir become one safely quoted script', async (t)
   const task = command({ argv: ['echo', "it's"], env: { A: 'b c' }, chdir: '/tmp', unless: { shell: 'test -e /x' } });
   const r = task.module.resolve(task.params, host) as { script: { text: string }; unless: { text: string } };
   t.equal(r.script.text, `cd /tmp && env 'A=b c' echo 'it'\\''s'`);
-  t.equal(r.unless.text, `cd /tmp && env 'A=b c' sh -c 'test -e /x'`);
+  t.equal(r.unless.text, `cd /tmp && env 'A=b c' sh -c -- 'test -e /x'`);
+});
+
+const resolveOf = (task: ReturnType<typeof command>) => () => task.module.resolve(task.params, host) as { script: { text: string } };
+
+t.test('command: a program starting with a dash is refused, since sh would read it as its own option', async (t) => {
+  t.throws(resolveOf(command({ argv: ['-x'] })), /parameter 'argv\.0' = "-x" starts with '-', so sh would read it as an option/);
+  t.throws(resolveOf(command({ argv: ['true'], unless: ['--help'] })), /parameter 'unless\.0' = "--help" starts with '-'/);
+  t.equal(resolveOf(command({ argv: ['./-x', '-y'] }))().script.text, './-x -y', 'a path to it, and dashes in later words, are fine');
+});
+
+t.test('command: a program that looks like NAME=value is refused, without showing the value', async (t) => {
+  const refused = resolveOf(command({ argv: ['TOKEN=s3cret', 'curl', 'https://example.org'] }));
+  t.throws(refused, /parameter 'argv\.0' = "TOKEN=\.\.\.": sh would read it as a variable assignment and run the next word instead; set variables with env: \{ TOKEN: \.\.\. \}/);
+  t.notMatch((t.throws(refused) as Error).message, /s3cret/);
+  t.equal(resolveOf(command({ argv: ['/opt/a=b/run'] }))().script.text, '/opt/a=b/run', 'an = inside a path is not an assignment');
+});
+
+t.test('command: a shell script starting with a dash is run as the script, not read as an option of sh', async (t) => {
+  t.equal(resolveOf(command({ shell: '-x; echo hi' }))().script.text, `sh -c -- '-x; echo hi'`);
 });

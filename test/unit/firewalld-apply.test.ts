@@ -94,3 +94,15 @@ t.test('firewalld apply: a warning about a value firewall-cmd skipped fails the 
   await applyFirewalld(plan(resolvePort({ port: 443 })), already.context);
   t.equal(already.log.length, 2);
 });
+
+t.test('firewalld apply: a value starting with a dash stays joined to its option by =, so firewall-cmd never reads it as an option', async (t) => {
+  // firewall-cmd (argparse) takes `--zone=-x` as the zone '-x'; on its own, '-x' would be an option (issue 17, item 6).
+  const { log, context } = recorder();
+  await applyFirewalld(plan(resolveZone({ name: '-x', interfaces: ['--help'], sources: ['ipset:-v'] })), context);
+  t.same(log, [
+    'firewall-cmd --permanent --new-zone=-x',
+    'firewall-cmd --permanent --zone=-x --change-interface=--help',
+    'firewall-cmd --permanent --zone=-x --change-source=ipset:-v',
+    'defer firewall-cmd --reload',
+  ]);
+});

@@ -204,6 +204,17 @@ t.test('invalid parameters fail validation naming task, parameter and value', as
   t.equal(problems(selinux.port({ port: 2222, protocol: 'tcp', type: 'ssh_port_t' }) as Task), '');
 });
 
+t.test('no value that reaches setsebool, semanage or restorecon can start with a dash and pass for an option', async (t) => {
+  // The schemas are what keeps them out (issue 17, item 6): names and types are [a-z0-9_], paths start with '/', ports are digits.
+  const problems = (task: Task) => taskProblems(task, '').join('\n');
+  t.match(problems(selinux.boolean({ values: { '-P': true } }) as Task), /parameter 'values' = .*property name must be valid/);
+  t.match(problems(selinux.fileContext({ target: '-x', type: 'var_t' }) as Task), /parameter 'target' = "-x": must match pattern/);
+  t.match(problems(selinux.fileContext({ target: '/srv/x', type: '-t' }) as Task), /parameter 'type' = "-t": must match pattern/);
+  t.match(problems(selinux.fileContext({ target: '/srv/x', type: 'var_t', restoreconPaths: ['-R'] }) as Task), /parameter 'restoreconPaths.0' = "-R": must match pattern/);
+  t.match(problems(selinux.port({ ports: ['-1/tcp'] as never, type: 'http_port_t' }) as Task), /parameter 'ports.0' = "-1\/tcp": must match pattern/);
+  t.match(problems(selinux.port({ port: '-1' as never, protocol: 'tcp', type: '-d' }) as Task), /parameter 'type' = "-d": must match pattern/);
+});
+
 t.test('semanage import lines quote regexes the way semanage export does and refuse what it cannot carry', async (t) => {
   t.equal(importLine(['fcontext', '-a', '-f', 'a', '-t', 'httpd_sys_content_t', '/srv/www(/.*)?']), "fcontext -a -f a -t httpd_sys_content_t '/srv/www(/.*)?'");
   t.throws(() => importLine(['fcontext', '/srv/a b']), /no spaces or quotes/);
