@@ -39,8 +39,9 @@ export const fileSchema = {
   properties: {
     path: absolutePath,
     state: { enum: ['file', 'directory', 'link', 'absent'] },
-    content: { anyOf: [{ type: 'string' }, { jsType: 'buffer' }] },
-    template: { anyOf: [{ type: 'string' }, { jsType: 'function' }] },
+    // The file's body is sent as data, never inside a script: any size, any bytes.
+    content: { anyOf: [{ type: 'string' }, { jsType: 'buffer' }], payload: true },
+    template: { anyOf: [{ type: 'string' }, { jsType: 'function' }], payload: true },
     target: { type: 'string', minLength: 1 },
     mode,
     owner: name,
@@ -50,6 +51,7 @@ export const fileSchema = {
   },
   additionalProperties: false,
   allOf: [
+    { if: { properties: { secret: { const: true } }, required: ['secret'] }, then: { properties: { content: { sensitive: true }, template: { sensitive: true } } } },
     {
       if: { properties: { state: { const: 'link' } }, required: ['state'] },
       then: { required: ['target'], not: { anyOf: [{ required: ['content'] }, { required: ['template'] }, { required: ['mode'] }] } },

@@ -72,10 +72,12 @@ export const repoSchema = {
     moduleHotfixes: { type: 'boolean' },
     sslverify: { type: 'boolean' },
     username: line,
-    password: line,
+    password: { ...line, sensitive: true },
     options: {
       type: 'object',
       propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
+      // proxy_password and the like are as secret as password.
+      patternProperties: { password: { anyOf: [line, { type: 'number' }, { type: 'boolean' }], sensitive: true } },
       additionalProperties: { anyOf: [line, { type: 'number' }, { type: 'boolean' }] },
     },
     state: { enum: ['present', 'absent'] },

@@ -88,8 +88,8 @@ export const userSchema = {
     createHome: { type: 'boolean' },
     system: { type: 'boolean' },
     comment: { type: 'string', pattern: '^[^:\\n]*$' },
-    // Only the type here: a schema error prints the value, and a plaintext password given by mistake must not be printed (checked in resolveUser).
-    passwordHash: { type: 'string' },
+    // Never printed: a plaintext password given here by mistake is still a password. Its shape is checked in resolveUser.
+    passwordHash: { type: 'string', sensitive: true },
     authorizedKeys: { type: 'array', items: authorizedKey },
     state: { enum: ['present', 'absent'] },
     removeHome: { type: 'boolean' },
