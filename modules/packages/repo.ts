@@ -134,7 +134,7 @@ export function renderRepo(p: RepoParams): string {
 
 function resolveRepo(p: RepoParams): WantedRepo {
   const path = `${REPOS_DIR}/${p.name}.repo`;
-  if (p.state === 'absent') return { name: p.name, file: { state: 'absent', path } };
+  if (p.state === 'absent') return { name: p.name, file: { state: 'absent', path, secret: false } };
   return {
     name: p.name,
     file: {
