@@ -58,7 +58,8 @@ export const fileSchema = {
   },
   additionalProperties: false,
   allOf: [
-    { if: { properties: { secret: { const: true } }, required: ['secret'] }, then: { properties: { content: { sensitive: true }, template: { sensitive: true } } } },
+    // Any `secret` but false hides the content, `secret: 'yes'` included: the mistake is reported, the content is not.
+    { if: { properties: { secret: { not: { const: false } } }, required: ['secret'] }, then: { properties: { content: { sensitive: true }, template: { sensitive: true } } } },
     {
       if: { properties: { state: { const: 'link' } }, required: ['state'] },
       then: { required: ['target'], not: { anyOf: [{ required: ['content'] }, { required: ['template'] }, { required: ['mode'] }] } },

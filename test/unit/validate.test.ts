@@ -95,6 +95,7 @@ t.test('sensitive values are what the schemas mark: passwords, hashes, environme
   t.same(sensitiveValues(command({ argv: ['curl', 'x'], env: { TOKEN: 't0k', LANG: 'C' } })), ['t0k', 'C']);
   t.same(sensitiveValues(file({ path: '/etc/token', content: 'abc', secret: true })), ['abc']);
   t.same(sensitiveValues(file({ path: '/etc/motd', content: 'abc' })), [], 'a file that is not secret has no sensitive value');
+  t.same(sensitiveValues(file({ path: '/etc/token', content: 'abc', secret: 'yes' as unknown as boolean })), ['abc'], 'a mistyped secret flag still hides the content');
 });
 
 t.test('a NUL byte in a value that goes into a script is refused with where it is, not what it is', async (t) => {
