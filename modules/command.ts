@@ -36,7 +36,8 @@ const schema = {
     creates: { type: 'string', pattern: '^/' },
     unless: commandLine,
     chdir: { type: 'string', pattern: '^/' },
-    env: { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string' } },
+    // The usual way to hand a command a credential: never printed, and masked in a failed command's report.
+    env: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string' } },
   },
   oneOf: [{ required: ['argv'] }, { required: ['shell'] }],
   additionalProperties: false,

@@ -1,6 +1,7 @@
 import type { ModuleDefinition, Task, TaskOptions } from './types.ts';
 
-const TASK_OPTION_KEYS = ['name', 'tags', 'when', 'notify', 'become'] as const;
+/** The options every task takes besides its module's parameters (see TaskOptions). */
+export const TASK_OPTION_KEYS = ['name', 'tags', 'when', 'notify', 'become'] as const;
 
 /** A module as users call it: `file({ path, content, name, notify })` → Task. */
 export type ModuleCall<Input> = ((input: Input & TaskOptions) => Task<Input>) & {

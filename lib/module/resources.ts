@@ -36,7 +36,15 @@ export class PlannedState {
 /** The state of a path as far as file-like modules care. */
 export type PathState =
   | { readonly type: 'absent' }
-  | { readonly type: 'file'; readonly content?: Buffer; readonly mode?: string; readonly owner?: string; readonly group?: string }
+  | {
+      readonly type: 'file';
+      readonly content?: Buffer;
+      readonly mode?: string;
+      readonly owner?: string;
+      readonly group?: string;
+      /** Written by a secret task: a later task on the path must not show the content either. */
+      readonly secret?: boolean;
+    }
   | { readonly type: 'directory'; readonly mode?: string; readonly owner?: string; readonly group?: string }
   | { readonly type: 'link'; readonly target: string };
 

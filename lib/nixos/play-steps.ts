@@ -49,6 +49,8 @@ export function nixosPlaySteps(
     // Writing under /etc/nixos and switching needs root; a no-op for a root login.
     become: true,
     handler: false,
+    // It carries every task's fragment, and so whatever of theirs is sensitive.
+    sensitive: [...new Set(rendering.flatMap((t) => t.sensitive))],
     resolved,
     backend: switchBackend as PreparedTask['backend'],
   };

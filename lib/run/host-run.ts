@@ -1,5 +1,5 @@
 import type { Connection, ExecResult } from '../connection/types.ts';
-import { RemoteCommandError } from '../errors.ts';
+import { redact, RemoteCommandError } from '../errors.ts';
 import { notifyList } from '../module/define.ts';
 import { PlannedState } from '../module/resources.ts';
 import { Skip } from '../module/skip.ts';
@@ -101,10 +101,10 @@ export class HostRun {
       if (this.#failed) break;
       this.observer.taskStart?.(this.host.name, task.name);
       const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task)), state).catch((error: unknown) =>
-        error instanceof Skip ? { status: 'skipped' as const, changes: [], note: error.note } : failure(error),
+        error instanceof Skip ? { status: 'skipped' as const, changes: [], note: redact(error.note, task.sensitive) } : failure(error, task.sensitive),
       );
       if ('status' in planned) outcomes.set(task, planned);
-      else if (this.mode === 'check') outcomes.set(task, await this.#checkOutcome(planned).catch((error: unknown) => failure(error)));
+      else if (this.mode === 'check') outcomes.set(task, await this.#checkOutcome(planned).catch((error: unknown) => failure(error, task.sensitive)));
       else {
         pending.push(planned);
         state.record(task.backend?.effects?.(task.resolved) ?? []);
@@ -115,9 +115,9 @@ export class HostRun {
     if (pending.length > 0) {
       const applied = await this.#apply(pending).then(
         () => ({ status: 'changed' as const }),
-        (error: unknown) => failure(error),
+        (error: unknown) => failure(error, sensitiveOf(pending)),
       );
-      for (const p of pending) outcomes.set(p.task, { ...applied, changes: p.reports, ...(applied.status === 'changed' ? notesOf(p.changes) : {}) });
+      for (const p of pending) outcomes.set(p.task, { ...applied, changes: p.reports, ...(applied.status === 'changed' ? notesOf(p.changes, p.task.sensitive) : {}) });
     }
     return group.filter((t) => outcomes.has(t)).map((task) => this.#record(task, outcomes.get(task) as Outcome, started));
   }
@@ -143,24 +143,25 @@ export class HostRun {
     const observed = backend.parse(task.resolved, outputs);
     const changes = backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned });
     if (changes.length === 0) return { status: 'ok', changes: [] };
-    return { task, observed, changes, reports: changes.map((c) => ({ summary: c.summary, ...(c.diff ? { diff: c.diff } : {}) })) };
+    const shown = (text: string) => redact(text, task.sensitive);
+    return { task, observed, changes, reports: changes.map((c) => ({ summary: shown(c.summary), ...(c.diff ? { diff: shown(c.diff) } : {}) })) };
   }
 
   async #checkOutcome({ task, observed, changes, reports }: Planned): Promise<Outcome> {
     if (changes.every((c) => c.uncertain)) {
-      return { status: 'skipped', changes: reports, note: changes[0]?.uncertain ?? '' };
+      return { status: 'skipped', changes: reports, note: redact(changes[0]?.uncertain ?? '', task.sensitive) };
     }
     this.#planned.record(task.backend?.effects?.(task.resolved) ?? []);
     const preview = await task.backend?.preview?.(task.resolved, observed, changes, this.#applyContext(task));
-    const withPreview = preview ? [...reports, { summary: preview.summary, diff: preview.detail }] : reports;
-    return { status: 'changed', changes: withPreview, ...notesOf(changes) };
+    const withPreview = preview ? [...reports, { summary: redact(preview.summary, task.sensitive), diff: redact(preview.detail, task.sensitive) }] : reports;
+    return { status: 'changed', changes: withPreview, ...notesOf(changes, task.sensitive) };
   }
 
   async #apply(pending: readonly Planned[]): Promise<void> {
     this.#probed.clear(); // the host changes now: every probe fetched so far may be stale
     const first = pending[0] as Planned;
     const backend = first.task.backend!;
-    const context = this.#applyContext(first.task);
+    const context = this.#applyContext(first.task, sensitiveOf(pending));
     if (pending.length === 1) return backend.apply(first.task.resolved, first.changes, context);
     await backend.batch!.apply(
       pending.map((p) => ({ params: p.task.resolved, changes: p.changes })),
@@ -192,7 +193,7 @@ export class HostRun {
       const started = Date.now();
       const outcome = await this.#runDeferred(id).then(
         (script): Outcome => ({ status: 'changed', changes: [{ summary: script }] }),
-        (error: unknown) => failure(error),
+        (error: unknown) => failure(error, []),
       );
       this.#record({ name: `deferred: ${id}`, module: 'engine', handler: true }, outcome, started);
     }
@@ -204,7 +205,7 @@ export class HostRun {
     this.#deferred.delete(id);
     this.#probed.clear();
     if (action.confirms.length > 0) await this.#confirmOrRevert(id, action);
-    else await this.#runChecked(action.script, action.become, `deferred: ${id}`);
+    else await this.#runChecked(action.script, action.become, `deferred: ${id}`, [], {});
     return action.script.display;
   }
 
@@ -215,7 +216,7 @@ export class HostRun {
   async #confirmOrRevert(id: string, action: DeferredAction): Promise<void> {
     const first = action.confirms[0] as DeferredConfirm;
     const attempt = () =>
-      this.#runChecked(action.script, action.become, `deferred: ${id}`)
+      this.#runChecked(action.script, action.become, `deferred: ${id}`, [], {})
         .then(() => first.check())
         .then(
           () => undefined,
@@ -239,19 +240,20 @@ export class HostRun {
     throw new Error(`${failed}\n${reverted}; then ${id} ran again and the check passes: the previous state is back`);
   }
 
-  async #runChecked(script: ShellScript, become: boolean, taskName: string, options: { stdin?: string | Buffer; okCodes?: readonly number[] } = {}) {
+  async #runChecked(script: ShellScript, become: boolean, taskName: string, sensitive: readonly string[], options: { stdin?: string | Buffer; okCodes?: readonly number[] }) {
     const result = await this.connection.run(script, { become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
     if (!(options.okCodes ?? [0]).includes(result.code)) {
-      throw new RemoteCommandError({ host: this.host.name, task: taskName, command: script.display, code: result.code, stderr: result.stderr || result.stdout });
+      const shown = (text: string) => redact(text, sensitive);
+      throw new RemoteCommandError({ host: this.host.name, task: taskName, command: shown(script.display), code: result.code, stderr: shown(result.stderr || result.stdout) });
     }
     return result;
   }
 
-  #applyContext(task: PreparedTask): ApplyContext {
+  #applyContext(task: PreparedTask, sensitive = task.sensitive): ApplyContext {
     return {
       host: this.host,
       taskName: task.name,
-      run: (script, options = {}) => this.#runChecked(script, task.become, task.name, options),
+      run: (script, options = {}) => this.#runChecked(script, task.become, task.name, sensitive, options),
       writeFile: (path, content, options = {}) => this.connection.writeFile(path, content, { ...options, become: task.become }),
       defer: (id, script, confirm) => {
         const action = this.#deferred.get(id) ?? { script, become: task.become, confirms: [] };
@@ -278,11 +280,17 @@ function messageOf(error: unknown): string {
 }
 
 /** The notes of a task's changes ("reboot needed"), joined into the one note its result carries. */
-function notesOf(changes: readonly Change<unknown>[]): { note?: string } {
+function notesOf(changes: readonly Change<unknown>[], sensitive: readonly string[]): { note?: string } {
   const notes = [...new Set(changes.flatMap((c) => (c.note ? [c.note] : [])))];
-  return notes.length > 0 ? { note: notes.join('; ') } : {};
+  return notes.length > 0 ? { note: redact(notes.join('; '), sensitive) } : {};
 }
 
-function failure(error: unknown): Outcome {
-  return { status: 'failed', changes: [], error: error instanceof Error ? error.message : String(error) };
+/** What a failed task reports: the error's message, its sensitive values masked (a module's own error may quote a command or the host's output). */
+function failure(error: unknown, sensitive: readonly string[]): Outcome {
+  return { status: 'failed', changes: [], error: redact(messageOf(error), sensitive) };
+}
+
+/** Tasks applied together share one context: mask what any of them holds. */
+function sensitiveOf(pending: readonly Planned[]): string[] {
+  return [...new Set(pending.flatMap((p) => p.task.sensitive))];
 }

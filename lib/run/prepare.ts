@@ -1,9 +1,9 @@
-import { UsageError } from '../errors.ts';
+import { redact, UsageError } from '../errors.ts';
 import type { Platform } from '../inventory/types.ts';
 import { notifyList, taskName } from '../module/define.ts';
 import type { Backend, HostView, Task } from '../module/types.ts';
 import { Skip } from '../module/skip.ts';
-import { taskProblems } from '../module/validate.ts';
+import { sensitiveValues, taskProblems } from '../module/validate.ts';
 import { nixosPlaySteps } from '../nixos/play-steps.ts';
 import { isNixosRenderer } from '../nixos/renderer.ts';
 import type { NixAttrs } from '../nixos/value.ts';
@@ -18,6 +18,8 @@ export interface PreparedTask {
   readonly become: boolean;
   readonly handler: boolean;
   readonly resolved: unknown;
+  /** Values its schema calls sensitive: masked in everything shown of the task (see redact()). */
+  readonly sensitive: readonly string[];
   /** Undefined when the task is skipped on this host; `skipNote` says why. */
   readonly backend?: Backend<unknown, unknown, unknown>;
   readonly skipNote?: string;
@@ -49,6 +51,7 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
     const found = taskProblems(task, where + (roleName ? `role '${roleName}', ` : ''));
     problems.push(...found);
     const name = roleName ? `${roleName} : ${taskName(task)}` : taskName(task);
+    const sensitive = sensitiveValues(task);
     const base = {
       kind: 'task' as const,
       task,
@@ -56,6 +59,7 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
       module: task.module.name,
       become: task.become ?? play.become ?? false,
       handler,
+      sensitive,
     };
     if (found.length > 0) return { ...base, resolved: undefined };
     const backend = task.module.backends[host.facts.platform as Platform];
@@ -82,7 +86,7 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
       return rendered;
     } catch (error) {
       if (error instanceof Skip) return { ...base, resolved: undefined, skipNote: error.note };
-      problems.push(`${where}task '${name}' (${task.module.name}): ${(error as Error).message}`);
+      problems.push(`${where}task '${name}' (${task.module.name}): ${redact((error as Error).message, sensitive)}`);
       return { ...base, resolved: undefined };
     }
   };

@@ -5,7 +5,7 @@ import { renderTemplate } from '../../lib/template.ts';
 import { applyPath } from './apply.ts';
 import { nixosFile } from './nixos.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from './observe.ts';
-import { fileSchema, normalizeMode, type FileParams, type WantedPath } from './params.ts';
+import { fileSchema, normalizeMode, SECRET_FILE_MODE, type FileParams, type WantedPath } from './params.ts';
 import { planPath, type FileAction } from './plan.ts';
 
 export type { FileParams } from './params.ts';
@@ -22,7 +22,7 @@ const posix: Backend<WantedPath, ObservedPath, FileAction> = {
         : wanted.state === 'link'
           ? { type: 'link', target: wanted.target }
           : wanted.state === 'file'
-            ? { type: 'file', content: wanted.content, ...attributes(wanted) }
+            ? { type: 'file', content: wanted.content, ...(wanted.secret ? { secret: true } : {}), ...attributes(wanted) }
             : { type: 'directory', ...attributes(wanted) };
     const parents = wanted.state === 'directory' ? ancestors(wanted.path).map((p) => effect(PathResource, p, { type: 'directory' } as PathState)) : [];
     return [...parents, effect(PathResource, wanted.path, after)];
@@ -37,6 +37,7 @@ const posix: Backend<WantedPath, ObservedPath, FileAction> = {
  *   file({ path: '/srv/data', state: 'directory', mode: '0750' })
  *   file({ path: '/usr/local/bin/app', state: 'link', target: '/opt/app/bin/app' })
  *   file({ path: '/etc/old.conf', state: 'absent' })
+ *   file({ path: '/etc/app/token', content: token, secret: true })   // 0600, never shown
  */
 export const file = defineModule<FileParams, WantedPath>({
   name: 'file',
@@ -53,7 +54,7 @@ function resolveFile(p: FileParams, host: HostView): WantedPath {
   const group = 'group' in p && p.group !== undefined ? { group: p.group } : {};
   switch (p.state) {
     case 'absent':
-      return { state: 'absent', path: p.path };
+      return { state: 'absent', path: p.path, secret: p.secret ?? false };
     case 'directory':
       return { state: 'directory', path: p.path, ...mode, ...owner, ...group };
     case 'link':
@@ -61,7 +62,10 @@ function resolveFile(p: FileParams, host: HostView): WantedPath {
     default: {
       const text = p.content ?? renderTemplate(p.template!, host);
       const content = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
-      return { state: 'file', path: p.path, content, force: p.force ?? false, secret: p.secret ?? false, ...mode, ...owner, ...group };
+      const secret = p.secret ?? false;
+      // A secret file is never left readable by all: without a mode it is 0600, an existing 0644 one included.
+      const fileMode = secret && !('mode' in mode) ? { mode: SECRET_FILE_MODE } : mode;
+      return { state: 'file', path: p.path, content, force: p.force ?? false, secret, ...fileMode, ...owner, ...group };
     }
   }
 }

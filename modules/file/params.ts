@@ -17,7 +17,10 @@ interface FileContent extends Ownership {
    * fails rather than deleting what is there.
    */
   readonly force?: boolean;
-  /** Never show the content in diffs or reports (keys, tokens, password files). */
+  /**
+   * Never show the content in diffs, reports or parameter errors (keys,
+   * tokens, password files); without `mode`, the file is 0600.
+   */
   readonly secret?: boolean;
 }
 
@@ -26,7 +29,11 @@ export type FileParams = { readonly path: string } & (
   | (FileContent & { readonly template: Template; readonly content?: never })
   | (Ownership & { readonly state: 'directory' })
   | { readonly state: 'link'; readonly target: string; readonly owner?: string; readonly group?: string; readonly force?: boolean }
-  | { readonly state: 'absent' }
+  | {
+      readonly state: 'absent';
+      /** The file being removed is secret: its old content is not shown. */
+      readonly secret?: boolean;
+    }
 );
 
 const absolutePath = { type: 'string', pattern: '^/', minLength: 2 } as const;
@@ -39,8 +46,9 @@ export const fileSchema = {
   properties: {
     path: absolutePath,
     state: { enum: ['file', 'directory', 'link', 'absent'] },
-    content: { anyOf: [{ type: 'string' }, { jsType: 'buffer' }] },
-    template: { anyOf: [{ type: 'string' }, { jsType: 'function' }] },
+    // The file's body is sent as data, never inside a script: any size, any bytes.
+    content: { anyOf: [{ type: 'string' }, { jsType: 'buffer' }], payload: true },
+    template: { anyOf: [{ type: 'string' }, { jsType: 'function' }], payload: true },
     target: { type: 'string', minLength: 1 },
     mode,
     owner: name,
@@ -50,6 +58,8 @@ export const fileSchema = {
   },
   additionalProperties: false,
   allOf: [
+    // Any `secret` but false hides the content, `secret: 'yes'` included: the mistake is reported, the content is not.
+    { if: { properties: { secret: { not: { const: false } } }, required: ['secret'] }, then: { properties: { content: { sensitive: true }, template: { sensitive: true } } } },
     {
       if: { properties: { state: { const: 'link' } }, required: ['state'] },
       then: { required: ['target'], not: { anyOf: [{ required: ['content'] }, { required: ['template'] }, { required: ['mode'] }] } },
@@ -74,7 +84,10 @@ export type WantedPath =
   | { readonly state: 'file'; readonly path: string; readonly content: Buffer; readonly mode?: string; readonly owner?: string; readonly group?: string; readonly force: boolean; readonly secret: boolean }
   | { readonly state: 'directory'; readonly path: string; readonly mode?: string; readonly owner?: string; readonly group?: string }
   | { readonly state: 'link'; readonly path: string; readonly target: string; readonly owner?: string; readonly group?: string; readonly force: boolean }
-  | { readonly state: 'absent'; readonly path: string };
+  | { readonly state: 'absent'; readonly path: string; readonly secret: boolean };
+
+/** The mode of a secret file when the task gives none, whether the file is new or already there. */
+export const SECRET_FILE_MODE = '0600';
 
 /** '644', '0644' → '0644': one spelling, so comparisons and diffs agree. */
 export function normalizeMode(mode: string): string {

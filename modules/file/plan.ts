@@ -18,9 +18,14 @@ export function planPath(wanted: WantedPath, onHost: ObservedPath, context: Plan
   const current = planned ? observedFromPlanned(planned) : onHost;
   const parentPlanned = context.planned.get(PathResource, dirname(wanted.path))?.type === 'directory';
   const parentExists = current.parentExists || parentPlanned;
+  // Secret if this task says so, or if an earlier task of the run writes it as a secret (its content is what this task would show as "before").
+  const secret = ((wanted.state === 'file' || wanted.state === 'absent') && wanted.secret) || (planned?.type === 'file' && planned.secret === true);
 
   if (wanted.state === 'absent') {
     if (current.type === 'absent') return [];
+    if (current.type === 'file' && secret) {
+      return [{ summary: `remove file ${wanted.path} (secret: content not shown)`, action: { do: 'remove' }, diff: secretContentDiff(undefined) }];
+    }
     const diff = current.type === 'file' && current.content && isText(current.content) ? textDiff(wanted.path, current.content.toString('utf8'), '') : undefined;
     return [{ summary: `remove ${describe(current)} ${wanted.path}`, action: { do: 'remove' }, ...(diff ? { diff } : {}) }];
   }
@@ -35,7 +40,7 @@ export function planPath(wanted: WantedPath, onHost: ObservedPath, context: Plan
 
   switch (wanted.state) {
     case 'file':
-      return planFile(wanted, current);
+      return planFile(wanted, current, secret);
     case 'directory':
       if (current.type !== 'directory') {
         return [{ summary: `create directory ${wanted.path}${attributeText(wanted)}`, action: { do: 'mkdir' }, diff: fieldDiff([{ name: 'directory', before: undefined, after: wanted.path }]) }];
@@ -53,22 +58,33 @@ export function planPath(wanted: WantedPath, onHost: ObservedPath, context: Plan
   }
 }
 
-function planFile(wanted: Extract<WantedPath, { state: 'file' }>, current: ObservedPath): Change<FileAction>[] {
+function planFile(wanted: Extract<WantedPath, { state: 'file' }>, current: ObservedPath, secret: boolean): Change<FileAction>[] {
+  // A secret's size says how long a password is: sizes are left out too.
+  const size = (before: number | undefined) => (secret ? 'secret' : before === undefined ? `${wanted.content.length} bytes` : `${before} → ${wanted.content.length} bytes`);
   if (current.type !== 'file') {
-    return [{ summary: `create ${wanted.path} (${wanted.content.length} bytes)${attributeText(wanted)}`, action: { do: 'write' }, ...contentDiff(wanted, undefined) }];
+    return [{ summary: `create ${wanted.path} (${size(undefined)})${attributeText(wanted)}`, action: { do: 'write' }, diff: contentDiff(wanted, undefined, secret) }];
   }
   const sameContent = current.size === wanted.content.length && current.sha256 === sha256(wanted.content);
   if (!sameContent) {
-    return [{ summary: `update ${wanted.path} (${current.size} → ${wanted.content.length} bytes)${attributeText(wanted, current)}`, action: { do: 'write' }, ...contentDiff(wanted, current.content) }];
+    return [{ summary: `update ${wanted.path} (${size(current.size)})${attributeText(wanted, current)}`, action: { do: 'write' }, diff: contentDiff(wanted, current.content, secret) }];
   }
   return planAttributes(wanted, current);
 }
 
-function contentDiff(wanted: Extract<WantedPath, { state: 'file' }>, before: Buffer | undefined): { diff?: string } {
-  if (wanted.secret) return { diff: '(content is secret: not shown)' };
+function contentDiff(wanted: Extract<WantedPath, { state: 'file' }>, before: Buffer | undefined, secret: boolean): string {
+  if (secret) return secretContentDiff(wanted.content);
   const old = before ?? Buffer.alloc(0);
-  if (!isText(old) || !isText(wanted.content)) return { diff: '(binary content: not shown)' };
-  return { diff: textDiff(wanted.path, old.toString('utf8'), wanted.content.toString('utf8')) };
+  if (!isText(old) || !isText(wanted.content)) return '(binary content: not shown)';
+  return textDiff(wanted.path, old.toString('utf8'), wanted.content.toString('utf8'));
+}
+
+/**
+ * What a change shows of secret content, before or after: never the bytes,
+ * only that it changes and, for new content, its sha256, which can be
+ * compared with `sha256sum` of the copy the playbook reads it from.
+ */
+export function secretContentDiff(after: Buffer | undefined): string {
+  return after === undefined ? '- content (secret: not shown)' : `~ content (secret: not shown), new sha256 ${sha256(after)}`;
 }
 
 type Attributes = { readonly mode?: string; readonly owner?: string; readonly group?: string };

@@ -33,9 +33,9 @@ export interface RepoParams {
   readonly moduleHotfixes?: boolean;
   readonly sslverify?: boolean;
   readonly username?: string;
-  /** Makes the whole file secret: never shown in diffs. */
+  /** Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600. */
   readonly password?: string;
-  /** Any other dnf repository option, written after the known ones in name order. */
+  /** Any other dnf repository option, written after the known ones in name order; one whose name holds `password` makes the file secret too. */
   readonly options?: Readonly<Record<string, string | number | boolean>>;
   readonly state?: 'present' | 'absent';
 }
@@ -54,7 +54,8 @@ export const repoSchema = {
   type: 'object',
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9_.:-]+$', maxLength: 100 },
+    // No leading '-': the id is what dnf's --enablerepo and `dnf config-manager` take.
+    name: { type: 'string', pattern: '^[A-Za-z0-9_.:][A-Za-z0-9_.:-]*$', maxLength: 100 },
     description: line,
     baseurl: oneOrMore(url),
     metalink: url,
@@ -72,10 +73,12 @@ export const repoSchema = {
     moduleHotfixes: { type: 'boolean' },
     sslverify: { type: 'boolean' },
     username: line,
-    password: line,
+    password: { ...line, sensitive: true },
     options: {
       type: 'object',
       propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
+      // proxy_password and the like are as secret as password.
+      patternProperties: { password: { anyOf: [line, { type: 'number' }, { type: 'boolean' }], sensitive: true } },
       additionalProperties: { anyOf: [line, { type: 'number' }, { type: 'boolean' }] },
     },
     state: { enum: ['present', 'absent'] },
@@ -132,31 +135,49 @@ export function renderRepo(p: RepoParams): string {
 
 function resolveRepo(p: RepoParams): WantedRepo {
   const path = `${REPOS_DIR}/${p.name}.repo`;
-  if (p.state === 'absent') return { name: p.name, file: { state: 'absent', path } };
+  if (p.state === 'absent') return { name: p.name, file: { state: 'absent', path, secret: false } };
+  const secret = p.password !== undefined || Object.keys(p.options ?? {}).some((key) => key.includes('password'));
   return {
     name: p.name,
     file: {
       state: 'file',
       path,
       content: Buffer.from(renderRepo(p), 'utf8'),
-      mode: '0644',
+      // Readable by all unless it holds a password (dnf runs as root).
+      mode: secret ? '0600' : '0644',
       owner: 'root',
       group: 'root',
       force: false,
-      secret: p.password !== undefined,
+      secret,
     },
   };
+}
+
+/** A `password=` or `proxy_password=` line: the file on the host holds a secret. */
+const PASSWORD_LINE = /^[ \t]*[a-z0-9_]*password[ \t]*=/im;
+
+/**
+ * The repo file as the plan must treat it: secret when the task's file holds
+ * a password, and also when the file on the host does (a removal, or an
+ * update that drops the password, would otherwise show the old one).
+ */
+export function withHostSecrecy(file: WantedPath, observed: ObservedPath): WantedPath {
+  const onHost = observed.type === 'file' && observed.content !== undefined && PASSWORD_LINE.test(observed.content.toString('utf8'));
+  return (file.state === 'file' || file.state === 'absent') && onHost ? { ...file, secret: true } : file;
 }
 
 // The file module does the observing, planning and writing; a repo is a file with a known shape.
 const repoFile: Backend<WantedRepo, ObservedPath, FileAction> = {
   probes: (r) => ({ path: { script: pathProbe(r.file.path) } }),
   parse: (r, outputs) => parsePathProbe(r.file.path, outputs['path']!),
-  plan: (r, observed, context) => planPath(r.file, observed, context),
+  plan: (r, observed, context) => planPath(withHostSecrecy(r.file, observed), observed, context),
   apply: (r, changes, context) => applyPath(r.file, changes, context),
   effects: (r) => {
     const present = r.file.state !== 'absent';
-    const after = r.file.state === 'file' ? ({ type: 'file', content: r.file.content, mode: '0644', owner: 'root', group: 'root' } as const) : ({ type: 'absent' } as const);
+    const after =
+      r.file.state === 'file'
+        ? ({ type: 'file', content: r.file.content, mode: r.file.mode, owner: 'root', group: 'root', ...(r.file.secret ? { secret: true } : {}) } as const)
+        : ({ type: 'absent' } as const);
     return [effect(PathResource, r.file.path, after), effect(RepoResource, r.name, { present }), effect(RepoResource, ANY_REPO, { present: true })];
   },
 };
@@ -173,7 +194,7 @@ const repoFile: Backend<WantedRepo, ObservedPath, FileAction> = {
 export const repo = defineModule<RepoParams, WantedRepo>({
   name: 'repo',
   schema: repoSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'a repository with a password is shown without its content' },
+  capabilities: { checkMode: true, diff: true, notes: 'a repository file with a password (in the task or on the host) is shown without its content, and written 0600' },
   describe: (p) => `repo ${typeof p.name === 'string' ? p.name : '?'}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveRepo,
   backends: { el9: repoFile },

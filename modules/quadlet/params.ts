@@ -173,7 +173,8 @@ export const containerSchema = {
     publishPort: ports,
     volume: lines,
     network: lineOrLines,
-    environment: envValues,
+    // Environment values are often credentials (POSTGRES_PASSWORD): never printed in a parameter error.
+    environment: { ...envValues, sensitive: true },
     environmentFile: lineOrLines,
     secret: lines,
     label: keyValues,

@@ -85,8 +85,8 @@ const schema = {
         execStart: { anyOf: [{ type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, { type: 'array', items: { type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, minItems: 1 }] },
         user: word,
         group: word,
-        // Any value but NUL (no environment can hold one): line breaks are escaped.
-        environment: { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' } },
+        // Any value but NUL (no environment can hold one): line breaks are escaped. Values are often credentials: never printed in a parameter error.
+        environment: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' } },
         workingDirectory: { type: 'string', pattern: '^[~/][^\\n\\r\\u0000]*$' },
         type: { enum: ['oneshot', 'simple', 'exec', 'forking', 'notify'] },
         options: {

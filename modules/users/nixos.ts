@@ -56,12 +56,13 @@ export const nixosGroup = nixosRenderer<WantedGroup>((wanted): NixAttrs => {
 /**
  * A crypt hash in a NixOS module is readable by everyone (the module file
  * and the Nix store are world-readable) and shows in the task's diff, where
- * on el9 it stays in /etc/shadow and is never shown. Only the lock and
- * empty markers, which are no secret, are rendered.
+ * on el9 it stays in /etc/shadow and is never shown. Only the lock
+ * markers, which are no secret, are rendered (an empty hash is refused
+ * earlier, by resolveUser).
  */
 function passwordHash(wanted: WantedPresentUser): string | undefined {
   const hash = wanted.passwordHash;
-  if (hash === undefined || /^[!*]*$/.test(hash)) return hash;
+  if (hash === undefined || /^[!*]+$/.test(hash)) return hash;
   throw new Error(
     `user ${wanted.name}: passwordHash is not rendered on nixos: the module file and the Nix store are world-readable and the task's diff would show it. Keep the hash in a root-only file and set users.users.${wanted.name}.hashedPasswordFile in the NixOS configuration, or lock the password with '!'`,
   );

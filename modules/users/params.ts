@@ -60,7 +60,10 @@ export interface UserParams {
   readonly system?: boolean;
   /** The GECOS field. */
   readonly comment?: string;
-  /** A crypt(3) hash (`openssl passwd -6`, `mkpasswd -m yescrypt`), or '!' / '*' to lock. Never shown in reports. */
+  /**
+   * A crypt(3) hash (`openssl passwd -6`, `mkpasswd -m yescrypt`), or '!' / '*' to lock. Never shown in reports.
+   * An empty string is refused: in /etc/shadow it means "no password", and anyone could `su` to the account.
+   */
   readonly passwordHash?: string;
   /** The exact set of lines of ~/.ssh/authorized_keys (`ssh-ed25519 AAAA... me@laptop`, options allowed). */
   readonly authorizedKeys?: readonly string[];
@@ -88,8 +91,8 @@ export const userSchema = {
     createHome: { type: 'boolean' },
     system: { type: 'boolean' },
     comment: { type: 'string', pattern: '^[^:\\n]*$' },
-    // Only the type here: a schema error prints the value, and a plaintext password given by mistake must not be printed (checked in resolveUser).
-    passwordHash: { type: 'string' },
+    // Never printed: a plaintext password given here by mistake is still a password. Its shape is checked in resolveUser.
+    passwordHash: { type: 'string', sensitive: true },
     authorizedKeys: { type: 'array', items: authorizedKey },
     state: { enum: ['present', 'absent'] },
     removeHome: { type: 'boolean' },
@@ -136,11 +139,17 @@ export interface WantedAbsentUser {
   readonly force: boolean;
 }
 
-/** crypt(3) output (`$id$...`), a DES hash (13 characters), or a locked/empty marker. */
-const CRYPT_HASH = /^(\$[0-9a-z]+\$[^:\n]+|[./0-9A-Za-z]{13}|!.*|\*.*|)$/;
+/** crypt(3) output (`$id$...`), a DES hash (13 characters), or a locked marker ('!', '!' before a hash, '*'). */
+const CRYPT_HASH = /^(\$[0-9a-z]+\$[^:\n]+|[./0-9A-Za-z]{13}|!.*|\*.*)$/;
 
 export function resolveUser(p: UserParams): WantedUser {
   if (p.state === 'absent') return { state: 'absent', name: p.name, removeHome: p.removeHome ?? false, force: p.force ?? false };
+  if (p.passwordHash === '') {
+    // Typically `process.env.HASH ?? ''` with HASH unset: an empty shadow field lets anyone log in as the user without a password.
+    throw new Error(
+      "parameter 'passwordHash' is empty, which would let anyone log in as this user without a password (su, the console): give a crypt(3) hash, or '!' to lock the password explicitly, or leave passwordHash out to leave the password as it is",
+    );
+  }
   if (p.passwordHash !== undefined && (!CRYPT_HASH.test(p.passwordHash) || p.passwordHash.includes(':'))) {
     throw new Error(
       "parameter 'passwordHash' is not a crypt(3) hash (value not shown: it may be a password): give a hash such as the output of `openssl passwd -6` or `mkpasswd -m yescrypt`, or '!' to lock the password",

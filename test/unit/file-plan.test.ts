@@ -3,6 +3,7 @@ import { PathResource, PlannedState } from '../../lib/module/resources.ts';
 import type { HostView, PlanContext } from '../../lib/module/types.ts';
 import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
 import type { WantedPath } from '../../modules/file/params.ts';
+import { file } from '../../modules/file/index.ts';
 import { planPath } from '../../modules/file/plan.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
@@ -47,6 +48,43 @@ t.test('file: a secret file never shows its content', async (t) => {
   t.notMatch(change?.diff, /abc|old/);
 });
 
+t.test('file: a secret file says that its content changes and the new content\'s sha256, never the bytes or their size', async (t) => {
+  const [update] = planPath(want('token=CANARY-new', { secret: true }), onHost('token=CANARY-old'), context());
+  t.equal(update?.action.do, 'write');
+  t.equal(update?.summary, 'update /etc/motd (secret)');
+  t.equal(update?.diff, `~ content (secret: not shown), new sha256 ${sha256(Buffer.from('token=CANARY-new'))}`);
+  const [create] = planPath(want('token=CANARY-new', { secret: true }), absent, context());
+  t.equal(create?.summary, 'create /etc/motd (secret)');
+  t.notMatch(JSON.stringify([update, create]), /CANARY|16 bytes/);
+});
+
+t.test('file: removing a secret file does not show the content it had', async (t) => {
+  const [change] = planPath({ state: 'absent', path: '/etc/motd', secret: true }, onHost('token=CANARY\n'), context());
+  t.equal(change?.action.do, 'remove');
+  t.equal(change?.summary, 'remove file /etc/motd (secret: content not shown)');
+  t.equal(change?.diff, '- content (secret: not shown)');
+  t.notMatch(JSON.stringify(change), /CANARY/);
+});
+
+t.test('file: content an earlier task writes as a secret stays hidden from later tasks on the path', async (t) => {
+  const planned = new PlannedState();
+  planned.record([{ kind: PathResource, id: '/etc/motd', value: { type: 'file', content: Buffer.from('token=CANARY\n'), secret: true } }]);
+  const [removal] = planPath({ state: 'absent', path: '/etc/motd', secret: false }, absent, context(planned));
+  const [rewrite] = planPath(want('public\n'), absent, context(planned));
+  t.equal(removal?.action.do, 'remove');
+  t.equal(rewrite?.action.do, 'write');
+  t.notMatch(JSON.stringify([removal, rewrite]), /CANARY/);
+});
+
+t.test('file: a secret file without a mode is 0600; a given mode, or a file that is not secret, is left as asked', async (t) => {
+  const resolve = (params: Parameters<typeof file>[0]) => file.definition.resolve(params, host) as WantedPath;
+  t.match(resolve({ path: '/etc/token', content: 'x', secret: true }), { mode: '0600' });
+  t.match(resolve({ path: '/etc/token', content: 'x', secret: true, mode: '0640' }), { mode: '0640' });
+  t.notOk('mode' in resolve({ path: '/etc/motd', content: 'x' }));
+  // An existing secret file left readable by all is tightened too.
+  t.same(planPath(resolve({ path: '/etc/motd', content: 'x', secret: true }), onHost('x', '644 root root'), context())[0]?.action, { do: 'attributes', mode: '0600' });
+});
+
 t.test('file: a file an earlier task will write is what later tasks plan against', async (t) => {
   const planned = new PlannedState();
   planned.record([{ kind: PathResource, id: '/etc/motd', value: { type: 'file', content: Buffer.from('hi\n') } }]);
@@ -68,10 +106,10 @@ t.test('file: a directory in the way is not replaced without force', async (t) =
 });
 
 t.test('file: absent removes what is there and shows the lost content', async (t) => {
-  const [change] = planPath({ state: 'absent', path: '/etc/motd' }, onHost('bye\n'), context());
+  const [change] = planPath({ state: 'absent', path: '/etc/motd', secret: false }, onHost('bye\n'), context());
   t.equal(change?.action.do, 'remove');
   t.match(change?.diff, /-bye/);
-  t.same(planPath({ state: 'absent', path: '/etc/motd' }, absent, context()), []);
+  t.same(planPath({ state: 'absent', path: '/etc/motd', secret: false }, absent, context()), []);
 });
 
 t.test('file: symlinks are compared by target', async (t) => {

@@ -51,7 +51,8 @@ t.test('nixos users: a password hash is refused, without showing it', async (t) 
   const error = t.throws(() => renderTask(user({ name: 'alice', passwordHash: hash }))) as Error;
   t.match(error.message, /passwordHash is not rendered on nixos: .*world-readable.*hashedPasswordFile/);
   t.notMatch(error.message, hash.slice(3, 20));
-  t.same(renderTask(user({ name: 'a', passwordHash: '' })), { users: { users: { a: { isNormalUser: true, hashedPassword: '' } } } }, 'the empty marker is no secret');
+  t.same(renderTask(user({ name: 'a', passwordHash: '!' })), { users: { users: { a: { isNormalUser: true, hashedPassword: '!' } } } }, 'the lock marker is no secret');
+  t.throws(() => renderTask(user({ name: 'a', passwordHash: '' })), /passwordHash' is empty, .*'!' to lock the password explicitly/, 'an empty hash (no password at all) is refused here too');
 });
 
 t.test('nixos users: groups, with and without gid', async (t) => {

@@ -1,11 +1,13 @@
 import t from 'tap';
 import { PlannedState } from '../../lib/module/resources.ts';
-import type { HostView, PlanContext } from '../../lib/module/types.ts';
+import type { Change, HostView, PlanContext } from '../../lib/module/types.ts';
+import { assertTasksValid } from '../../lib/module/validate.ts';
+import { sha256 } from '../../modules/file/observe.ts';
 import { transactionScript } from '../../modules/packages/apply.ts';
 import { parsePackagesProbe } from '../../modules/packages/observe.ts';
 import { parseSpec, resolvePackages, type PackagesParams } from '../../modules/packages/params.ts';
 import { planPackages } from '../../modules/packages/plan.ts';
-import { renderRepo } from '../../modules/packages/repo.ts';
+import { renderRepo, repo, type RepoParams, type WantedRepo } from '../../modules/packages/repo.ts';
 import { ANY_REPO, PackageResource, RepoResource } from '../../modules/packages/resources.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
@@ -222,4 +224,39 @@ t.test('repo: the file is rendered in a fixed order with gpgcheck on unless turn
   );
   t.equal(renderRepo({ name: 'local', baseurl: ['file:///srv/a', 'file:///srv/b'], gpgcheck: false, enabled: false }), '[local]\nname=local\nbaseurl=file:///srv/a file:///srv/b\nenabled=0\ngpgcheck=0\n');
   t.throws(() => renderRepo({ name: 'x', baseurl: 'file:///x', options: { gpgcheck: 0 } }), /parameter 'options.gpgcheck' repeats an option repo\(\) has a parameter for/);
+});
+
+const repoBackend = repo.definition.backends.el9!;
+const planRepo = (params: RepoParams, fileOnHost: string | undefined) => {
+  const resolved = repo.definition.resolve(params, host);
+  const stdout = fileOnHost === undefined ? 'parent\nabsent\n' : `parent\nfile\n644 root root ${Buffer.byteLength(fileOnHost)}\n${sha256(Buffer.from(fileOnHost))}\n${Buffer.from(fileOnHost).toString('base64')}\n`;
+  return repoBackend.plan(resolved, repoBackend.parse(resolved, { path: { code: 0, stdout, stderr: '' } }), context()) as Change<unknown>[];
+};
+const WITH_PASSWORD = '[private]\nname=private\nbaseurl=https://repo.example.org/\nenabled=1\ngpgcheck=1\nusername=me\npassword=CANARY-repo-pw\n';
+
+t.test('repo: removing a repository whose file holds a password does not show the file', async (t) => {
+  const changes = planRepo({ name: 'private', state: 'absent' }, WITH_PASSWORD);
+  t.same(changes.map((c) => [c.summary, c.diff]), [['remove file /etc/yum.repos.d/private.repo (secret: content not shown)', '- content (secret: not shown)']]);
+  t.notMatch(JSON.stringify(changes), 'CANARY');
+});
+
+t.test('repo: dropping the password from a repository does not show the old one', async (t) => {
+  const changes = planRepo({ name: 'private', baseurl: 'https://repo.example.org/' }, WITH_PASSWORD);
+  t.match(changes, [{ action: { do: 'write' }, summary: 'update /etc/yum.repos.d/private.repo (secret)' }]);
+  t.notMatch(JSON.stringify(changes), 'CANARY');
+});
+
+t.test('repo: a repository with a password, or a proxy password, is a secret file written 0600; one without is 0644 and diffed', async (t) => {
+  const file = (params: RepoParams) => (repo.definition.resolve(params, host) as WantedRepo).file;
+  t.match(file({ name: 'p', baseurl: 'https://x/', password: 'pw' }), { mode: '0600', secret: true });
+  t.match(file({ name: 'p', baseurl: 'https://x/', options: { proxy_password: 'pw' } }), { mode: '0600', secret: true });
+  t.match(file({ name: 'p', baseurl: 'https://x/' }), { mode: '0644', secret: false });
+  const [create] = planRepo({ name: 'private', baseurl: 'https://repo.example.org/', username: 'me', password: 'CANARY-new-pw' }, undefined);
+  t.equal(create?.summary, 'create /etc/yum.repos.d/private.repo (secret), mode 0600, owner root, group root');
+  t.notMatch(JSON.stringify(create), 'CANARY');
+  t.match(planRepo({ name: 'open', baseurl: 'https://repo.example.org/' }, undefined)[0]?.diff, /\+baseurl=https:\/\/repo\.example\.org\//);
+});
+
+t.test('repo: an id starting with a dash is refused (dnf would read it as an option)', async (t) => {
+  t.throws(() => assertTasksValid([{ task: repo({ name: '-x', baseurl: 'https://x/' }), where: '' }]), /parameter 'name' = "-x": must match pattern/);
 });

@@ -165,6 +165,11 @@ t.test('user: a plaintext password is refused without being repeated in the mess
   t.doesNotThrow(() => resolveUser({ name: 'alice', passwordHash: '$y$j9T$abc$def' }));
 });
 
+t.test('user: an empty password hash (an unset variable) is refused, saying how to lock the account explicitly', async (t) => {
+  t.throws(() => resolveUser({ name: 'bob', passwordHash: '' }), /parameter 'passwordHash' is empty, which would let anyone log in as this user without a password .*'!' to lock the password explicitly/);
+  for (const lock of ['!', '*', '!!', '!$6$salt$hash']) t.doesNotThrow(() => resolveUser({ name: 'bob', passwordHash: lock }), `${lock} locks the account`);
+});
+
 // Captured with `systemd-run --uid=alice sleep 1000` running.
 const busyProbe = 'root\npasswd alice:x:1002:1002:Alice:/home/alice:/bin/bash\nprimary media:x:1002:\nmember adm\nhome /home/alice\nhome-exists\nprocess 698 sleep\n';
 
