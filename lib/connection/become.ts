@@ -8,7 +8,8 @@ import type { ExecResult, RunOptions } from './types.ts';
 
 /** The program and arguments that run a script, through sudo when asked and the login user is not root. */
 export function scriptArgv(script: ShellScript, options: RunOptions, loginIsRoot: boolean): string[] {
-  const run = options.scriptOnStdin ? ['sh', '-s'] : ['sh', '-c', script.text];
+  // `--`: a script is never read as an option of sh, whatever its first word.
+  const run = options.scriptOnStdin ? ['sh', '-s'] : ['sh', '-c', '--', script.text];
   return options.become && !loginIsRoot ? ['sudo', '-n', '--', ...run] : run;
 }
 

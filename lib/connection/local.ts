@@ -41,7 +41,7 @@ class LocalConnection implements Connection {
   async hold(script: ShellScript, options: HoldOptions): Promise<HeldScript> {
     this.roundTrips += 1;
     // As the login user: a held script that needs root says so itself (sudo -n inside).
-    const child = spawn('sh', ['-c', script.text], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', '--', script.text], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => undefined);
     const exited = new Promise<number | undefined>((resolve) => {
       child.on('error', () => resolve(127));

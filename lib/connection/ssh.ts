@@ -167,7 +167,7 @@ class SshConnection implements Connection {
   /** An exec channel of its own; the script ends when the channel does (its stdin closes), so does what it holds. */
   async hold(script: ShellScript, options: HoldOptions): Promise<HeldScript> {
     // As the login user: a held script that needs root says so itself (sudo -n inside).
-    const command = argv(['sh', '-c', script.text]).text;
+    const command = argv(['sh', '-c', '--', script.text]).text;
     this.roundTrips += 1;
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
       try {

@@ -5,14 +5,14 @@ import { sh } from '../../lib/shell/quote.ts';
 const script = sh`echo ${"it's"}`;
 
 t.test('become: a non-root user runs the script through sudo -n', async (t) => {
-  t.same(scriptArgv(script, { become: true }, false), ['sudo', '-n', '--', 'sh', '-c', `echo 'it'\\''s'`]);
+  t.same(scriptArgv(script, { become: true }, false), ['sudo', '-n', '--', 'sh', '-c', '--', `echo 'it'\\''s'`]);
   t.same(scriptArgv(script, { become: true, scriptOnStdin: true }, false), ['sudo', '-n', '--', 'sh', '-s'], 'a large script goes on stdin');
 });
 
 t.test('become: root, or a task without become, runs the script with plain sh -c', async (t) => {
-  t.same(scriptArgv(script, { become: true }, true), ['sh', '-c', `echo 'it'\\''s'`]);
-  t.same(scriptArgv(script, { become: false }, false), ['sh', '-c', `echo 'it'\\''s'`]);
-  t.same(scriptArgv(script, {}, false), ['sh', '-c', `echo 'it'\\''s'`]);
+  t.same(scriptArgv(script, { become: true }, true), ['sh', '-c', '--', `echo 'it'\\''s'`]);
+  t.same(scriptArgv(script, { become: false }, false), ['sh', '-c', '--', `echo 'it'\\''s'`]);
+  t.same(scriptArgv(script, {}, false), ['sh', '-c', '--', `echo 'it'\\''s'`]);
 });
 
 t.test('become: sudo asking for a password is recognised from its stderr', async (t) => {
