@@ -9,11 +9,10 @@ export default playbook({
   tasks: [
     file({ path: '/tmp/hostform-hello', state: 'directory', mode: '0755' }),
     file({
-      name: 'greeting',
       path: '/tmp/hostform-hello/motd',
       template: (host) => `Hello from ${host.name} (${host.facts.platform}, kernel ${host.facts.kernel})\n`,
       mode: '0644',
-    }),
-    command({ shell: 'date -u > /tmp/hostform-hello/stamp', creates: '/tmp/hostform-hello/stamp', name: 'stamp once' }),
+    }, { name: 'greeting' }),
+    command({ shell: 'date -u > /tmp/hostform-hello/stamp', creates: '/tmp/hostform-hello/stamp' }, { name: 'stamp once' }),
   ],
 });

@@ -1,5 +1,5 @@
 // The public API of `hostform`: what playbooks, roles and inventories import.
-export { playbook, role, flushHandlers, named, type Playbook, type PlaybookSpec, type RoleCall, type Step, type FlushHandlers } from './playbook.ts';
+export { playbook, role, flushHandlers, type Playbook, type PlaybookSpec, type RoleCall, type Step, type FlushHandlers } from './playbook.ts';
 export { inventory } from './inventory/define.ts';
 export { loadInventory } from './inventory/load.ts';
 export type { InventorySource, HostEntry, GroupEntry, Platform, Vars } from './inventory/types.ts';

@@ -49,7 +49,7 @@ export function playbook(spec: PlaybookSpec): Playbook {
  *
  * A role that notifies handlers brings them along:
  *
- *   role('proxy', build, { handlers: [named('restart traefik', service({ name: 'traefik', state: 'restarted' }))] })
+ *   role('proxy', build, { handlers: [service({ name: 'traefik', state: 'restarted' }, { name: 'restart traefik' })] })
  */
 export function role<Options = void>(
   name: string,
@@ -57,16 +57,6 @@ export function role<Options = void>(
   extras: { readonly handlers?: readonly Task[] } = {},
 ): (options: Options) => RoleCall {
   return (options: Options) => ({ kind: 'role', name, expand: (host) => build(options, host), handlers: extras.handlers ?? [] });
-}
-
-/**
- * Give a task a name when its module has a parameter called `name` of its own
- * (`user`, `service`, `group`): handlers are found by task name.
- *
- *   handlers: [named('restart app', service({ name: 'app', state: 'restarted' }))]
- */
-export function named<T extends Task>(name: string, task: T): T {
-  return { ...task, name };
 }
 
 /** Run handlers notified so far, here, rather than at the end of the play. */

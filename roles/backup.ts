@@ -49,7 +49,7 @@ export const backup = role('backup', (o: BackupOptions): readonly Step[] => {
     ...(dirname(passwordFile) === PASSWORD_DIR ? [file({ path: PASSWORD_DIR, state: 'directory', mode: '0700' })] : []),
     file({ path: passwordFile, content: `${o.password}\n`, mode: '0600', secret: true }),
     file({ path: repository, state: 'directory', mode: '0700' }),
-    command({ name: 'restic init', argv: [RESTIC, 'init'], env: environment, creates: `${repository}/config` }),
+    command({ argv: [RESTIC, 'init'], env: environment, creates: `${repository}/config` }, { name: 'restic init' }),
     timer({
       name: 'restic-backup',
       description: 'restic backup and prune',

@@ -1,4 +1,4 @@
-import { named, role, type Step } from '../lib/playbook.ts';
+import { role, type Step } from '../lib/playbook.ts';
 import type { Task } from '../lib/module/types.ts';
 import { file } from '../modules/file/index.ts';
 import { firewalld } from '../modules/firewalld/index.ts';
@@ -73,8 +73,8 @@ receivers:
  * handlers the role brings to the play.
  */
 export const monitoringHandlers: readonly Task[] = [
-  named('restart prometheus', service({ name: 'prometheus', state: 'restarted' })),
-  named('restart alertmanager', service({ name: 'alertmanager', state: 'restarted' })),
+  service({ name: 'prometheus', state: 'restarted' }, { name: 'restart prometheus' }),
+  service({ name: 'alertmanager', state: 'restarted' }, { name: 'restart alertmanager' }),
 ];
 
 export const monitoring = role(
@@ -95,9 +95,9 @@ export const monitoring = role(
     const onNetwork = { network: 'monitoring.network', restart: 'always' as const, ...pull };
     return [
       file({ path: `${dir}/prometheus`, state: 'directory', mode: '0755' }),
-      file({ path: `${dir}/prometheus/prometheus.yml`, content: prometheusConfig(o.scrapeInterval ?? '30s', jobs), mode: '0644', notify: 'restart prometheus' }),
+      file({ path: `${dir}/prometheus/prometheus.yml`, content: prometheusConfig(o.scrapeInterval ?? '30s', jobs), mode: '0644' }, { notify: 'restart prometheus' }),
       file({ path: `${dir}/alertmanager`, state: 'directory', mode: '0755' }),
-      file({ path: `${dir}/alertmanager/alertmanager.yml`, content: ALERTMANAGER_CONFIG, mode: '0644', notify: 'restart alertmanager' }),
+      file({ path: `${dir}/alertmanager/alertmanager.yml`, content: ALERTMANAGER_CONFIG, mode: '0644' }, { notify: 'restart alertmanager' }),
       quadlet.network({ name: 'monitoring', subnet: o.subnet ?? '10.89.10.0/24' }),
       quadlet.volume({ name: 'prometheus-data' }),
       quadlet.volume({ name: 'grafana-data' }),

@@ -1,4 +1,4 @@
-import { named, role, type Step } from '../lib/playbook.ts';
+import { role, type Step } from '../lib/playbook.ts';
 import type { Task } from '../lib/module/types.ts';
 import { file } from '../modules/file/index.ts';
 import { firewalld } from '../modules/firewalld/index.ts';
@@ -60,7 +60,7 @@ export function routesConfig(routes: readonly Route[], tls: object): string {
  * typed list, certificates from Let's Encrypt when an address is given.
  * Config changes notify `restart traefik`, a handler the role brings to the play.
  */
-export const reverseProxyHandlers: readonly Task[] = [named('restart traefik', service({ name: 'traefik', state: 'restarted' }))];
+export const reverseProxyHandlers: readonly Task[] = [service({ name: 'traefik', state: 'restarted' }, { name: 'restart traefik' })];
 
 export const reverseProxy = role(
   'reverse-proxy',
@@ -69,7 +69,7 @@ export const reverseProxy = role(
     const tls = o.acmeEmail === undefined ? {} : { certResolver: 'letsencrypt' };
     return [
       file({ path: dir, state: 'directory', mode: '0755' }),
-      file({ path: `${dir}/traefik.yml`, content: traefikConfig(o.acmeEmail), mode: '0644', notify: 'restart traefik' }),
+      file({ path: `${dir}/traefik.yml`, content: traefikConfig(o.acmeEmail), mode: '0644' }, { notify: 'restart traefik' }),
       // Traefik watches the routes file itself: no restart needed when only routes change.
       file({ path: `${dir}/routes.yml`, content: routesConfig(o.routes ?? [], tls), mode: '0644' }),
       quadlet.volume({ name: 'traefik-acme' }),

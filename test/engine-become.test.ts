@@ -13,7 +13,7 @@ if (!h) throw new Error('no test host');
 
 t.test('become: a passwordless-sudo user writes a root-owned file atomically and reads it back as in sync', async (t) => {
   const entry = { ...h.inventoryEntry(), user: 'admin' };
-  const tasks = [file({ path: '/etc/hostform-become.conf', content: 'as root\n', mode: '0600', owner: 'root', become: true })];
+  const tasks = [file({ path: '/etc/hostform-become.conf', content: 'as root\n', mode: '0600', owner: 'root' }, { become: true })];
   const first = await runTasks(entry, tasks, 'apply');
   t.same(statuses(first), ['changed'], errors(first));
   t.equal((await h.exec('stat -c "%a %U" /etc/hostform-become.conf && cat /etc/hostform-become.conf')).stdout, '600 root\nas root\n');
@@ -31,7 +31,7 @@ t.test('become: without become, the same user cannot read the file and is told t
 
 t.test('become: a user whose sudo needs a password gets a clear error and nothing runs', async (t) => {
   const entry = { ...h.inventoryEntry(), user: 'pwuser' };
-  const report = await runTasks(entry, [command({ argv: ['touch', '/root/should-not-exist'], creates: '/root/should-not-exist', become: true })], 'apply');
+  const report = await runTasks(entry, [command({ argv: ['touch', '/root/should-not-exist'], creates: '/root/should-not-exist' }, { become: true })], 'apply');
   t.equal(report.exitCode, 1);
   t.match(errors(report), /sudo on testhost needs a password or is missing; hostform only uses passwordless sudo \(sudo -n\): add a NOPASSWD rule for pwuser or connect as root/);
   t.equal((await h.exec('test -e /root/should-not-exist; echo $?')).stdout.trim(), '1');

@@ -30,7 +30,7 @@ t.test('a file task changes on the first run, not on the second, and check mode 
     server.dir,
     'motd',
     `export default playbook({ name: 'motd', hosts: 'all', tasks: [
-      file({ name: 'motd', path: ${JSON.stringify(target)}, template: 'hello {{ host.name }}\\n', mode: '0640' }),
+      file({ path: ${JSON.stringify(target)}, template: 'hello {{ host.name }}\\n', mode: '0640' }, { name: 'motd' }),
     ] });`,
   );
 
@@ -84,10 +84,10 @@ t.test('handlers run once, at the end, and only when a task that notifies them c
     'handlers',
     `export default playbook({ name: 'handlers', hosts: 'all',
       tasks: [
-        file({ path: ${JSON.stringify(join(server.dir, 'h1'))}, content: '1', notify: 'count' }),
-        file({ path: ${JSON.stringify(join(server.dir, 'h2'))}, content: '2', notify: ['count'] }),
+        file({ path: ${JSON.stringify(join(server.dir, 'h1'))}, content: '1' }, { notify: 'count' }),
+        file({ path: ${JSON.stringify(join(server.dir, 'h2'))}, content: '2' }, { notify: ['count'] }),
       ],
-      handlers: [command({ name: 'count', shell: 'echo ran >> ${marker}' })],
+      handlers: [command({ shell: 'echo ran >> ${marker}' }, { name: 'count' })],
     });`,
   );
   t.equal((await runPlay([book, '-i', inv])).code, 0);
@@ -102,7 +102,7 @@ t.test('a task failing on one host stops that host only', async (t) => {
     server.dir,
     'isolation',
     `export default playbook({ name: 'isolation', hosts: 'all', tasks: [
-      command({ name: 'fails on bad', argv: ['sh', '-c', 'echo broken >&2; exit 3'], when: (h) => h.name === 'bad', creates: '/nonexistent/x' }),
+      command({ argv: ['sh', '-c', 'echo broken >&2; exit 3'], creates: '/nonexistent/x' }, { name: 'fails on bad', when: (h) => h.name === 'bad' }),
       file({ path: ${JSON.stringify(join(server.dir, 'iso'))} + '-' + 'x', content: 'x' }),
     ] });`,
   );
@@ -147,7 +147,7 @@ t.test('a bad parameter fails before any host is touched, naming task, parameter
     server.dir,
     'badparam',
     `export default playbook({ name: 'badparam', hosts: 'all', roles: [
-      role('r', () => [file({ name: 'first', path: ${JSON.stringify(target)}, content: 'x' }), file({ name: 'second', path: '/x', content: 'y', mode: '999' })])(),
+      role('r', () => [file({ path: ${JSON.stringify(target)}, content: 'x' }, { name: 'first' }), file({ path: '/x', content: 'y', mode: '999' }, { name: 'second' })])(),
     ] });`,
   );
   const result = await runPlay([book, '-i', inv]);

@@ -43,8 +43,8 @@ const calls = async () => (await h.exec('cat /var/log/nixos-rebuild.calls 2>/dev
 const tree = async () => (await h.exec('cd /etc/nixos && find . -type f | sort | xargs sha256sum')).stdout;
 
 const tasks = [
-  file({ name: 'motd', path: '/etc/motd', content: 'managed by hostform\n' }),
-  file({ name: 'data dir', path: '/srv/data', state: 'directory', mode: '0750' }),
+  file({ path: '/etc/motd', content: 'managed by hostform\n' }, { name: 'motd' }),
+  file({ path: '/srv/data', state: 'directory', mode: '0750' }, { name: 'data dir' }),
 ];
 
 t.test('check mode previews with dry-activate on a copy and leaves /etc/nixos alone', async (t) => {
@@ -79,7 +79,7 @@ t.test('apply writes the module, default.nix and the import line, then switches 
 t.test('a failed rebuild restores the files, so they describe the generation still running', async (t) => {
   const before = await tree();
   await h.exec('touch /etc/nixos/fail');
-  const report = await runTasks(entry, [file({ name: 'motd', path: '/etc/motd', content: 'changed\n' }), tasks[1]!], 'apply');
+  const report = await runTasks(entry, [file({ path: '/etc/motd', content: 'changed\n' }, { name: 'motd' }), tasks[1]!], 'apply');
   t.equal(report.exitCode, 1);
   t.match(errors(report), /attribute 'nope' missing[\s\S]*previous generation is still active/);
   await h.exec('rm -f /etc/nixos/fail');

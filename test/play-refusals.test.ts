@@ -32,7 +32,7 @@ async function playWith(name: string, task: string) {
     dir,
     name,
     `export default playbook({ name: '${name}', hosts: 'all', tasks: [
-      file({ name: 'marker', path: '${MARKER}', content: 'changed\\n' }),
+      file({ path: '${MARKER}', content: 'changed\\n' }, { name: 'marker' }),
       ${task},
     ] });`,
   );
@@ -42,21 +42,21 @@ async function playWith(name: string, task: string) {
 const markerExists = async () => (await h.exec(`test -e ${MARKER} || test -e /root/assigned`)).code === 0;
 
 t.test('a command whose program starts with a dash is refused, not handed to sh as an option', async (t) => {
-  const result = await playWith('dash', `command({ name: 'dash', argv: ['-x'] })`);
+  const result = await playWith('dash', `command({ argv: ['-x'] }, { name: 'dash' })`);
   t.equal(result.code, 64, result.stderr);
   t.match(result.stderr, /host box: task 'dash' \(command\): parameter 'argv\.0' = "-x" starts with '-', so sh would read it as an option/);
   t.notOk(await markerExists(), 'nothing was changed on the host');
 });
 
 t.test('a command whose program looks like NAME=value is refused, not read as an assignment that runs the next word', async (t) => {
-  const result = await playWith('assign', `command({ name: 'assign', argv: ['MODE=1', 'touch', '/root/assigned'], creates: '/root/assigned' })`);
+  const result = await playWith('assign', `command({ argv: ['MODE=1', 'touch', '/root/assigned'], creates: '/root/assigned' }, { name: 'assign' })`);
   t.equal(result.code, 64, result.stderr);
   t.match(result.stderr, /task 'assign' \(command\): parameter 'argv\.0' = "MODE=\.\.\.": sh would read it as a variable assignment/);
   t.notOk(await markerExists(), 'touch never ran, and nothing else changed');
 });
 
 t.test('an exception thrown in when() is a usage error naming the task, the host and the message', async (t) => {
-  const result = await playWith('when', `command({ name: 'picky', argv: ['true'], creates: '/', when: (host) => (host.vars as { port: { number: number } }).port.number > 0 })`);
+  const result = await playWith('when', `command({ argv: ['true'], creates: '/' }, { name: 'picky', when: (host) => (host.vars as { port: { number: number } }).port.number > 0 })`);
   t.equal(result.code, 64, result.stderr);
   t.match(result.stderr, /^error: invalid task parameters \(nothing was changed on any host\):\n/);
   t.match(result.stderr, /play 'when', host box: task 'picky' \(command\): when\(host\) threw: TypeError: Cannot read properties of undefined \(reading 'number'\)/);

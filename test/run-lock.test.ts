@@ -48,8 +48,8 @@ const slowBook = (name: string, seconds: number) =>
     `import { packages } from ${JSON.stringify(modules)};
 export default playbook({ name: '${name}', hosts: 'all', become: true, tasks: [
   packages({ present: ['hostform-test-a'] }),
-  file({ name: 'stamp', path: '/etc/hostform-lock-test', content: 'one run at a time\\n' }),
-  command({ name: 'slow', argv: ['sleep', '${seconds}'] }),
+  file({ path: '/etc/hostform-lock-test', content: 'one run at a time\\n' }, { name: 'stamp' }),
+  command({ argv: ['sleep', '${seconds}'] }, { name: 'slow' }),
 ] });`,
   );
 

@@ -181,7 +181,7 @@ t.test('systemd: a timer is enabled, started, fires its service and shows in lis
 
 t.test('systemd: restarted in a handler restarts the service when its unit changed', async (t) => {
   const pid = await out('systemctl show -P MainPID hello');
-  const tasks = [{ ...dropIn({ unit: 'hello.service', name: 'nice', sections: { Service: { Nice: 5 } } }), notify: 'restart hello' }];
+  const tasks = [dropIn({ unit: 'hello.service', name: 'nice', sections: { Service: { Nice: 5 } } }, { notify: 'restart hello' })];
   const report = await runTasks(h.inventoryEntry(), tasks, 'apply', { handlers: [{ ...service({ name: 'hello', state: 'restarted' }), name: 'restart hello' }] });
   t.same(
     tasksOf(report).map((r) => `${r.name}: ${r.status}`),

@@ -85,7 +85,7 @@ function inspect(task: Task): Inspection {
 /** Problems with a task's parameters, one message per problem. No message holds a sensitive value. */
 export function taskProblems(task: Task, where: string): string[] {
   const found = inspect(task);
-  const problems = [...withoutNoise(found.errors).map((e) => describeError(e, task.params, found)), ...commandLineProblems(task.params, found)];
+  const problems = [...withoutNoise(found.errors).map((e) => describeError(e, task, found)), ...commandLineProblems(task.params, found), ...optionProblems(task)];
   return problems.map((p) => `${where}task '${taskName(task)}' (${task.module.name}): ${p}`);
 }
 
@@ -123,7 +123,27 @@ function withoutNoise(errors: readonly ErrorObject[]): ErrorObject[] {
   return errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames' && !branches.some((prefix) => e.schemaPath.startsWith(prefix)));
 }
 
-function describeError(error: ErrorObject, params: unknown, found: Inspection): string {
+/** The task's own options (second argument): known names, and the types they must have. */
+function optionProblems(task: Task): string[] {
+  const rest = Object.entries(task).filter(([key]) => !['kind', 'module', 'params'].includes(key));
+  return rest.flatMap(([key, value]) => {
+    if (!(TASK_OPTION_KEYS as readonly string[]).includes(key)) {
+      return [`task option '${key}' is not known${didYouMean(key, [...TASK_OPTION_KEYS])} (task options: ${TASK_OPTION_KEYS.join(', ')})`];
+    }
+    const ok =
+      value === undefined ||
+      (key === 'name' && typeof value === 'string' && value !== '') ||
+      (key === 'tags' && Array.isArray(value) && value.every((v) => typeof v === 'string')) ||
+      (key === 'when' && typeof value === 'function') ||
+      (key === 'notify' && (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string')))) ||
+      (key === 'become' && typeof value === 'boolean');
+    const expected = { name: 'a non-empty string', tags: 'a list of strings', when: 'a function of the host', notify: 'a handler name or a list of them', become: 'true or false' }[key as (typeof TASK_OPTION_KEYS)[number]];
+    return ok ? [] : [`task option '${key}' = ${typeof value === 'function' ? '[function]' : JSON.stringify(value)}: must be ${expected}`];
+  });
+}
+
+function describeError(error: ErrorObject, task: Task, found: Inspection): string {
+  const params = task.params;
   const path = segments(error.instancePath);
   const alternatives = requiredAlternatives(error);
   if (alternatives) {
@@ -134,7 +154,10 @@ function describeError(error: ErrorObject, params: unknown, found: Inspection): 
     // Its value is never shown: a misspelt `password:` is still a password.
     const extra = String((error.params as { additionalProperty: string }).additionalProperty);
     const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-    return `parameter '${[...path, extra].join('.')}' is not known to this module${didYouMean(extra, path.length === 0 ? [...known, ...TASK_OPTION_KEYS] : known)}`;
+    if (path.length === 0 && (TASK_OPTION_KEYS as readonly string[]).includes(extra)) {
+      return `'${extra}' is a task option, not a parameter of ${task.module.name}: give it in the second argument, ${task.module.name}({ ... }, { ${extra}: ... })`;
+    }
+    return `parameter '${[...path, extra].join('.')}' is not known to this module${didYouMean(extra, known)}`;
   }
   if (error.keyword === 'required') {
     const missing = String((error.params as { missingProperty: string }).missingProperty);

@@ -13,7 +13,7 @@ export const SAMPLE_HOST = { name: 'nix1', groups: ['all'], vars: {}, facts: { p
 
 export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
   files: [
-    file({ name: 'motd', path: '/etc/motd', content: 'Welcome ${USER} "home"\n', mode: '0644' }),
+    file({ path: '/etc/motd', content: 'Welcome ${USER} "home"\n', mode: '0644' }, { name: 'motd' }),
     file({ path: '/etc/app/config.toml', template: (h) => `host = "${h.name}"\n` }),
     file({ path: '/srv/backup', state: 'directory', mode: '0750', owner: 'root' }),
     file({ path: '/srv/current', state: 'link', target: '/srv/backup' }),

@@ -7,14 +7,16 @@ import { command, file, quadlet, repo, timer, user } from '../../modules/index.t
 const check = (task: ReturnType<typeof file> | ReturnType<typeof command>) => () => assertTasksValid([{ task, where: '' }]);
 
 t.test('a bad parameter names the task, the parameter and the value', async (t) => {
-  const task = file({ name: 'motd', path: '/etc/motd', content: 'x', mode: '0999' });
+  const task = file({ path: '/etc/motd', content: 'x', mode: '0999' }, { name: 'motd' });
   t.throws(check(task), new UsageError(`invalid task parameters (nothing was changed on any host):\n  task 'motd' (file): parameter 'mode' = "0999": must match pattern "^0?[0-7]{3,4}$"`));
 });
 
 t.test('an unknown parameter is named with the known ones it may be a typo of, never with its value', async (t) => {
   const task = file({ path: '/etc/motd', content: 'x', ...({ owmer: 'root-CANARY' } as object) });
   t.throws(check(task), /task 'file \/etc\/motd' \(file\): parameter 'owmer' is not known to this module \(did you mean 'owner'\?\)$/);
-  t.throws(check(file({ path: '/a', content: 'x', ...({ notfy: 'h' } as object) })), /parameter 'notfy' is not known to this module \(did you mean 'notify'\?\)/, 'task options count among the known names');
+  t.throws(check(file({ path: '/a', content: 'x' }, { ...({ notfy: 'h' } as object) })), /task option 'notfy' is not known \(did you mean 'notify'\?\)/, 'a misspelt task option is named with the right one');
+  t.throws(check(file({ path: '/a', content: 'x', ...({ notify: 'h' } as object) })), /'notify' is a task option, not a parameter of file: give it in the second argument, file\(\{ \.\.\. \}, \{ notify: \.\.\. \}\)/, 'a task option among the parameters says where it goes');
+  t.throws(check(file({ path: '/a', content: 'x' }, { become: 'yes' as unknown as boolean })), /task option 'become' = "yes": must be true or false/);
 });
 
 t.test('a relative path is refused', async (t) => {
