@@ -6,22 +6,27 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+export interface RemoteCommandDetails {
+  readonly host: string;
+  readonly task?: string;
+  /** The command as shown to people (secrets already redacted: see redact()). */
+  readonly command: string;
+  readonly code: number;
+  readonly stderr: string;
+  /** What to try, in the user's terms. */
+  readonly hint?: string;
+}
+
 /** A remote command failed while observing or applying; carries what a person needs to act. */
 export class RemoteCommandError extends Error {
   override readonly name = 'RemoteCommandError';
+  readonly details: RemoteCommandDetails;
+
   constructor(
-    readonly details: {
-      readonly host: string;
-      readonly task?: string;
-      /** The command as shown to people (secrets already redacted: see redact()). */
-      readonly command: string;
-      readonly code: number;
-      readonly stderr: string;
-      /** What to try, in the user's terms. */
-      readonly hint?: string;
-    },
+    details: RemoteCommandDetails,
   ) {
     super(RemoteCommandError.describe(details));
+    this.details = details;
   }
 
   static describe(d: RemoteCommandError['details']): string {

@@ -33,6 +33,12 @@ function spec(overrides: Partial<Extract<ConnectionSpec, { kind: 'ssh' }>>): Con
   };
 }
 
+/** The fixture's settings with no identity file: the agent and ~/.ssh/id_* are tried instead. */
+function withoutIdentityFile(): ConnectionSpec {
+  const { identityFile: _, ...rest } = spec({}) as Extract<ConnectionSpec, { kind: 'ssh' }>;
+  return rest;
+}
+
 async function refusal(s: ConnectionSpec): Promise<HostConnectionError> {
   const error = await openConnection(s).then(
     async (conn) => {
@@ -183,7 +189,7 @@ t.test('login: without an identity file, the key comes from ssh-agent (SSH_AUTH_
   await run('ssh-add', ['-q', server.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
   withEnv(t, 'SSH_AUTH_SOCK', socket);
   withEnv(t, 'HOME', join(server.dir, 'empty-home'));
-  const conn = await openConnection(spec({ identityFile: undefined }));
+  const conn = await openConnection(withoutIdentityFile());
   t.teardown(() => conn.close());
   t.equal((await conn.run(trusted('echo ok'))).stdout, 'ok\n');
 });
@@ -194,7 +200,7 @@ t.test('login: with neither identity file nor agent, ~/.ssh/id_ed25519 is used',
   await copyFile(server.identityFile, join(home, '.ssh', 'id_ed25519'));
   withEnv(t, 'SSH_AUTH_SOCK', undefined);
   withEnv(t, 'HOME', home);
-  const conn = await openConnection(spec({ identityFile: undefined }));
+  const conn = await openConnection(withoutIdentityFile());
   t.teardown(() => conn.close());
   t.equal((await conn.run(trusted('echo ok'))).stdout, 'ok\n');
 });
@@ -202,7 +208,7 @@ t.test('login: with neither identity file nor agent, ~/.ssh/id_ed25519 is used',
 t.test('login: with no key anywhere, the error says where keys are looked for', async (t) => {
   withEnv(t, 'SSH_AUTH_SOCK', undefined);
   withEnv(t, 'HOME', join(server.dir, 'empty-home'));
-  const error = await refusal(spec({ identityFile: undefined }));
+  const error = await refusal(withoutIdentityFile());
   t.equal(error.details.reason, 'authentication');
   t.match(error.message, 'no key to offer');
   t.match(error.message, 'ssh-agent');

@@ -12,22 +12,27 @@ export type ConnectionFailureReason =
   | 'lost'
   | 'other';
 
+export interface HostConnectionDetails {
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly reason: ConnectionFailureReason;
+}
+
 /**
  * A ConnectionError that says which host, where, as whom, and why, so the
  * runner can report it and a JSON report can group unreachable hosts by cause.
  */
 export class HostConnectionError extends ConnectionError {
+  readonly details: HostConnectionDetails;
+
   constructor(
     message: string,
-    readonly details: {
-      readonly host: string;
-      readonly address: string;
-      readonly port: number;
-      readonly user: string;
-      readonly reason: ConnectionFailureReason;
-    },
+    details: HostConnectionDetails,
     options?: ErrorOptions,
   ) {
     super(message, options);
+    this.details = details;
   }
 }

@@ -22,7 +22,11 @@ class LocalConnection implements Connection {
   roundTrips = 0;
   private readonly loginIsRoot = process.getuid?.() === 0;
 
-  constructor(readonly hostName: string) {}
+  readonly hostName: string;
+
+  constructor(hostName: string) {
+    this.hostName = hostName;
+  }
 
   async run(script: ShellScript, options: RunOptions = {}): Promise<ExecResult> {
     this.roundTrips += 1;

@@ -100,10 +100,15 @@ class SshConnection implements Connection {
   /** ssh2 emits 'error' on the client when the connection breaks; kept to explain the next failing call. */
   private lastError: Error | undefined;
 
+  private readonly spec: SshSpec;
+  private readonly ssh: NodeSSH;
+
   constructor(
-    private readonly spec: SshSpec,
-    private readonly ssh: NodeSSH,
+    spec: SshSpec,
+    ssh: NodeSSH,
   ) {
+    this.spec = spec;
+    this.ssh = ssh;
     this.hostName = spec.hostName;
     this.loginUser = spec.user;
     // A uid-0 account under another name is rare enough to ignore; the facts report the real uid.

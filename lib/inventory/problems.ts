@@ -8,7 +8,7 @@ export interface InventoryProblem {
   /** The file as shown to people (relative to the working directory when inside it). */
   readonly file: string;
   /** 1-based line in `file`; absent for TypeScript inventories and whole-file problems. */
-  readonly line?: number;
+  readonly line?: number | undefined;
   readonly path: readonly PathSegment[];
   /** What is wrong and what was expected, without the location. */
   readonly message: string;
@@ -19,8 +19,11 @@ export interface InventoryProblem {
  * them in one go. The message has one `file:line: path: message` line per problem.
  */
 export class InventoryError extends UsageError {
-  constructor(readonly problems: readonly InventoryProblem[]) {
+  readonly problems: readonly InventoryProblem[];
+
+  constructor(problems: readonly InventoryProblem[]) {
     super(InventoryError.describe(problems));
+    this.problems = problems;
   }
 
   static describe(problems: readonly InventoryProblem[]): string {

@@ -8,7 +8,11 @@
 export class ResourceKind<Value> {
   /** Phantom field: keeps Value in the type so get/set stay typed. */
   declare readonly valueType: Value;
-  constructor(readonly name: string) {}
+  readonly name: string;
+
+  constructor(name: string) {
+    this.name = name;
+  }
 }
 
 export interface Effect<Value = unknown> {

@@ -8,7 +8,10 @@
  */
 export class Skip extends Error {
   override readonly name = 'Skip';
-  constructor(readonly note: string) {
+  readonly note: string;
+
+  constructor(note: string) {
     super(note);
+    this.note = note;
   }
 }

@@ -10,7 +10,11 @@ export interface NixAttrs {
 
 /** A Nix expression we wrote ourselves (`pkgs.htop`, `lib.mkForce`): inserted as is. */
 export class NixExpr {
-  private constructor(readonly text: string) {}
+  readonly text: string;
+
+  private constructor(text: string) {
+    this.text = text;
+  }
 
   /** `pkgs.<path>` from a package attribute path such as `python3Packages.requests`. */
   static pkgs(attrPath: string): NixExpr {

@@ -28,14 +28,23 @@ export class HostRun {
   /** The host as the current play sees it (play vars differ between plays). */
   private host: HostView;
 
+  private readonly connection: Connection;
+  private readonly mode: RunMode;
+  private readonly observer: RunObserver;
+  /** A new login with the run's connection settings; undefined for a local host. */
+  private readonly freshLogin: ((script: ShellScript) => Promise<ExecResult>) | undefined;
+
   constructor(
-    private readonly connection: Connection,
+    connection: Connection,
     host: HostView,
-    private readonly mode: RunMode,
-    private readonly observer: RunObserver,
-    /** A new login with the run's connection settings; undefined for a local host. */
-    private readonly freshLogin?: (script: ShellScript) => Promise<ExecResult>,
+    mode: RunMode,
+    observer: RunObserver,
+    freshLogin?: (script: ShellScript) => Promise<ExecResult>,
   ) {
+    this.connection = connection;
+    this.mode = mode;
+    this.observer = observer;
+    this.freshLogin = freshLogin;
     this.host = host;
   }
 

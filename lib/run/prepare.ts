@@ -21,7 +21,7 @@ export interface PreparedTask {
   /** Values its schema calls sensitive: masked in everything shown of the task (see redact()). */
   readonly sensitive: readonly string[];
   /** Undefined when the task is skipped on this host; `skipNote` says why. */
-  readonly backend?: Backend<unknown, unknown, unknown>;
+  readonly backend?: Backend<unknown, unknown, unknown> | undefined;
   readonly skipNote?: string;
 }
 

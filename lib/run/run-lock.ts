@@ -131,16 +131,26 @@ export class RunLockError extends Error {
   override readonly name: string = 'RunLockError';
 }
 
+export interface HostLockedDetails {
+  readonly host: string;
+  readonly path: string;
+  readonly holder: Partial<Record<keyof LockHolder, string>>;
+  readonly waitedSeconds: number;
+}
+
 /** Another run holds the host's lock: the host fails, naming the holder. */
 export class HostLockedError extends RunLockError {
   override readonly name = 'HostLockedError';
+  readonly details: HostLockedDetails;
+
   constructor(
-    readonly details: { readonly host: string; readonly path: string; readonly holder: Partial<Record<keyof LockHolder, string>>; readonly waitedSeconds: number },
+    details: HostLockedDetails,
   ) {
     super(
       `${details.host} is locked by another hostform run (${details.path}): ${describeHolder(details.holder)}; waited ${details.waitedSeconds} s\n` +
         '  try: run again when it has finished, or wait longer with --lock-timeout SECONDS',
     );
+    this.details = details;
   }
 }
 

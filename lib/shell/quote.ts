@@ -9,10 +9,16 @@ export class ShellScript {
    * `display` is the script as shown to people in errors and reports: the
    * text, with long fixed preludes (see `named`) shown by their name.
    */
+  readonly text: string;
+  readonly display: string;
+
   private constructor(
-    readonly text: string,
-    readonly display: string = text,
-  ) {}
+    text: string,
+    display: string = text,
+  ) {
+    this.text = text;
+    this.display = display;
+  }
 
   /** @internal */
   static fromTrustedText(text: string, display?: string): ShellScript {

@@ -176,7 +176,7 @@ const repoFile: Backend<WantedRepo, ObservedPath, FileAction> = {
     const present = r.file.state !== 'absent';
     const after =
       r.file.state === 'file'
-        ? ({ type: 'file', content: r.file.content, mode: r.file.mode, owner: 'root', group: 'root', ...(r.file.secret ? { secret: true } : {}) } as const)
+        ? ({ type: 'file', content: r.file.content, ...(r.file.mode ? { mode: r.file.mode } : {}), owner: 'root', group: 'root', ...(r.file.secret ? { secret: true } : {}) } as const)
         : ({ type: 'absent' } as const);
     return [effect(PathResource, r.file.path, after), effect(RepoResource, r.name, { present }), effect(RepoResource, ANY_REPO, { present: true })];
   },

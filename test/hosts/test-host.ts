@@ -28,16 +28,34 @@ export interface BootTimings {
 export class TestHost {
   readonly user = 'root' as const;
 
+  readonly name: string;
+  readonly profile: Profile;
+  readonly address: string;
+  readonly port: number;
+  readonly identityFile: string;
+  readonly knownHostsFile: string;
+  readonly knownHostsLine: string;
+  readonly timings: BootTimings;
+
   constructor(
-    readonly name: string,
-    readonly profile: Profile,
-    readonly address: string,
-    readonly port: number,
-    readonly identityFile: string,
-    readonly knownHostsFile: string,
-    readonly knownHostsLine: string,
-    readonly timings: BootTimings,
-  ) {}
+    name: string,
+    profile: Profile,
+    address: string,
+    port: number,
+    identityFile: string,
+    knownHostsFile: string,
+    knownHostsLine: string,
+    timings: BootTimings,
+  ) {
+    this.name = name;
+    this.profile = profile;
+    this.address = address;
+    this.port = port;
+    this.identityFile = identityFile;
+    this.knownHostsFile = knownHostsFile;
+    this.knownHostsLine = knownHostsLine;
+    this.timings = timings;
+  }
 
   inventoryEntry(): TestHostInventoryEntry {
     return {

@@ -147,7 +147,7 @@ t.test('user: key fingerprints match ssh-keygen -l', async (t) => {
 });
 
 t.test('user: changes without root fail with what to set', async (t) => {
-  t.throws(() => plan(alice({ shell: '/bin/zsh', passwordHash: undefined }), aliceProbe({ root: false })), /needs root: set become: true/);
+  t.throws(() => plan(resolveUser({ name: 'alice', group: 'media', groups: ['adm'], shell: '/bin/zsh', comment: 'Alice', authorizedKeys: [LAPTOP] }), aliceProbe({ root: false })), /needs root: set become: true/);
 });
 
 t.test('user: a plaintext password is refused without being repeated in the message', async (t) => {
