@@ -52,6 +52,8 @@ export interface ParameterDoc {
   /** The values accepted, in words. */
   readonly type: string;
   readonly description?: string;
+  /** The values allowed, when the schema lists them (`enum`, `const`). */
+  readonly allowed?: readonly unknown[];
   readonly default?: unknown;
   /** Never shown: in diffs, reports, errors. */
   readonly sensitive?: true;
@@ -227,11 +229,13 @@ function parametersOf(schema: Node, path: string): ParameterDoc[] {
 function parameterDoc(parameter: string, node: unknown, required: boolean): ParameterDoc {
   const n = isNode(node) ? node : {};
   const description = text(n['description']);
+  const allowed = Array.isArray(n['enum']) ? n['enum'] : 'const' in n ? [n['const']] : undefined;
   return {
     parameter,
     required,
     type: words(node, false),
     ...(description !== undefined ? { description } : {}),
+    ...(allowed !== undefined ? { allowed } : {}),
     ...(n['default'] !== undefined ? { default: n['default'] } : {}),
     ...(n['sensitive'] === true ? { sensitive: true as const } : {}),
     ...(n['payload'] === true ? { payload: true as const } : {}),

@@ -145,6 +145,7 @@ t.test('hostform modules --json gives every module as data, with its schema', as
     { parameter: 'path', required: true, type: 'string matching ^/ (at least 2 characters)' },
   );
   t.same(doc.parameters.find((p) => p.parameter === 'content'), { parameter: 'content', required: false, type: 'string | Buffer', payload: true });
+  t.same(doc.parameters.find((p) => p.parameter === 'state')?.allowed, ['file', 'directory', 'link', 'absent'], 'allowed values as data');
   t.equal(doc.checkMode, true);
   t.equal(doc.diff, true);
 });
