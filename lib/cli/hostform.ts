@@ -4,7 +4,10 @@ import { UsageError } from '../errors.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { printable, printableLine } from '../report/terminal.ts';
 import { EXIT } from '../run/results.ts';
+// The one arrow from lib into modules/: the command line is an entry point, like a playbook.
+import { registeredModules } from '../../modules/registry.ts';
 import { play, type Io } from './main.ts';
+import { modulesCommand } from './modules.ts';
 
 const USAGE = `usage: hostform <command> [options]
 
@@ -12,6 +15,8 @@ const USAGE = `usage: hostform <command> [options]
   check <playbook> [options]    play --check: show what would change, change nothing
   inventory [-i PATH]... [PATTERN]
                                 list the hosts a pattern selects, with their groups
+  modules [NAME] [--json]       list the modules, or one module's parameters, platforms
+                                and check-mode notes
   --version                     print the version
 
 'hostform play --help' lists the play options and exit codes.`;
@@ -26,6 +31,8 @@ export async function hostform(args: readonly string[], io: Io): Promise<number>
       return play(['--check', ...rest], io);
     case 'inventory':
       return listInventory(rest, io);
+    case 'modules':
+      return modulesCommand(rest, registeredModules, io);
     case '--version':
       io.stdout(`${(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`);
       return EXIT.inSync;
