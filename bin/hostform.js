@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// Registers tsx so playbooks and hostform itself load as TypeScript, then runs `hostform <command>`.
-import { register } from 'tsx/esm/api';
+// `hostform <command>`: hostform from its sources or from dist/ (see load-cli.js), the user's playbook through tsx.
+import { loadCli } from './load-cli.js';
 
-register();
-const { hostform } = await import('../lib/cli/hostform.ts');
+const { hostform } = await loadCli('hostform');
 const io = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),

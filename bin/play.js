@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Registers tsx so playbooks and hostform itself load as TypeScript, then runs `play`.
-import { register } from 'tsx/esm/api';
+// `play`: hostform from its sources or from dist/ (see load-cli.js), the user's playbook through tsx.
+import { loadCli } from './load-cli.js';
 
-register();
-const { play } = await import('../lib/cli/main.ts');
+const { play } = await loadCli('main');
 process.exitCode = await play(process.argv.slice(2));

@@ -1,3 +1,5 @@
+// The public types use Buffer and node:stream: a project whose tsconfig sets "types": [] still gets them.
+/// <reference types="node" preserve="true" />
 // The public API of `hostform`: what playbooks, roles and inventories import.
 export { playbook, role, flushHandlers, type Playbook, type PlaybookSpec, type RoleCall, type Step, type FlushHandlers } from './playbook.ts';
 export { inventory } from './inventory/define.ts';

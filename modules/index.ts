@@ -1,3 +1,5 @@
+// The public types use Buffer and node:stream: a project whose tsconfig sets "types": [] still gets them.
+/// <reference types="node" preserve="true" />
 export { command, type CommandLine, type CommandParams } from './command.ts';
 export { file, type FileParams } from './file/index.ts';
 export { group, user, GroupResource, UserResource, type GroupParams, type UserParams, type PlannedGroup, type PlannedUser } from './users/index.ts';

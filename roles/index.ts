@@ -1,3 +1,5 @@
+// The public types use Buffer and node:stream: a project whose tsconfig sets "types": [] still gets them.
+/// <reference types="node" preserve="true" />
 // Roles shipped with hostform: typed compositions of modules.
 export { sshHardening, type SshHardeningOptions } from './ssh-hardening.ts';
 export { base, BASE_PACKAGES, type BaseOptions, type AdminUser } from './base.ts';

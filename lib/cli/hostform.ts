@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { loadInventory } from '../inventory/load.ts';
@@ -34,7 +34,8 @@ export async function hostform(args: readonly string[], io: Io): Promise<number>
     case 'modules':
       return modulesCommand(rest, registeredModules, io);
     case '--version':
-      io.stdout(`${(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}\n`);
+      // Through the package's own name: this file runs from lib/cli/ in a checkout and dist/lib/cli/ when installed.
+      io.stdout(`${(createRequire(import.meta.url)('hostform/package.json') as { version: string }).version}\n`);
       return EXIT.inSync;
     case undefined:
     case '--help':

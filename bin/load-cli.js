@@ -1,0 +1,22 @@
+// How the bins find hostform's own code. A checkout of the repository has the TypeScript sources and
+// runs them through tsx, so what is edited is what runs. The published package holds no sources, only
+// dist/ (compiled by `npm pack`): it runs that with plain Node and registers tsx afterwards, for the
+// user's own playbooks and inventories written in TypeScript.
+import { existsSync } from 'node:fs';
+import { register } from 'tsx/esm/api';
+
+/** Imports hostform's `lib/cli/<name>` module, from the sources when they are there, else from dist/. */
+export async function loadCli(name) {
+  const source = new URL(`../lib/cli/${name}.ts`, import.meta.url);
+  if (existsSync(source)) {
+    register();
+    return import(source.href);
+  }
+  const compiled = (path) => import(new URL(`../dist/${path}.js`, import.meta.url).href);
+  const cli = await compiled(`lib/cli/${name}`);
+  // What a playbook imports from hostform is loaded before tsx is registered, so none of hostform's
+  // code goes through tsx; the playbook's imports of it find these modules already loaded.
+  await Promise.all(['lib/index', 'modules/index', 'roles/index'].map(compiled));
+  register();
+  return cli;
+}
