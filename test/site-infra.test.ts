@@ -201,6 +201,7 @@ t.test('site images on a test host', async (t) => {
     t.equal(flags.data['config.file'], '/etc/prometheus/prometheus.yml');
     t.equal(flags.data['storage.tsdb.path'], '/prometheus');
     t.equal((await sh('podman exec prometheus id -un')).trim(), 'nobody');
+    t.equal((await sh('podman exec prometheus sh -c "test -d /usr/share/prometheus/consoles && test -d /usr/share/prometheus/console_libraries && echo dirs"')).trim(), 'dirs', 'the console folders are where the default arguments say');
     t.match(await sh('podman exec prometheus promtool --version'), /promtool, version 2\.53\.3/, 'promtool is in the image as upstream');
   });
 

@@ -75,8 +75,10 @@ export const SITE_IMAGES: Readonly<Record<SiteImageId, SiteImage>> = {
       parent: 'base',
       packages: ['prometheus'],
       files: { '/etc/prometheus/prometheus.yml': 'files/prometheus.yml' },
-      // Upstream's layout: consoles under /usr/share/prometheus, data in /prometheus, both nobody's.
-      setup: `install -d -o nobody -g nogroup /prometheus
+      // Upstream's layout: consoles under /usr/share/prometheus (Debian keeps them in /etc/prometheus), data in
+      // /prometheus, owned by nobody. Debian ships no web UI (its install-ui.sh would fetch one); the API works.
+      setup: `ln -s /etc/prometheus/consoles /etc/prometheus/console_libraries /usr/share/prometheus/
+install -d -o nobody -g nogroup /prometheus
 chown -R nobody:nogroup /etc/prometheus`,
     },
     entrypoint: ['/bin/prometheus'],
