@@ -85,8 +85,9 @@ export async function ensureSiteImages(log: (line: string) => void = () => {}): 
     fs.mkdirSync(tmp, { recursive: true });
     log(`building the site images ${key} (log: ${logFile})`);
     try {
-      const build = await buildInto(key, tmp, logFile, log);
-      fs.writeFileSync(path.join(tmp, 'images.json'), JSON.stringify({ ...build, dir: path.join(siteImagesDir(), key), storage: path.join(siteImagesDir(), key, 'registry') }, null, 2) + '\n');
+      const dir = path.join(siteImagesDir(), key);
+      const build: SiteImagesBuild = { ...(await buildInto(tmp, logFile, log)), key, dir, storage: path.join(dir, 'registry') };
+      fs.writeFileSync(path.join(tmp, 'images.json'), JSON.stringify(build, null, 2) + '\n');
       fs.writeFileSync(path.join(tmp, 'ready'), new Date().toISOString() + '\n');
       fs.renameSync(tmp, path.join(siteImagesDir(), key));
     } catch (err) {
@@ -100,7 +101,8 @@ export async function ensureSiteImages(log: (line: string) => void = () => {}): 
   });
 }
 
-async function buildInto(key: string, dir: string, logFile: string, log: (line: string) => void): Promise<SiteImagesBuild> {
+/** Builds into dir and returns what images.json records; dir/registry is the storage to serve. */
+async function buildInto(dir: string, logFile: string, log: (line: string) => void): Promise<Pick<SiteImagesBuild, 'images' | 'layers'>> {
   const spec = path.join(dir, 'spec');
   const out = path.join(dir, 'out');
   await writeSpec(spec);
@@ -164,7 +166,7 @@ async function buildInto(key: string, dir: string, logFile: string, log: (line: 
     SITE_IMAGE_IDS.map((id, i) => [id, { ref: imageRef(id), digest: manifests[i]!.digest, ...(versions[id] ? { debianVersion: versions[id] } : {}) }]),
   ) as Record<SiteImageId, BuiltImage>;
   const layers = Object.fromEntries(layerNames.map((n) => [n, packed.get(n)!.size]));
-  return { key, dir, storage, images, layers };
+  return { images, layers };
 }
 
 /** The spec build-layers.sh reads: one folder per layer, and their order. */

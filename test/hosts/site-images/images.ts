@@ -29,7 +29,7 @@ export interface LayerSpec {
   /** The layer below; `base` (Debian trixie minbase, shared by every image) has none. */
   readonly parent?: 'base' | 'python';
   readonly packages: readonly string[];
-  /** Destination in the image → source file, relative to this folder. Mode 0755 for /usr/local/bin, else 0644. */
+  /** Destination in the image → source file, relative to this folder. Mode 0755 for /usr/local/bin/*, /*.sh and /init, else 0644. */
   readonly files?: Readonly<Record<string, string>>;
   /** Shell run as root in the layer's chroot after the packages and files are in. */
   readonly setup?: string;

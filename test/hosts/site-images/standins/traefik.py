@@ -160,13 +160,14 @@ def host_of(request):
 
 MATCHERS = {
     "Host": lambda r, a: host_of(r) == a[0].lower(),
-    "HostRegexp": lambda r, a: re.fullmatch(a[0], host_of(r)) is not None or re.match(a[0], host_of(r)) is not None,
+    # v3's regexp matchers are Go's MatchString: unanchored unless the pattern anchors itself.
+    "HostRegexp": lambda r, a: re.search(a[0], host_of(r)) is not None,
     "Path": lambda r, a: r["path"] == a[0],
     "PathPrefix": lambda r, a: r["path"].startswith(a[0]),
-    "PathRegexp": lambda r, a: re.match(a[0], r["path"]) is not None,
+    "PathRegexp": lambda r, a: re.search(a[0], r["path"]) is not None,
     "Method": lambda r, a: r["method"] == a[0].upper(),
     "Header": lambda r, a: r["headers"].get(a[0]) == a[1],
-    "HeaderRegexp": lambda r, a: re.match(a[1], r["headers"].get(a[0]) or "") is not None,
+    "HeaderRegexp": lambda r, a: re.search(a[1], r["headers"].get(a[0]) or "") is not None,
     "Query": lambda r, a: a[0] in r["query"] and (len(a) < 2 or a[1] in r["query"][a[0]]),
     "ClientIP": lambda r, a: ipaddress.ip_address(r["client"]) in ipaddress.ip_network(a[0], strict=False),
 }
