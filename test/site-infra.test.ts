@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import type tap from 'tap';
+import { HARNESS_DIR } from './hosts/config.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
 import { SELF_USER, hostDir } from './hosts/registry.ts';
 import { REGISTRY_NAME } from './hosts/site-registry.ts';
@@ -296,13 +299,31 @@ podman run -d --name grafana -p 3000:3000 -e GF_SECURITY_ADMIN_PASSWORD__FILE=/r
   // Checked on the machine, not over the network: once the bridge is gone, 10.213.0.1 is no address of ours.
   await t.test('down() releases the registry: it stops when no other test process uses it', async (t) => {
     await hosts.down();
-    const users = path.join(hostDir(REGISTRY_NAME), 'users');
-    if (fs.existsSync(users)) {
-      t.notOk(fs.existsSync(path.join(users, SELF_USER)), 'still up for another test process, but no longer used by this one');
-    } else {
-      const cgroup2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
-      t.notOk(fs.existsSync(`${cgroup2}/hostform-test-${REGISTRY_NAME}`), 'its cgroup, and every process in it, is gone');
-      t.notOk(fs.existsSync(hostDir(REGISTRY_NAME)), 'its directory (overlay upper layer, config, log) is gone');
-    }
+    checkRegistryReleased(t, SELF_USER, 'this process');
+  });
+
+  await t.test('a test process killed with SIGKILL leaves the registry to the next sweep', async (t) => {
+    const user = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(HARNESS_DIR, 'fixtures', 'registry-and-kill.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('error', reject);
+      child.once('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(out.trim()) : reject(new Error(`the fixture ended with ${signal ?? _code}: ${out}`))));
+    });
+    t.match(user, /^\d+-\d+$/, 'the fixture joined the registry before it was killed');
+    await hosts.sweep();
+    checkRegistryReleased(t, user, 'the killed process');
   });
 });
+
+/** Gone with its last user; when another test process still uses it, at least `user` no longer does. */
+function checkRegistryReleased(t: Pick<typeof tap, 'ok' | 'notOk'>, user: string, who: string): void {
+  const users = path.join(hostDir(REGISTRY_NAME), 'users');
+  if (fs.existsSync(users)) {
+    t.notOk(fs.existsSync(path.join(users, user)), `still up for another test process, but no longer used by ${who}`);
+    return;
+  }
+  const cgroup2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
+  t.notOk(fs.existsSync(`${cgroup2}/hostform-test-${REGISTRY_NAME}`), 'its cgroup, and every process in it, is gone');
+  t.notOk(fs.existsSync(hostDir(REGISTRY_NAME)), 'its directory (overlay upper layer, config, log) is gone');
+}
