@@ -2,8 +2,9 @@
 # Makes this machine ready for the test suite, quickly when it already is:
 # the OpenSSH server and sudo for the engine's SSH tests, nix-instantiate
 # (Debian's nix-bin) to parse and evaluate rendered NixOS modules, the test-host
-# harness's own packages, and the el9-like test-host image (built once,
-# then reused from its cache directory).
+# harness's own packages, the el9-like test-host image and the home-server
+# site's container images (each built once, then reused from its cache
+# directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +26,4 @@ fi
 
 bash test/hosts/install-deps.sh
 npx tsx test/hosts/prepare.ts
+npx tsx test/hosts/site-images/prepare.ts

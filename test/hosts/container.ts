@@ -16,7 +16,13 @@ import { TestHost } from './test-host.ts';
 
 const BOOT_TIMEOUT_MS = 120_000;
 
-export async function bootContainers(n: number, image: Image, onRegistered: (name: string) => void): Promise<TestHost[]> {
+/** files: path under / → content, written into each host's upper layer before it boots. */
+export async function bootContainers(
+  n: number,
+  image: Image,
+  onRegistered: (name: string) => void,
+  files: Readonly<Record<string, string>> = {},
+): Promise<TestHost[]> {
   const records = await withLock(runLockFile(), async () => {
     await sweepLocked();
     await prepareMachine();
@@ -35,11 +41,11 @@ export async function bootContainers(n: number, image: Image, onRegistered: (nam
     if (fresh.length < n) throw new Error(`no free address left in ${NET_PREFIX}.0.0/16 for ${n} more test hosts`);
     return fresh;
   });
-  return Promise.all(records.map((r) => bootOne(r, image)));
+  return Promise.all(records.map((r) => bootOne(r, image, files)));
 }
 
 /** The bridge, and enough inotify instances for many systemds (about 10 hosts fail with the default 128). */
-async function prepareMachine(): Promise<void> {
+export async function prepareMachine(): Promise<void> {
   const file = '/proc/sys/fs/inotify/max_user_instances';
   if (Number(fs.readFileSync(file, 'utf8')) < 8192) fs.writeFileSync(file, '8192');
   if (fs.existsSync(`/sys/class/net/${BRIDGE}`)) return;
@@ -48,7 +54,7 @@ async function prepareMachine(): Promise<void> {
   await run('ip', ['link', 'set', BRIDGE, 'up']);
 }
 
-async function bootOne(record: HostRecord, image: Image): Promise<TestHost> {
+async function bootOne(record: HostRecord, image: Image, files: Readonly<Record<string, string>>): Promise<TestHost> {
   const dir = hostDir(record.name);
   const upper = path.join(dir, 'upper');
   for (const sub of ['upper/etc/ssh', 'upper/etc/hostform-test', 'work', 'merged', 'containers']) {
@@ -61,6 +67,10 @@ async function bootOne(record: HostRecord, image: Image): Promise<TestHost> {
   fs.writeFileSync(path.join(upper, 'etc/machine-id'), randomBytes(16).toString('hex') + '\n');
   fs.writeFileSync(path.join(upper, 'etc/hostname'), record.name + '\n');
   fs.writeFileSync(path.join(upper, 'etc/hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${record.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(upper, file)), { recursive: true });
+    fs.writeFileSync(path.join(upper, file), content);
+  }
   // podman's storage, with the imported busybox image, on a plain directory (see build-image.sh).
   await run('cp', ['-a', path.join(image.rootfs, 'var/lib/containers') + '/.', path.join(dir, 'containers')]);
   const [type, key] = fs.readFileSync(hostKey + '.pub', 'utf8').split(' ');

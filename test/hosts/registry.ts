@@ -13,7 +13,8 @@ import { run } from './run.ts';
 export interface HostRecord {
   readonly name: string;
   readonly profile: Profile;
-  readonly kind: 'container' | 'vm';
+  /** 'registry': the site images' registry (site-registry.ts), torn down like a host when its last user goes. */
+  readonly kind: 'container' | 'vm' | 'registry';
   readonly address: string;
   readonly port: number;
   readonly imageKey: string;
