@@ -81,12 +81,22 @@ interface Inspection {
   readonly payload: ReadonlySet<string>;
 }
 
+/**
+ * A play's own tasks are the same objects on every host, and a run checks
+ * them for each host before connecting and again after: validated once.
+ */
+const inspected = new WeakMap<Task, Inspection>();
+
 function inspect(task: Task): Inspection {
+  const known = inspected.get(task);
+  if (known) return known;
   const validate = validatorFor(task.module.schema);
   notes = { sensitive: new Map(), payload: new Set() };
   try {
     const valid = validate(task.params);
-    return { errors: valid ? [] : [...(validate.errors ?? [])], sensitive: notes.sensitive, payload: notes.payload };
+    const found = { errors: valid ? [] : [...(validate.errors ?? [])], sensitive: notes.sensitive, payload: notes.payload };
+    inspected.set(task, found);
+    return found;
   } finally {
     notes = undefined;
   }
@@ -316,7 +326,7 @@ function describeError(error: ErrorObject, task: Task, found: Inspection, condit
   if (alternatives) {
     const given = alternatives.filter((k) => isPlainObject(error.data) && error.data[k] !== undefined);
     const exactly = error.keyword === 'oneOf';
-    const expected = `needs ${exactly ? 'exactly' : 'at least'} one of ${alternatives.map((a) => `'${a}'`).join(', ')}${exactly && given.length > 1 ? `, not ${given.length === 2 ? 'both' : 'several'}` : ''}${condition}`;
+    const expected = `needs ${exactly ? 'exactly' : 'at least'} one of ${alternatives.map((a) => `'${a}'`).join(', ')}${condition}${exactly && given.length > 1 ? `, not ${given.length === 2 ? 'both' : 'several'}` : ''}`;
     return [{ message: `${name ? `parameter '${name}' ` : ''}${expected}`, ...(name ? { parameter: name } : {}), expected }];
   }
   if (error.keyword === 'additionalProperties') {

@@ -93,7 +93,7 @@ export function preparePlay(play: Playbook, host: HostView, options: PrepareOpti
     if (task.when) {
       const wanted = knownFact(() => Boolean(task.when?.(host)), (error) => {
         // The playbook's own code failed: bad usage, reported with where it happened, before any host is changed.
-        problem({ kind: 'condition', ...about, source: throwSiteOf(error) ?? taskSource(task), host: host.name, text: `when(host) threw ${describeThrown(error)}` });
+        problem({ kind: 'condition', ...about, source: throwSiteOf(error) ?? taskSource(task), host: host.name, text: `when(host) threw ${redact(describeThrown(error), sensitive)}` });
       });
       if (wanted === undefined || wanted === UNKNOWN) return { ...base, resolved: undefined };
       if (!wanted) return { ...base, resolved: undefined, skipNote: 'condition (when) is false' };
