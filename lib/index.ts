@@ -16,3 +16,4 @@ export { textDiff, fieldDiff } from './diff.ts';
 export { runPlaybooks, type RunOptions } from './run/run.ts';
 export type { RunReport, HostResult, TaskResult, TaskStatus, RunMode } from './run/results.ts';
 export { EXIT } from './run/results.ts';
+export { UsageError, PlaybookProblems, RemoteCommandError, type ErrorRecord, type ErrorKind, type SourceLocation } from './errors.ts';

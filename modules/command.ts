@@ -33,11 +33,11 @@ const schema = {
   properties: {
     argv: { type: 'array', items: { type: 'string' }, minItems: 1 },
     shell: { type: 'string', minLength: 1 },
-    creates: { type: 'string', pattern: '^/' },
+    creates: { type: 'string', pattern: '^/', 'x-expected': 'an absolute path (starting with /)' },
     unless: commandLine,
-    chdir: { type: 'string', pattern: '^/' },
+    chdir: { type: 'string', pattern: '^/', 'x-expected': 'an absolute path (starting with /)' },
     // The usual way to hand a command a credential: never printed, and masked in a failed command's report.
-    env: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string' } },
+    env: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', 'x-expected': 'an environment variable name (letters, digits and _, not starting with a digit)' }, additionalProperties: { type: 'string' } },
   },
   oneOf: [{ required: ['argv'] }, { required: ['shell'] }],
   additionalProperties: false,

@@ -80,7 +80,8 @@ t.test('a failed check undoes every asking task, last first, runs the action aga
   const deferred = report.hosts[0]?.tasks[2];
   t.equal(deferred?.status, 'failed');
   t.equal(report.exitCode, 1);
-  t.equal(deferred?.error, 'the state holds b\nreverted, in this order: remove b; remove a; then reload ran again and the check passes: the previous state is back');
+  t.equal(deferred?.error?.message, "task 'deferred: reload' on here: the state holds b\nreverted, in this order: remove b; remove a; then reload ran again and the check passes: the previous state is back");
+  t.equal(deferred?.error?.kind, 'deferred');
   t.equal(await readFile(state, 'utf8'), 'base\n', 'both changes are gone');
   t.equal(await readFile(log, 'utf8'), 'reload\nreload\n');
 });
@@ -88,7 +89,7 @@ t.test('a failed check undoes every asking task, last first, runs the action aga
 t.test('a failing script counts as a failed check: the changes are undone and the script runs again', async (t) => {
   await reset();
   const report = await run([line({ line: 'a', reloadFailsOn: 'a' })]);
-  t.match(report.hosts[0]?.tasks[1]?.error, /exit code 3[\s\S]*refused[\s\S]*\nreverted, in this order: remove a; then reload ran again and the check passes: the previous state is back$/);
+  t.match(report.hosts[0]?.tasks[1]?.error?.message, /exit code 3[\s\S]*refused[\s\S]*\nreverted, in this order: remove a; then reload ran again and the check passes: the previous state is back$/);
   t.equal(await readFile(state, 'utf8'), 'base\n');
   t.equal(await readFile(log, 'utf8'), 'reload\n', 'the second run of the script succeeded');
 });
@@ -97,13 +98,13 @@ t.test('when putting the previous state back does not satisfy the check either, 
   await writeFile(state, 'base\nb\n');
   await writeFile(log, '');
   const report = await run([line({ line: 'a', poison: 'b' })]);
-  t.equal(report.hosts[0]?.tasks[1]?.error, 'the state holds b\nreverted, in this order: remove a; putting the previous state back failed: reload and its check after reverting: the state holds b');
+  t.equal(report.hosts[0]?.tasks[1]?.error?.message, "task 'deferred: reload' on here: the state holds b\nreverted, in this order: remove a; putting the previous state back failed: reload and its check after reverting: the state holds b");
 });
 
 t.test('an undo that fails does not stop the others, and the error names it', async (t) => {
   await reset();
   const report = await run([line({ line: 'a', poison: 'a' }), line({ line: 'b', undoFails: true })]);
-  t.equal(report.hosts[0]?.tasks[2]?.error, 'the state holds a\nreverted, in this order: remove a; putting the previous state back failed: could not remove b: the undo broke');
+  t.equal(report.hosts[0]?.tasks[2]?.error?.message, "task 'deferred: reload' on here: the state holds a\nreverted, in this order: remove a; putting the previous state back failed: could not remove b: the undo broke");
   t.equal(await readFile(state, 'utf8'), 'base\nb\n', 'a was removed all the same');
 });
 

@@ -170,8 +170,8 @@ t.test('firewalld: with firewalld stopped, tasks change the permanent configurat
 t.test('firewalld: invalid parameters fail before any host is touched, naming task, parameter and value', async (t) => {
   const before = await firewallState();
   const cases: [Parameters<typeof runTasks>[1][number], RegExp][] = [
-    [firewalld.port({ port: 70000 }), /task 'firewalld\.port 70000\/tcp' \(firewalld\.port\): parameter 'port' = 70000: must be <= 65535/],
-    [firewalld.port({ port: 80, protocol: 'tpc' as 'tcp' }), /parameter 'protocol' = "tpc": must be equal to one of the allowed values \("tcp", "udp", "sctp", "dccp"\)/],
+    [firewalld.port({ port: 70000 }), /task 'firewalld\.port 70000\/tcp' \(firewalld\.port\): parameter 'port' = 70000: must be at most 65535/],
+    [firewalld.port({ port: 80, protocol: 'tpc' as 'tcp' }), /parameter 'protocol' = "tpc": must be one of "tcp", "udp", "sctp", "dccp" \(did you mean "tcp"\?\)/],
     [firewalld.port({ ports: ['70000/tcp'] as `${number}/tcp`[] }), /parameter 'ports\.0' = "70000\/tcp": ports are 1 to 65535/],
     [firewalld.service({ zone: 'bad zone!', service: 'http' }), /task 'firewalld\.service bad zone! http' \(firewalld\.service\): parameter 'zone' = "bad zone!"/],
     [firewalld.zone({ name: 'a-zone-name-too-long' }), /parameter 'name' = "a-zone-name-too-long"/],

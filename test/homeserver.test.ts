@@ -71,7 +71,7 @@ t.test('homeserver: check mode on a fresh host plans every role, fails nothing a
   const report = await runPlaybooks([book], await loadInventory([file]), { mode: 'check', forks: 1 });
   const tasks = report.hosts[0]?.tasks ?? [];
   t.equal(report.exitCode, 2, 'drift found');
-  t.same(tasks.filter((task) => task.status === 'failed').map((task) => `${task.name}: ${task.error}`), [], report.hosts[0]?.error ?? 'no host error');
+  t.same(tasks.filter((task) => task.status === 'failed').map((task) => `${task.name}: ${task.error?.message}`), [], report.hosts[0]?.error?.message ?? 'no host error');
   t.equal(await snapshot(), before, 'the host is untouched');
 
   const names = tasks.map((task) => task.name);

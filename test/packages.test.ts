@@ -146,11 +146,11 @@ t.test('packages and repo: invalid parameters fail before any host is touched, n
   const bad = (params: unknown) => packages(params as PackagesParams);
   await t.rejects(runTasks(host, [bad({ present: 'hostform-test-a' })], 'apply'), {
     name: 'UsageError',
-    message: /task 'packages' \(packages\): parameter 'present' = "hostform-test-a": must be array/,
+    message: /task 'packages' \(packages\): parameter 'present' = "hostform-test-a": must be a list/,
   });
   await t.rejects(runTasks(host, [bad({ present: ['hostform test a'] })], 'apply'), {
     name: 'UsageError',
-    message: /task 'packages hostform test a' \(packages\): parameter 'present\.0' = "hostform test a": must match pattern/,
+    message: /task 'packages hostform test a' \(packages\): parameter 'present\.0' = "hostform test a": must be a package name, capability or file/,
   });
   await t.rejects(runTasks(host, [bad({ present: ['x'], absent: ['x'] })], 'apply'), {
     name: 'UsageError',

@@ -44,7 +44,7 @@ const markerExists = async () => (await h.exec(`test -e ${MARKER} || test -e /ro
 t.test('a command whose program starts with a dash is refused, not handed to sh as an option', async (t) => {
   const result = await playWith('dash', `command({ argv: ['-x'] }, { name: 'dash' })`);
   t.equal(result.code, 64, result.stderr);
-  t.match(result.stderr, /host box: task 'dash' \(command\): parameter 'argv\.0' = "-x" starts with '-', so sh would read it as an option/);
+  t.match(result.stderr, /\/dash\.mts:5: play 'dash', task 'dash' \(command\): parameter 'argv\.0' = "-x" starts with '-', so sh would read it as an option/);
   t.notOk(await markerExists(), 'nothing was changed on the host');
 });
 
@@ -58,8 +58,8 @@ t.test('a command whose program looks like NAME=value is refused, not read as an
 t.test('an exception thrown in when() is a usage error naming the task, the host and the message', async (t) => {
   const result = await playWith('when', `command({ argv: ['true'], creates: '/' }, { name: 'picky', when: (host) => (host.vars as { port: { number: number } }).port.number > 0 })`);
   t.equal(result.code, 64, result.stderr);
-  t.match(result.stderr, /^error: invalid task parameters \(nothing was changed on any host\):\n/);
-  t.match(result.stderr, /play 'when', host box: task 'picky' \(command\): when\(host\) threw: TypeError: Cannot read properties of undefined \(reading 'number'\)/);
+  t.match(result.stderr, /^error: the playbook has 1 problem \(nothing was changed on any host\):\n/);
+  t.match(result.stderr, /\/when\.mts:5: play 'when', task 'picky' \(command\) on box: when\(host\) threw TypeError: Cannot read properties of undefined \(reading 'number'\)/);
   t.notMatch(result.stderr, /internal error/);
   t.notOk(await markerExists(), 'nothing was changed on the host');
 });

@@ -120,7 +120,7 @@ t.test('quadlet: invalid parameters fail before any host is touched, naming task
   ];
   await t.rejects(runTasks(h.inventoryEntry(), bad, 'apply'), UsageError);
   const message = await runTasks(h.inventoryEntry(), bad, 'apply').catch((e: Error) => e.message);
-  t.match(message, /task 'quadlet typo.container' \(quadlet.container\): parameter 'pull' = "sometimes": must be equal to one of the allowed values/);
+  t.match(message, /task 'quadlet typo.container' \(quadlet.container\): parameter 'pull' = "sometimes": must be one of "missing", "always", "never"/);
   t.match(message, /task 'quadlet typo.network' \(quadlet.network\): parameter 'subnet' = "10.0.0.0\/24\\nExecStartPre=\/bin\/false"/);
   t.equal((await h.exec('ls /etc/containers/systemd/typo.*')).code, 2, 'nothing written');
 });

@@ -54,7 +54,7 @@ export default playbook({ name: '${name}', hosts: 'all', become: true, tasks: [
   );
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const report = (stdout: string) => JSON.parse(stdout) as { hosts: { status: string; error?: string; roundTrips: number; tasks: { name: string; status: string }[] }[] };
+const report = (stdout: string) => JSON.parse(stdout) as { hosts: { status: string; error?: { kind: string; message: string }; roundTrips: number; tasks: { name: string; status: string }[] }[] };
 const statusOf = (r: ReturnType<typeof report>, task: string) => r.hosts[0]?.tasks.find((x) => x.name === task)?.status;
 
 /** Whether a hostform run holds the host's lock now (a flock that fails at once). */
@@ -76,8 +76,9 @@ t.test('two concurrent runs on one host: exactly one installs the package, the o
   t.equal(statusOf(winner, 'packages hostform-test-a'), 'changed', 'the run that holds the lock installs');
   t.equal(loser.hosts[0]?.status, 'failed');
   t.same(loser.hosts[0]?.tasks, [], 'the other run planned and changed nothing');
+  t.equal(loser.hosts[0]?.error?.kind, 'lock');
   t.match(
-    loser.hosts[0]?.error,
+    loser.hosts[0]?.error?.message,
     new RegExp(`^box is locked by another hostform run \\(${LOCK}\\): playbook ${escapeRegExp(book)}, started \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z by \\S+@${hostname()} \\(pid ${process.pid}, run [0-9a-f-]{36}\\); waited 0 s\\n  try: run again when it has finished, or wait longer with --lock-timeout SECONDS$`),
   );
   t.notOk(await held(), 'the lock is free once both runs ended');
@@ -101,8 +102,8 @@ t.test('a user who cannot become root takes a lock of their own, in a directory 
   const results = await Promise.all([runPlay([book, '-i', asPwuser, '--json', '--lock-timeout', '0']), runPlay([book, '-i', asPwuser, '--json', '--lock-timeout', '0'])]);
   t.same(results.map((r) => r.code).sort(), [0, 1], 'one run converges, the other fails');
   const loser = report((results.find((r) => r.code === 1) ?? results[1]!).stdout);
-  const [, path] = /^box is locked by another hostform run \((\S+)\)/.exec(loser.hosts[0]?.error ?? '') ?? [];
-  t.match(path, /^(\/run\/user\/\d+|\/home\/pwuser\/\.cache)\/hostform\/run\.lock$/, loser.hosts[0]?.error ?? 'no error');
+  const [, path] = /^box is locked by another hostform run \((\S+)\)/.exec(loser.hosts[0]?.error?.message ?? '') ?? [];
+  t.match(path, /^(\/run\/user\/\d+|\/home\/pwuser\/\.cache)\/hostform\/run\.lock$/, loser.hosts[0]?.error?.message ?? 'no error');
   t.equal((await h.exec(`stat -c '%U %a' ${path} $(dirname ${path})`)).stdout, 'pwuser 600\npwuser 700\n');
 });
 
@@ -133,6 +134,6 @@ t.test('a host without flock fails, saying what it needs, and nothing runs there
   t.equal(result.code, 1);
   const host = report(result.stdout).hosts[0];
   t.equal(host?.status, 'failed');
-  t.match(host?.error, /^cannot take the run lock on box: flock is not installed \(it comes with util-linux\)\n  try: /);
+  t.match(host?.error?.message, /^cannot take the run lock on box: flock is not installed \(it comes with util-linux\)\n  try: /);
   t.equal((await h.exec('test -e /etc/hostform-noflock')).code, 1, 'the file task never ran');
 });

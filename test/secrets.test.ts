@@ -82,7 +82,7 @@ t.test('repo: updating or removing a repository whose file holds a password prin
 
 t.test('parameter errors name the task and parameter but print no sensitive value, --json included', async (t) => {
   const cases: [string, string, RegExp][] = [
-    ['a misspelt password key on user', `user({ name: 'hfbob', password: '${CANARY}' } as never)`, /task 'user hfbob' \(user\): parameter 'password' is not known to this module \(did you mean 'passwordHash'\?\)/],
+    ['a misspelt password key on user', `user({ name: 'hfbob', password: '${CANARY}' } as never)`, /task 'user hfbob' \(user\): parameter 'password' is not known to user \(did you mean 'passwordHash'\?\)/],
     ['a repo password ending in a newline', `repo({ name: 'hf-r', baseurl: 'https://example.org/', password: '${CANARY}\\n' })`, /task 'repo hf-r' \(repo\): parameter 'password' = \(secret, not shown: a string of 13 characters, ending in a line break\)/],
     ['a command env map with one bad key', `command({ argv: ['true'], env: { TOKEN: '${CANARY}', 'bad-key': '${CANARY}' } })`, /parameter 'env' has a key "bad-key" that is not valid/],
     [

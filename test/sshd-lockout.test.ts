@@ -101,7 +101,7 @@ t.test('sshd lock-out: a configuration only a new login can catch is put back af
     const report = await runTasks(a.inventoryEntry(), [sshd.config({ options })], 'apply');
     t.same(statuses(report), ['changed', 'failed'], `${what}: ${errors(report)}`);
     t.equal(tasksOf(report)[1]?.name, 'deferred: sshd reload');
-    t.match(tasksOf(report)[1]?.error, REVERTED, what);
+    t.match(tasksOf(report)[1]?.error?.message, REVERTED, what);
     t.equal(await dropIn(), previousContent, `${what}: the previous drop-in is back`);
     t.match((await on('sshd -T')).stdout, /^maxauthtries 5$/m, `${what}: and sshd runs with it`);
     t.ok(await newLoginWorks(), `${what}: a new SSH login works`);
@@ -121,7 +121,7 @@ t.test('sshd lock-out: two sshd tasks share one reload, and a failed login puts 
     'one reload',
   );
   t.match(
-    tasksOf(report)[2]?.error,
+    tasksOf(report)[2]?.error?.message,
     /\nreverted, in this order: remove \/etc\/ssh\/sshd_config\.d\/10-keys\.conf \(it did not exist before\); put back the previous \/etc\/ssh\/sshd_config\.d\/00-hostform\.conf; then sshd reload ran again and the check passes/,
   );
   t.equal(await dropIn(), previousContent);
@@ -132,7 +132,7 @@ t.test('sshd lock-out: two sshd tasks share one reload, and a failed login puts 
 t.test('sshd lock-out: when a later task fails, the installed drop-in is still reloaded, checked with a new login, and put back', async (t) => {
   const report = await runTasks(a.inventoryEntry(), [sshd.config({ options: { PubkeyAcceptedAlgorithms: ['rsa-sha2-512'] } }), command({ argv: ['false'] })], 'apply');
   t.same(statuses(report), ['changed', 'failed', 'failed'], errors(report));
-  t.match(tasksOf(report)[2]?.error, REVERTED);
+  t.match(tasksOf(report)[2]?.error?.message, REVERTED);
   t.equal(await dropIn(), previousContent);
   t.ok(await newLoginWorks(), 'a new SSH login works');
 });

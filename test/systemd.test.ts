@@ -225,7 +225,7 @@ t.test('systemd: invalid parameters fail before any host is touched, naming task
   const bad = [service({ name: 'hello', state: 'running' as 'started' }), unit({ name: 'hello', content: 'x' })];
   const error = await runTasks(h.inventoryEntry(), bad, 'apply').catch((e: Error) => e);
   t.type(error, UsageError);
-  t.match(String(error), /task 'service hello \(running\)' \(systemd.service\): parameter 'state' = "running": must be equal to one of the allowed values/);
-  t.match(String(error), /task 'unit hello' \(systemd.unit\): parameter 'name' = "hello": must match pattern/);
+  t.match(String(error), /task 'service hello \(running\)' \(systemd.service\): parameter 'state' = "running": must be one of "started", "stopped", "restarted", "reloaded"/);
+  t.match(String(error), /task 'unit hello' \(systemd.unit\): parameter 'name' = "hello": must be a unit name with its type/);
   t.equal(await helloState(), before);
 });

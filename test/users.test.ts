@@ -185,9 +185,9 @@ t.test('users: invalid parameters fail before any host is touched, naming task, 
   const bad = [user({ name: 'Bad Name!' }), user({ name: 'carol', uid: 'abc' as unknown as number }), group({ name: 'ops', gid: -1 })];
   await t.rejects(runTasks(h.inventoryEntry(), bad, 'apply'), UsageError);
   const message = await runTasks(h.inventoryEntry(), bad, 'apply').catch((e: Error) => e.message);
-  t.match(message, /task 'user Bad Name!' \(user\): parameter 'name' = "Bad Name!": must match pattern/);
-  t.match(message, /task 'user carol' \(user\): parameter 'uid' = "abc": must be integer/);
-  t.match(message, /task 'group ops' \(group\): parameter 'gid' = -1: must be >= 0/);
+  t.match(message, /task 'user Bad Name!' \(user\): parameter 'name' = "Bad Name!": must be an account name/);
+  t.match(message, /task 'user carol' \(user\): parameter 'uid' = "abc": must be an integer/);
+  t.match(message, /task 'group ops' \(group\): parameter 'gid' = -1: must be at least 0/);
 
   const plaintext = await runTasks(h.inventoryEntry(), [user({ name: 'carol', passwordHash: 'correct horse' })], 'apply').catch((e: Error) => e);
   t.type(plaintext, UsageError);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { UsageError } from '../errors.ts';
+import { PlaybookProblems, UsageError, type ErrorKind, type ErrorRecord } from '../errors.ts';
 import { loadInventory } from '../inventory/load.ts';
+import { formatPath, formatProblem, InventoryError } from '../inventory/problems.ts';
 import { nixosRollback } from '../nixos/rollback.ts';
 import { playbook, type Playbook } from '../playbook.ts';
 import { plainReporter } from '../report/plain.ts';
@@ -30,11 +31,16 @@ export async function play(args: readonly string[], io: Io = processIo): Promise
     io.stdout(`${PLAY_USAGE}\n`);
     return EXIT.inSync;
   }
+  // What a usage error is about: the step that was running when it was thrown.
+  let step: ErrorKind = 'usage';
   try {
     const options = parsePlayArgs(args);
+    step = 'playbook';
     const playbooks = options.playbook === 'rollback' && !existsSync('rollback') ? [rollbackPlay(options.limit)] : await loadPlaybooks(options.playbook);
+    step = 'inventory';
     const inventoryPaths = options.inventory.length > 0 ? options.inventory : defaultInventory();
     const inventory = await loadInventory(inventoryPaths);
+    step = 'usage';
     const mode = options.check ? 'check' : 'apply';
     const progress = !options.json && io.isTty ? progressReporter(mode) : undefined;
     const observer: RunObserver = options.json ? {} : (progress ?? plainReporter((l) => io.stderr(`${l}\n`), mode, options.verbose));
@@ -58,13 +64,36 @@ export async function play(args: readonly string[], io: Io = processIo): Promise
     else io.stderr(`${renderSummary(report, { showDiff: options.diff, color: io.isTty })}\n`);
     return report.exitCode;
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`error: ${printable(error.message)}\n`);
-      return EXIT.usage;
-    }
-    io.stderr(`internal error: ${printable((error as Error).stack ?? String(error))}\n`);
-    return EXIT.failed;
+    const usage = error instanceof UsageError;
+    io.stderr(usage ? `error: ${printable(error.message)}\n` : `internal error: ${printable((error as Error).stack ?? String(error))}\n`);
+    const exitCode = usage ? EXIT.usage : EXIT.failed;
+    // --json promises one JSON document on stdout: a run that never started is one too.
+    if (args.includes('--json')) io.stdout(`${terminalJson({ exitCode, errors: usage ? usageRecords(error, step) : [internalRecord(error)] })}\n`);
+    return exitCode;
   }
+}
+
+/** A usage error as records: one per problem of a playbook or an inventory, else one. */
+function usageRecords(error: UsageError, step: ErrorKind): ErrorRecord[] {
+  if (error instanceof PlaybookProblems) return [...error.problems];
+  if (error instanceof InventoryError) {
+    return error.problems.map((p) => {
+      const message = formatProblem(p);
+      return {
+        kind: 'inventory',
+        shortMessage: message,
+        message,
+        source: { file: p.file, ...(p.line !== undefined ? { line: p.line } : {}) },
+        ...(p.path.length > 0 ? { parameter: formatPath(p.path) } : {}),
+      };
+    });
+  }
+  return [{ kind: error.kind === 'usage' ? step : error.kind, shortMessage: error.message.split('\n')[0] ?? '', message: error.message }];
+}
+
+function internalRecord(error: unknown): ErrorRecord {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return { kind: 'internal', shortMessage: message.split('\n')[0] ?? '', message };
 }
 
 /** `play rollback`: every selected nixos host back to its previous generation; other hosts are skipped. */

@@ -1,3 +1,5 @@
+import type { SourceLocation } from '../errors.ts';
+import { callSiteOf, captureCallSite } from './source.ts';
 import type { ModuleDefinition, Task, TaskOptions } from './types.ts';
 
 /** The options every task takes besides its module's parameters (see TaskOptions). */
@@ -14,8 +16,17 @@ export type ModuleCall<Input> = ((params: Input, options?: TaskOptions) => Task<
 
 /** Turn a module definition into the function playbooks call. */
 export function defineModule<Input, Resolved>(definition: ModuleDefinition<Input, Resolved>): ModuleCall<Input> {
-  const call = (params: Input, options: TaskOptions = {}): Task<Input> => ({ ...options, kind: 'task', module: definition, params });
+  const call = (params: Input, options: TaskOptions = {}): Task<Input> => {
+    const task: Task<Input> = { ...options, kind: 'task', module: definition, params };
+    captureCallSite(task, call);
+    return task;
+  };
   return Object.assign(call, { definition: definition as ModuleDefinition<Input, unknown> });
+}
+
+/** Where the task was written: the playbook or role line that called its module. */
+export function taskSource(task: Task): SourceLocation | undefined {
+  return callSiteOf(task);
 }
 
 /** The name a task is shown under. */

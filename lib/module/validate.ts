@@ -23,6 +23,16 @@ ajv.addKeyword({
 });
 
 /**
+ * What a value must be, in words, next to a rule a person cannot read: a
+ * `pattern`, a `not`, a union of types or of shapes. `mode: { type:
+ * 'string', pattern: '^0?[0-7]{3,4}$', 'x-expected': 'an octal mode in a
+ * string, such as "0644"' }` fails as `parameter 'mode' = "0999": must be
+ * an octal mode in a string, such as "0644"` rather than with the
+ * expression. The inventory's schema uses the same keyword.
+ */
+ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
+
+/**
  * Two facts a schema states about a parameter, next to its type:
  *
  * - `sensitive: true`: a password, a hash, an environment value, a secret
@@ -71,22 +81,51 @@ interface Inspection {
   readonly payload: ReadonlySet<string>;
 }
 
+/**
+ * A play's own tasks are the same objects on every host, and a run checks
+ * them for each host before connecting and again after: validated once.
+ */
+const inspected = new WeakMap<Task, Inspection>();
+
 function inspect(task: Task): Inspection {
+  const known = inspected.get(task);
+  if (known) return known;
   const validate = validatorFor(task.module.schema);
   notes = { sensitive: new Map(), payload: new Set() };
   try {
     const valid = validate(task.params);
-    return { errors: valid ? [] : [...(validate.errors ?? [])], sensitive: notes.sensitive, payload: notes.payload };
+    const found = { errors: valid ? [] : [...(validate.errors ?? [])], sensitive: notes.sensitive, payload: notes.payload };
+    inspected.set(task, found);
+    return found;
   } finally {
     notes = undefined;
   }
 }
 
-/** Problems with a task's parameters, one message per problem. No message holds a sensitive value. */
-export function taskProblems(task: Task, where: string): string[] {
+/**
+ * One thing wrong with a task's parameters or options, as data. `message`
+ * is the sentence ("parameter 'mode' = 644: must be an octal mode ...");
+ * the other fields say the same for a machine. No field holds a sensitive value.
+ */
+export interface ParameterProblem {
+  readonly message: string;
+  /** Dotted path: `service.environment.GREETING`; absent for a problem of the parameters as a whole. */
+  readonly parameter?: string;
+  /** The value as the message shows it. */
+  readonly value?: string;
+  /** `must be an absolute path`, `is required when 'state' is "link"`. */
+  readonly expected?: string;
+}
+
+/** Every problem with a task's parameters and options. */
+export function parameterProblems(task: Task): ParameterProblem[] {
   const found = inspect(task);
-  const problems = [...withoutNoise(found.errors).map((e) => describeError(e, task, found)), ...commandLineProblems(task.params, found), ...optionProblems(task)];
-  return problems.map((p) => `${where}task '${taskName(task)}' (${task.module.name}): ${p}`);
+  return [...schemaProblems(found, task), ...commandLineProblems(task.params, found).map((message) => ({ message })), ...optionProblems(task)];
+}
+
+/** Problems with a task's parameters, one message per problem, each after `where` and the task's name. No message holds a sensitive value. */
+export function taskProblems(task: Task, where: string): string[] {
+  return parameterProblems(task).map((p) => `${where}task '${taskName(task)}' (${task.module.name}): ${p.message}`);
 }
 
 /** Throw one UsageError listing every invalid parameter of every task. */
@@ -112,23 +151,282 @@ export function sensitiveValues(task: Task): string[] {
   return [...values];
 }
 
+// ── From validator errors to sentences ──────────────────────────────────
+//
+// ajv reports what failed in its own terms: `must match pattern "^/"`,
+// `must match a schema in anyOf`, `must match "then" schema`, `must NOT be
+// valid`. Each is said here the way a person would: what the value must be
+// (from the schema's `x-expected`, or from its type), which of several
+// shapes was meant, and under which condition a rule applies.
+
+type Schema = Readonly<Record<string, unknown>>;
+
+/** An unknown key is told the known ones when there are at most this many (and none is close). */
+const KNOWN_LISTED = 8;
+
+function schemaProblems(found: Inspection, task: Task): ParameterProblem[] {
+  const errors = found.errors;
+  const conditions = conditionsOf(errors);
+  const kept = withoutBranchNoise(errors).filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames');
+  const problems = kept.flatMap((e) => describeError(e, task, found, conditionFor(e, conditions)));
+  return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);
+}
+
 /**
- * A failed oneOf/anyOf also reports why each branch failed ("argv is
- * required", "shell is required"); the oneOf error alone says it better.
- * A failed `then` is reported by the errors inside it, and a bad key by the
- * propertyNames error that names it.
+ * anyOf/oneOf also report why each branch failed. When the value's type
+ * picks one branch (a string where a string or a list is allowed), that
+ * branch's errors say best what is wrong and the anyOf error goes; when
+ * none or several fit, the anyOf error alone says which shapes are allowed.
  */
-function withoutNoise(errors: readonly ErrorObject[]): ErrorObject[] {
-  const branches = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => `${e.schemaPath}/`);
-  return errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames' && !branches.some((prefix) => e.schemaPath.startsWith(prefix)));
+function withoutBranchNoise(errors: readonly ErrorObject[]): ErrorObject[] {
+  const dropped = new Set<ErrorObject>();
+  const droppedPrefixes: string[] = [];
+  const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').sort((a, b) => a.schemaPath.length - b.schemaPath.length);
+  for (const error of alternatives) {
+    if (droppedPrefixes.some((p) => error.schemaPath.startsWith(p))) continue;
+    const branches = error.schema as readonly Schema[];
+    const fitting = requiredAlternatives(branches) ? [] : branches.flatMap((b, i) => (fitsType(b, error.data) ? [i] : []));
+    if (fitting.length === 1) {
+      dropped.add(error);
+      branches.forEach((_, i) => i !== fitting[0] && droppedPrefixes.push(`${error.schemaPath}/${i}/`));
+    } else {
+      droppedPrefixes.push(`${error.schemaPath}/`);
+    }
+  }
+  return errors.filter((e) => !dropped.has(e) && !droppedPrefixes.some((p) => e.schemaPath.startsWith(p)));
+}
+
+/** Whether a value is of a type the schema allows (not whether it is valid). */
+function fitsType(schema: Schema, data: unknown): boolean {
+  const alternatives = schema['anyOf'] ?? schema['oneOf'];
+  if (Array.isArray(alternatives)) return alternatives.some((b: Schema) => fitsType(b, data));
+  if ('const' in schema) return typeof schema['const'] === typeof data;
+  if (Array.isArray(schema['enum'])) return schema['enum'].some((v) => typeof v === typeof data);
+  if (schema['jsType'] === 'function') return typeof data === 'function';
+  if (schema['jsType'] === 'buffer') return Buffer.isBuffer(data);
+  const types = [schema['type']].flat().filter((t): t is string => typeof t === 'string');
+  return types.some((t) => jsonTypeOf(data).includes(t));
+}
+
+function jsonTypeOf(data: unknown): string[] {
+  if (data === null) return ['null'];
+  if (Array.isArray(data)) return ['array'];
+  if (typeof data === 'number') return Number.isInteger(data) ? ['integer', 'number'] : ['number'];
+  if (typeof data === 'object' && !Buffer.isBuffer(data)) return ['object'];
+  return [typeof data];
+}
+
+/** For each failed if/then/else: the schema path of the branch that failed, and the condition in words. */
+function conditionsOf(errors: readonly ErrorObject[]): { prefix: string; words: string }[] {
+  return errors.flatMap((e) => {
+    if (e.keyword !== 'if') return [];
+    const branch = (e.params as { failingKeyword: string }).failingKeyword;
+    const words = conditionWords((e.parentSchema as Schema)['if'] as Schema, branch === 'else');
+    return words ? [{ prefix: `${e.schemaPath.slice(0, -'if'.length)}${branch}/`, words }] : [];
+  });
+}
+
+function conditionFor(error: ErrorObject, conditions: readonly { prefix: string; words: string }[]): string {
+  const inner = conditions.filter((c) => error.schemaPath.startsWith(c.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  return inner ? ` ${inner.words}` : '';
+}
+
+/**
+ * An `if` schema as a condition: `when 'state' is "link"`, `unless 'state'
+ * is "absent"`, `when 'append' is given`. Undefined when it says more than
+ * these forms (the test of the module schemas makes sure none does).
+ */
+export function conditionWords(schema: Schema, negated = false): string | undefined {
+  if (isPlainObject(schema['not']) && Object.keys(schema).length === 1) return conditionWords(schema['not'] as Schema, !negated);
+  const required = (schema['required'] ?? []) as readonly string[];
+  const properties = Object.entries((schema['properties'] ?? {}) as Record<string, Schema>);
+  const known = Object.keys(schema).every((k) => k === 'required' || k === 'properties');
+  if (!known) return undefined;
+  if (properties.length === 0 && required.length === 1) return `when '${required[0]}' is ${negated ? 'not ' : ''}given`;
+  const [property] = properties;
+  if (properties.length !== 1 || !property || required.length !== 1 || required[0] !== property[0]) return undefined;
+  const [key, value] = property;
+  const not = isPlainObject(value['not']) && Object.keys(value).length === 1 ? (value['not'] as Schema) : undefined;
+  const rule = not ?? value;
+  const values = 'const' in rule ? [rule['const']] : Array.isArray(rule['enum']) ? rule['enum'] : undefined;
+  if (!values || Object.keys(rule).length !== 1) return undefined;
+  return `${negated ? 'unless' : 'when'} '${key}' is ${not ? 'not ' : ''}${values.map((v) => JSON.stringify(v)).join(' or ')}`;
+}
+
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  object: 'a map',
+  array: 'a list',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  null: 'null',
+};
+
+/**
+ * What a value must be, as a noun phrase: the schema's own `x-expected`
+ * ("an absolute path"), or what its type, range and alternatives say ("an
+ * integer from 1 to 65535, or a list of them"). Undefined for a pattern
+ * without `x-expected`: a regular expression is not a sentence.
+ */
+export function expectedOf(schema: unknown): string | undefined {
+  if (!isPlainObject(schema)) return undefined;
+  const s = schema as Schema;
+  if (typeof s['x-expected'] === 'string') return s['x-expected'];
+  if ('const' in s) return JSON.stringify(s['const']);
+  if (Array.isArray(s['enum'])) return s['enum'].length === 1 ? JSON.stringify(s['enum'][0]) : `one of ${s['enum'].map((v) => JSON.stringify(v)).join(', ')}`;
+  if (s['jsType'] === 'function') return 'a function of the host';
+  if (s['jsType'] === 'buffer') return 'a Buffer';
+  const alternatives = s['anyOf'] ?? s['oneOf'];
+  if (Array.isArray(alternatives)) return alternativesWords(alternatives as Schema[]);
+  if (s['pattern'] !== undefined || s['not'] !== undefined) return undefined;
+  const types = [s['type']].flat().filter((t): t is string => typeof t === 'string');
+  const phrases = types.map((t) => typeWords(t, s));
+  return phrases.length > 0 && phrases.every((p): p is string => p !== undefined) ? phrases.join(' or ') : undefined;
+}
+
+/** `a single line, or a list of them` for the common "one or several" shape; else each shape in turn. */
+function alternativesWords(branches: readonly Schema[]): string | undefined {
+  const [one, many] = branches;
+  if (branches.length === 2 && one && many && many['type'] === 'array' && JSON.stringify(many['items']) === JSON.stringify(one)) {
+    const single = expectedOf(one);
+    return single && `${single}, or a ${many['minItems'] ? 'non-empty ' : ''}list of them`;
+  }
+  const words = branches.map(expectedOf);
+  return words.every((w): w is string => w !== undefined) ? words.join(', or ') : undefined;
+}
+
+function typeWords(type: string, s: Schema): string | undefined {
+  const min = s['minimum'] as number | undefined;
+  const max = s['maximum'] as number | undefined;
+  const above = s['exclusiveMinimum'] as number | undefined;
+  switch (type) {
+    case 'integer':
+    case 'number': {
+      const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` of at least ${min}` : above !== undefined ? ` above ${above}` : max !== undefined ? ` of at most ${max}` : '';
+      return `${TYPE_WORDS[type]}${range}`;
+    }
+    case 'string':
+      return s['minLength'] === 1 ? 'a non-empty string' : 'a string';
+    case 'array': {
+      const items = s['items'] === undefined ? undefined : expectedOf(s['items']);
+      if (s['items'] !== undefined && items === undefined) return undefined;
+      const list = s['minItems'] ? 'a non-empty list' : 'a list';
+      return items ? `${list} (each ${items})` : list;
+    }
+    default:
+      return TYPE_WORDS[type];
+  }
+}
+
+function describeError(error: ErrorObject, task: Task, found: Inspection, condition: string): ParameterProblem[] {
+  const path = segments(error.instancePath);
+  const name = path.join('.');
+  const alternatives = error.keyword === 'oneOf' || error.keyword === 'anyOf' ? requiredAlternatives(error.schema as readonly Schema[]) : undefined;
+  if (alternatives) {
+    const given = alternatives.filter((k) => isPlainObject(error.data) && error.data[k] !== undefined);
+    const exactly = error.keyword === 'oneOf';
+    const expected = `needs ${exactly ? 'exactly' : 'at least'} one of ${alternatives.map((a) => `'${a}'`).join(', ')}${condition}${exactly && given.length > 1 ? `, not ${given.length === 2 ? 'both' : 'several'}` : ''}`;
+    return [{ message: `${name ? `parameter '${name}' ` : ''}${expected}`, ...(name ? { parameter: name } : {}), expected }];
+  }
+  if (error.keyword === 'additionalProperties') {
+    // Its value is never shown: a misspelt `password:` is still a password.
+    const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+    const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+    const parameter = [...path, extra].join('.');
+    if (path.length === 0 && (TASK_OPTION_KEYS as readonly string[]).includes(extra)) {
+      const message = `'${extra}' is a task option, not a parameter of ${task.module.name}: give it in the second argument, ${task.module.name}({ ... }, { ${extra}: ... })`;
+      return [{ message, parameter, expected: 'given in the second argument' }];
+    }
+    const names = known.map((k) => `'${k}'`).join(', ');
+    // A close name is the likely fix; else a short list of the names there are.
+    const help = didYouMean(extra, known) || (known.length > 0 && known.length <= KNOWN_LISTED ? ` (known: ${names})` : '');
+    return [{ message: `parameter '${parameter}' is not known to ${task.module.name}${help}`, parameter, expected: `one of ${names}` }];
+  }
+  if (error.keyword === 'required' || error.keyword === 'dependencies') {
+    const missing = String((error.params as { missingProperty: string }).missingProperty);
+    const because = error.keyword === 'dependencies' ? ` when '${(error.params as { property: string }).property}' is given` : condition;
+    const parameter = [...path, missing].join('.');
+    return [{ message: `parameter '${parameter}' is required${because}`, parameter, expected: `is required${because}` }];
+  }
+  if (error.keyword === 'not') {
+    const forbidden = requiredAlternatives(((error.schema as Schema)['anyOf'] as readonly Schema[] | undefined) ?? [error.schema as Schema]);
+    if (forbidden) {
+      return forbidden
+        .filter((k) => isPlainObject(error.data) && error.data[k] !== undefined)
+        .map((k) => {
+          const parameter = [...path, k].join('.');
+          return { message: `parameter '${parameter}' cannot be given${condition}`, parameter, expected: `is not allowed${condition}` };
+        });
+    }
+  }
+  const label = name || '(parameters)';
+  const key = (error as ErrorObject & { propertyName?: string }).propertyName;
+  const expected = `${expectation(error)}${condition}`;
+  if (key !== undefined) return [{ message: `parameter '${label}' has a key ${JSON.stringify(key)} that is not valid: ${expected}`, parameter: label, value: JSON.stringify(key), expected }];
+  const value = shown(task.params, error.instancePath, found.sensitive);
+  const hint = error.keyword === 'enum' && typeof error.data === 'string' ? didYouMean(error.data, (error.schema as unknown[]).filter((v): v is string => typeof v === 'string'), '"') : '';
+  return [{ message: `parameter '${label}' = ${value}: ${expected}${hint}`, ...(name ? { parameter: name } : {}), value, expected }];
+}
+
+/** What the value must be, as a phrase starting with 'must'. */
+function expectation(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  const parent = (error.parentSchema ?? {}) as Schema;
+  const custom = typeof parent['x-expected'] === 'string' ? parent['x-expected'] : undefined;
+  const limit = params['limit'] as number;
+  switch (error.keyword) {
+    case 'type':
+    case 'pattern':
+    case 'not':
+    case 'anyOf':
+    case 'oneOf': {
+      const typeWords = () => expectedOf(parent) ?? [params['type']].flat().map((t) => TYPE_WORDS[String(t)] ?? String(t)).join(' or ');
+      const words = custom ?? (error.keyword === 'type' ? typeWords() : error.keyword === 'pattern' ? undefined : expectedOf({ [error.keyword]: error.schema }));
+      return words ? `must be ${words}` : error.keyword === 'pattern' ? `must match the regular expression /${String(params['pattern'])}/` : (error.message ?? 'is not valid');
+    }
+    case 'enum':
+    case 'const':
+      return `must be ${expectedOf({ [error.keyword]: error.schema })}`;
+    case 'minimum':
+      return `must be at least ${limit}`;
+    case 'maximum':
+      return `must be at most ${limit}`;
+    case 'exclusiveMinimum':
+      return `must be more than ${limit}`;
+    case 'minLength':
+      return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters long`;
+    case 'maxLength':
+      return `must be at most ${limit} characters long`;
+    case 'minItems':
+      return limit === 1 ? 'must not be an empty list' : `must list at least ${limit} items`;
+    case 'minProperties':
+      return limit === 1 ? 'must not be empty' : `must have at least ${limit} keys`;
+    case 'uniqueItems': {
+      const list = error.data as unknown[];
+      return `must not list ${JSON.stringify(list[params['i'] as number])} twice`;
+    }
+    default:
+      return error.message ?? 'is not valid';
+  }
+}
+
+/** For `oneOf: [{ required: ['argv'] }, { required: ['shell'] }]`: ['argv', 'shell']. */
+function requiredAlternatives(branches: readonly Schema[] | undefined): string[] | undefined {
+  if (!Array.isArray(branches)) return undefined;
+  const names = branches.map((branch) => {
+    const required = branch['required'] as readonly string[] | undefined;
+    return Object.keys(branch).length === 1 && required?.length === 1 ? required[0] : undefined;
+  });
+  return names.every((n): n is string => n !== undefined) ? names : undefined;
 }
 
 /** The task's own options (second argument): known names, and the types they must have. */
-function optionProblems(task: Task): string[] {
+function optionProblems(task: Task): ParameterProblem[] {
   const rest = Object.entries(task).filter(([key]) => !['kind', 'module', 'params'].includes(key));
-  return rest.flatMap(([key, value]) => {
+  return rest.flatMap(([key, value]): ParameterProblem[] => {
     if (!(TASK_OPTION_KEYS as readonly string[]).includes(key)) {
-      return [`task option '${key}' is not known${didYouMean(key, [...TASK_OPTION_KEYS])} (task options: ${TASK_OPTION_KEYS.join(', ')})`];
+      return [{ message: `task option '${key}' is not known${didYouMean(key, [...TASK_OPTION_KEYS])} (task options: ${TASK_OPTION_KEYS.join(', ')})`, parameter: key, expected: `one of ${TASK_OPTION_KEYS.join(', ')}` }];
     }
     const ok =
       value === undefined ||
@@ -137,58 +435,18 @@ function optionProblems(task: Task): string[] {
       (key === 'when' && typeof value === 'function') ||
       (key === 'notify' && (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string')))) ||
       (key === 'become' && typeof value === 'boolean');
-    const expected = { name: 'a non-empty string', tags: 'a list of strings', when: 'a function of the host', notify: 'a handler name or a list of them', become: 'true or false' }[key as (typeof TASK_OPTION_KEYS)[number]];
-    return ok ? [] : [`task option '${key}' = ${typeof value === 'function' ? '[function]' : JSON.stringify(value)}: must be ${expected}`];
+    const expected = `must be ${{ name: 'a non-empty string', tags: 'a list of strings', when: 'a function of the host', notify: 'a handler name or a list of them', become: 'true or false' }[key as (typeof TASK_OPTION_KEYS)[number]]}`;
+    const shownValue = typeof value === 'function' ? '[function]' : JSON.stringify(value);
+    return ok ? [] : [{ message: `task option '${key}' = ${shownValue}: ${expected}`, parameter: key, value: shownValue, expected }];
   });
 }
 
-function describeError(error: ErrorObject, task: Task, found: Inspection): string {
-  const params = task.params;
-  const path = segments(error.instancePath);
-  const alternatives = requiredAlternatives(error);
-  if (alternatives) {
-    const where = path.length > 0 ? `parameter '${path.join('.')}' ` : '';
-    return `${where}needs exactly one of ${alternatives.map((a) => `'${a}'`).join(', ')}`;
-  }
-  if (error.keyword === 'additionalProperties') {
-    // Its value is never shown: a misspelt `password:` is still a password.
-    const extra = String((error.params as { additionalProperty: string }).additionalProperty);
-    const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-    if (path.length === 0 && (TASK_OPTION_KEYS as readonly string[]).includes(extra)) {
-      return `'${extra}' is a task option, not a parameter of ${task.module.name}: give it in the second argument, ${task.module.name}({ ... }, { ${extra}: ... })`;
-    }
-    return `parameter '${[...path, extra].join('.')}' is not known to this module${didYouMean(extra, known)}`;
-  }
-  if (error.keyword === 'required') {
-    const missing = String((error.params as { missingProperty: string }).missingProperty);
-    return `parameter '${[...path, missing].join('.')}' is required`;
-  }
-  const name = path.length > 0 ? path.join('.') : '(parameters)';
-  const key = (error as ErrorObject & { propertyName?: string }).propertyName;
-  if (key !== undefined) return `parameter '${name}' has a key ${JSON.stringify(key)} that is not valid: ${error.message ?? 'is not valid'}`;
-  return `parameter '${name}' = ${shown(params, error.instancePath, found.sensitive)}: ${error.message ?? 'is not valid'}${allowed(error)}`;
-}
-
-/** For `oneOf: [{ required: ['argv'] }, { required: ['shell'] }]`: ['argv', 'shell']. */
-function requiredAlternatives(error: ErrorObject): string[] | undefined {
-  if (error.keyword !== 'oneOf' || !Array.isArray(error.schema)) return undefined;
-  const names = (error.schema as { required?: string[] }[]).map((branch) => (Object.keys(branch).length === 1 && branch.required?.length === 1 ? branch.required[0] : undefined));
-  return names.every((n): n is string => n !== undefined) ? names : undefined;
-}
-
-function allowed(error: ErrorObject): string {
-  if (error.keyword === 'enum') {
-    return ` (${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;
-  }
-  return '';
-}
-
 /** ` (did you mean 'passwordHash'?)`: a close spelling, or a known name that starts with the unknown one (or the reverse). */
-function didYouMean(name: string, known: readonly string[]): string {
+function didYouMean(name: string, known: readonly string[], quote = "'"): string {
   const lower = name.toLowerCase();
-  const prefixed = known.filter((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
+  const prefixed = lower === '' ? [] : known.filter((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
   const matches = [...new Set([...closeMatches(name, known), ...prefixed])].slice(0, 3);
-  return matches.length === 0 ? '' : ` (did you mean ${matches.map((m) => `'${m}'`).join(' or ')}?)`;
+  return matches.length === 0 ? '' : ` (did you mean ${matches.map((m) => `${quote}${m}${quote}`).join(' or ')}?)`;
 }
 
 /**

@@ -62,7 +62,7 @@ function describe(result: HostResult, mode: RunMode): string {
   const failed = result.tasks.filter((t) => t.status === 'failed').length;
   if (failed > 0) return `failed (${failed} task${failed > 1 ? 's' : ''})`;
   // Failed before or outside any task: locked by another run, or an engine error.
-  if (result.status === 'failed') return `failed: ${result.error?.split('\n')[0] ?? 'see below'}`;
+  if (result.status === 'failed') return `failed: ${result.error?.shortMessage ?? 'see below'}`;
   if (changed > 0) return `${changed} ${mode === 'check' ? 'would change' : 'changed'}`;
   return 'in sync';
 }

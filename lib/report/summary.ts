@@ -20,10 +20,10 @@ export function renderSummary(report: RunReport, options: { showDiff: boolean; c
           if (change.diff) lines.push(...change.diff.split('\n').filter((l) => l !== '').map((l) => `    ${colorDiffLine(printable(l), paint)}`));
         }
       }
-      if (task.status === 'failed') lines.push(paint.red(`── ${printableLine(host.name)}: ${printableLine(task.name)} FAILED`), indent(task.error ?? 'unknown error'));
+      if (task.status === 'failed') lines.push(paint.red(`── ${printableLine(host.name)}: ${printableLine(task.name)} FAILED`), indent(task.error?.message ?? 'unknown error'));
     }
-    if (host.status === 'unreachable') lines.push(paint.red(`── ${printableLine(host.name)}: UNREACHABLE`), indent(host.error ?? ''));
-    else if (host.error) lines.push(paint.red(`── ${printableLine(host.name)}: FAILED`), indent(host.error));
+    if (host.status === 'unreachable') lines.push(paint.red(`── ${printableLine(host.name)}: UNREACHABLE`), indent(host.error?.message ?? ''));
+    else if (host.error) lines.push(paint.red(`── ${printableLine(host.name)}: FAILED`), indent(host.error.message));
   }
   if (lines.length > 0) lines.push('');
   lines.push(paint.bold(`${report.mode === 'check' ? 'CHECK' : 'RUN'} SUMMARY (${printableLine(report.playbooks.join(', '))})`));
@@ -35,9 +35,10 @@ export function renderSummary(report: RunReport, options: { showDiff: boolean; c
 
 export function taskLine(host: string, task: TaskResult, mode: RunReport['mode']): string {
   const status = task.status === 'changed' && mode === 'check' ? 'would change' : task.status;
+  // A failure's short message names the task (and where it was written) itself.
+  if (task.status === 'failed' && task.error) return printableLine(`[${host}] failed: ${task.error.shortMessage}`);
   const note = task.note ? ` (${task.note})` : '';
-  const error = task.status === 'failed' && task.error ? `: ${task.error.split('\n')[0]}` : '';
-  return printableLine(`[${host}] ${status}: ${task.name}${note}${error}`);
+  return printableLine(`[${host}] ${status}: ${task.name}${note}`);
 }
 
 function hostLine(host: HostResult, width: number, mode: RunReport['mode'], paint: Painter): string {

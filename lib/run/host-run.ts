@@ -5,6 +5,7 @@ import { PlannedState } from '../module/resources.ts';
 import { Skip } from '../module/skip.ts';
 import type { ApplyContext, Change, DeferredConfirm, HostView, ProbeOutputs } from '../module/types.ts';
 import type { ShellScript } from '../shell/quote.ts';
+import { inPhase, taskFailure, type FailedTask } from './failures.ts';
 import type { PreparedPlay, PreparedStep, PreparedTask } from './prepare.ts';
 import { runProbes, type ProbeRequest } from './probe-batch.ts';
 import type { ChangeReport, RunMode, RunObserver, TaskResult } from './results.ts';
@@ -110,10 +111,10 @@ export class HostRun {
       if (this.#failed) break;
       this.observer.taskStart?.(this.host.name, task.name);
       const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task)), state).catch((error: unknown) =>
-        error instanceof Skip ? { status: 'skipped' as const, changes: [], note: redact(error.note, task.sensitive) } : failure(error, task.sensitive),
+        error instanceof Skip ? { status: 'skipped' as const, changes: [], note: redact(error.note, task.sensitive) } : this.#failure(error, task, task.sensitive),
       );
       if ('status' in planned) outcomes.set(task, planned);
-      else if (this.mode === 'check') outcomes.set(task, await this.#checkOutcome(planned).catch((error: unknown) => failure(error, task.sensitive)));
+      else if (this.mode === 'check') outcomes.set(task, await this.#checkOutcome(planned).catch((error: unknown) => this.#failure(error, task, task.sensitive)));
       else {
         pending.push(planned);
         state.record(task.backend?.effects?.(task.resolved) ?? []);
@@ -122,11 +123,14 @@ export class HostRun {
       if (outcomes.get(task)?.status === 'failed') break;
     }
     if (pending.length > 0) {
-      const applied = await this.#apply(pending).then(
-        () => ({ status: 'changed' as const }),
-        (error: unknown) => failure(error, sensitiveOf(pending)),
+      const failed = await inPhase('apply', () => this.#apply(pending)).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
       );
-      for (const p of pending) outcomes.set(p.task, { ...applied, changes: p.reports, ...(applied.status === 'changed' ? notesOf(p.changes, p.task.sensitive) : {}) });
+      // Tasks applied together fail together; each names itself, and masks what any of them holds.
+      for (const p of pending) {
+        outcomes.set(p.task, failed ? { ...this.#failure(failed.error, p.task, sensitiveOf(pending)), changes: p.reports } : { status: 'changed', changes: p.reports, ...notesOf(p.changes, p.task.sensitive) });
+      }
     }
     return group.filter((t) => outcomes.has(t)).map((task) => this.#record(task, outcomes.get(task) as Outcome, started));
   }
@@ -144,13 +148,15 @@ export class HostRun {
     const backend = task.backend;
     if (!backend) return { status: 'skipped', changes: [], ...(task.skipNote ? { note: task.skipNote } : {}) };
     if (task.become && !this.host.facts.canBecome) {
-      throw new Error(
-        `the task needs become, but sudo on ${this.host.name} needs a password or is missing; hostform only uses passwordless sudo (sudo -n): add a NOPASSWD rule for ${this.host.facts.user} or connect as root`,
-      );
+      await inPhase('become', () => {
+        throw new Error(
+          `the task needs become, but sudo on ${this.host.name} needs a password or is missing; hostform only uses passwordless sudo (sudo -n): add a NOPASSWD rule for ${this.host.facts.user} or connect as root`,
+        );
+      });
     }
-    const outputs = await this.#probe(task, upcoming);
-    const observed = backend.parse(task.resolved, outputs);
-    const changes = backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned });
+    const outputs = await inPhase('probe', () => this.#probe(task, upcoming));
+    const observed = await inPhase('probe', () => backend.parse(task.resolved, outputs));
+    const changes = await inPhase('plan', () => backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned }));
     if (changes.length === 0) return { status: 'ok', changes: [] };
     const shown = (text: string) => redact(text, task.sensitive);
     return { task, observed, changes, reports: changes.map((c) => ({ summary: shown(c.summary), ...(c.diff ? { diff: shown(c.diff) } : {}) })) };
@@ -161,7 +167,7 @@ export class HostRun {
       return { status: 'skipped', changes: reports, note: redact(changes[0]?.uncertain ?? '', task.sensitive) };
     }
     this.#planned.record(task.backend?.effects?.(task.resolved) ?? []);
-    const preview = await task.backend?.preview?.(task.resolved, observed, changes, this.#applyContext(task));
+    const preview = await inPhase('plan', () => task.backend?.preview?.(task.resolved, observed, changes, this.#applyContext(task)));
     const withPreview = preview ? [...reports, { summary: redact(preview.summary, task.sensitive), diff: redact(preview.detail, task.sensitive) }] : reports;
     return { status: 'changed', changes: withPreview, ...notesOf(changes, task.sensitive) };
   }
@@ -200,11 +206,12 @@ export class HostRun {
     for (const [id, action] of [...this.#deferred]) {
       if (this.#failed && action.confirms.length === 0) continue;
       const started = Date.now();
-      const outcome = await this.#runDeferred(id).then(
+      const task = { name: `deferred: ${id}`, module: 'engine', handler: true };
+      const outcome = await inPhase('deferred', () => this.#runDeferred(id)).then(
         (script): Outcome => ({ status: 'changed', changes: [{ summary: script }] }),
-        (error: unknown) => failure(error, []),
+        (error: unknown) => this.#failure(error, task, []),
       );
-      this.#record({ name: `deferred: ${id}`, module: 'engine', handler: true }, outcome, started);
+      this.#record(task, outcome, started);
     }
   }
 
@@ -258,6 +265,11 @@ export class HostRun {
     return result;
   }
 
+  /** What a failed task reports: its error as data, its sensitive values masked (a module's own error may quote a command or the host's output). */
+  #failure(error: unknown, task: FailedTask, sensitive: readonly string[]): Outcome {
+    return { status: 'failed', changes: [], error: taskFailure(error, task, this.host.name, sensitive) };
+  }
+
   #applyContext(task: PreparedTask, sensitive = task.sensitive): ApplyContext {
     return {
       host: this.host,
@@ -292,11 +304,6 @@ function messageOf(error: unknown): string {
 function notesOf(changes: readonly Change<unknown>[], sensitive: readonly string[]): { note?: string } {
   const notes = [...new Set(changes.flatMap((c) => (c.note ? [c.note] : [])))];
   return notes.length > 0 ? { note: redact(notes.join('; '), sensitive) } : {};
-}
-
-/** What a failed task reports: the error's message, its sensitive values masked (a module's own error may quote a command or the host's output). */
-function failure(error: unknown, sensitive: readonly string[]): Outcome {
-  return { status: 'failed', changes: [], error: redact(messageOf(error), sensitive) };
 }
 
 /** Tasks applied together share one context: mask what any of them holds. */

@@ -1,13 +1,17 @@
-import { redact, UsageError } from '../errors.ts';
-import type { Platform } from '../inventory/types.ts';
-import { notifyList, taskName } from '../module/define.ts';
+import { redact } from '../errors.ts';
+import type { Facts } from '../facts/types.ts';
+import { didYouMean } from '../inventory/problems.ts';
+import { PLATFORMS, type InventoryHost, type Platform } from '../inventory/types.ts';
+import { notifyList, taskName, taskSource } from '../module/define.ts';
 import type { Backend, HostView, Task } from '../module/types.ts';
 import { Skip } from '../module/skip.ts';
-import { sensitiveValues, taskProblems } from '../module/validate.ts';
+import { throwSiteOf } from '../module/source.ts';
+import { parameterProblems, sensitiveValues } from '../module/validate.ts';
 import { nixosPlaySteps } from '../nixos/play-steps.ts';
 import { isNixosRenderer } from '../nixos/renderer.ts';
 import type { NixAttrs } from '../nixos/value.ts';
 import type { Playbook, RoleCall, Step } from '../playbook.ts';
+import type { Problem } from './problems.ts';
 
 /** A task made concrete for one host: parameters resolved, backend chosen. */
 export interface PreparedTask {
@@ -38,19 +42,37 @@ export interface TagFilter {
   readonly skipTags?: readonly string[];
 }
 
+/** How a play is prepared: for a host that is connected, or from the inventory alone, before connecting. */
+export interface PrepareOptions extends TagFilter {
+  /**
+   * The host's facts are those the inventory states (see factsBeforeConnecting):
+   * whatever needs another fact (a role, a condition, a template that reads
+   * it) is left to the preparation after connecting, and nixos fragments are
+   * not rendered. Every parameter that needs no fact is checked.
+   */
+  readonly beforeConnecting?: boolean;
+}
+
 /**
  * Expand roles, evaluate `when`, pick the backend for the host's platform and
- * resolve parameters (templates). Throws one UsageError listing every problem
- * found, so a bad parameter stops the run before anything is changed.
+ * resolve parameters (templates). Every problem found is returned (nothing
+ * is thrown), so a run can list them all, for every host, before it changes
+ * anything (see playbookProblems()).
  */
-export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): PreparedPlay {
-  const problems: string[] = [];
-  const where = `play '${play.name}', host ${host.name}: `;
+export function preparePlay(play: Playbook, host: HostView, options: PrepareOptions): { play: PreparedPlay; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const before = options.beforeConnecting ?? false;
+  // Without `failed`, knownFact throws what it does not know instead of returning undefined.
+  const platform = knownFact(() => host.facts.platform) as Platform | typeof UNKNOWN;
+  const problem = (fields: Omit<Problem, 'play'>) => problems.push({ play: play.name, ...fields });
   const prepare = (task: Task, handler: boolean, roleName?: string): PreparedTask | undefined => {
-    if (!handler && !selectedByTags(task, filter)) return undefined;
-    const found = taskProblems(task, where + (roleName ? `role '${roleName}', ` : ''));
-    problems.push(...found);
+    if (!handler && !selectedByTags(task, options)) return undefined;
     const name = roleName ? `${roleName} : ${taskName(task)}` : taskName(task);
+    // Where the task was written is looked up only for a problem: it costs a formatted stack.
+    const about = { role: roleName, task: name, module: task.module.name };
+    // A role's tasks are built for each host; a play's own are the same on every host.
+    const found = parameterProblems(task);
+    for (const p of found) problem({ kind: 'parameter', ...about, source: taskSource(task), host: roleName ? host.name : undefined, text: p.message, parameter: p.parameter, value: p.value, expected: p.expected });
     const sensitive = sensitiveValues(task);
     const base = {
       kind: 'task' as const,
@@ -62,23 +84,23 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
       sensitive,
     };
     if (found.length > 0) return { ...base, resolved: undefined };
-    const backend = task.module.backends[host.facts.platform as Platform];
-    if (!backend) {
-      return { ...base, resolved: undefined, skipNote: `not applicable on ${host.facts.platform}` };
+    // Before connecting, an unknown platform may still make the task not applicable: only a module with a backend for every platform resolves.
+    const backend = platform === UNKNOWN ? undefined : task.module.backends[platform];
+    if (platform !== UNKNOWN && !backend) {
+      return { ...base, resolved: undefined, skipNote: `not applicable on ${platform}` };
     }
+    if (platform === UNKNOWN && !PLATFORMS.every((p) => task.module.backends[p])) return { ...base, resolved: undefined };
     if (task.when) {
-      let wanted: boolean;
-      try {
-        wanted = Boolean(task.when(host));
-      } catch (error) {
+      const wanted = knownFact(() => Boolean(task.when?.(host)), (error) => {
         // The playbook's own code failed: bad usage, reported with where it happened, before any host is changed.
-        problems.push(`${where}task '${name}' (${task.module.name}): when(host) threw: ${describeThrown(error)}`);
-        return { ...base, resolved: undefined };
-      }
+        problem({ kind: 'condition', ...about, source: throwSiteOf(error) ?? taskSource(task), host: host.name, text: `when(host) threw ${redact(describeThrown(error), sensitive)}` });
+      });
+      if (wanted === undefined || wanted === UNKNOWN) return { ...base, resolved: undefined };
       if (!wanted) return { ...base, resolved: undefined, skipNote: 'condition (when) is false' };
     }
     try {
       const resolved = task.module.resolve(task.params, host);
+      if (before || !backend) return { ...base, resolved };
       if (!isNixosRenderer(backend)) return { ...base, resolved, backend };
       if (handler) return { ...base, resolved: undefined, skipNote: 'on nixos, nixos-rebuild restarts what changed' };
       const rendered = { ...base, resolved: undefined, fragment: backend.render(resolved, host) };
@@ -86,7 +108,9 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
       return rendered;
     } catch (error) {
       if (error instanceof Skip) return { ...base, resolved: undefined, skipNote: error.note };
-      problems.push(`${where}task '${name}' (${task.module.name}): ${redact((error as Error).message, sensitive)}`);
+      if (error instanceof FactNotKnownYet) return { ...base, resolved: undefined };
+      const text = redact((error as Error).message, sensitive);
+      problem({ kind: 'parameter', ...about, source: taskSource(task), host: host.name, text, parameter: /^parameter '([^']+)'/.exec(text)?.[1] });
       return { ...base, resolved: undefined };
     }
   };
@@ -108,14 +132,11 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
   const addRole = (call: RoleCall, outer?: string) => {
     const name = outer ? `${outer} > ${call.name}` : call.name;
     roleHandlers.push(...call.handlers);
-    let built: readonly Step[];
-    try {
-      built = call.expand(host);
-    } catch (error) {
-      problems.push(`${where}role '${name}' could not build its tasks: ${(error as Error).message}`);
-      return;
-    }
-    addSteps(built, name);
+    const built = knownFact(
+      () => call.expand(host),
+      (error) => problem({ kind: 'role', source: throwSiteOf(error), role: name, host: host.name, text: `could not build its tasks: ${describeThrown(error)}` }),
+    );
+    if (built !== undefined && built !== UNKNOWN) addSteps(built, name);
   };
   for (const call of play.roles ?? []) addRole(call);
   addSteps(play.tasks ?? []);
@@ -132,17 +153,58 @@ export function preparePlay(play: Playbook, host: HostView, filter: TagFilter): 
     steps.push(nixos.switchTask);
   }
 
-  const handlerNames = new Set(handlers.map((h) => h.name));
+  const handlerNames = [...new Set(handlers.map((h) => h.name))];
   for (const step of steps) {
     if (step.kind !== 'task') continue;
     for (const n of notifyList(step.task)) {
-      if (!handlerNames.has(n)) {
-        problems.push(`${where}task '${step.name}' notifies '${n}', but the play has no handler named so (handlers: ${[...handlerNames].join(', ') || 'none'})`);
-      }
+      if (handlerNames.includes(n)) continue;
+      const known = handlerNames.length === 0 ? ' (it has none)' : didYouMean(n, handlerNames) || ` (handlers: ${handlerNames.join(', ')})`;
+      const inRole = step.name !== taskName(step.task);
+      problem({ kind: 'handler', source: taskSource(step.task), task: step.name, module: step.module, host: inRole ? host.name : undefined, text: `notifies '${n}', but the play has no handler named so${known}` });
     }
   }
-  if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  return { name: play.name, steps, handlers };
+  return { play: { name: play.name, steps, handlers }, problems };
+}
+
+/**
+ * A fact's place before connecting when the inventory does not state it
+ * (see factsBeforeConnecting): whatever reads it is prepared after connecting.
+ */
+export class FactNotKnownYet extends Error {
+  override readonly name = 'FactNotKnownYet';
+}
+
+/** What `read` returned; UNKNOWN when it needed a fact not known yet; undefined when it threw (after `failed` was told). */
+function knownFact<T>(read: () => T, failed?: (error: unknown) => void): T | typeof UNKNOWN | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof FactNotKnownYet) return UNKNOWN;
+    if (!failed) throw error;
+    failed(error);
+    return undefined;
+  }
+}
+
+const UNKNOWN = Symbol('not known before connecting');
+
+/**
+ * The facts of a host before connecting: those the inventory states
+ * (`platform`), and for any other a FactNotKnownYet, thrown when a role, a
+ * condition or a template reads it. Nothing is guessed: a role that reads
+ * `host.facts.arch` is expanded and checked after connecting, where the
+ * fact is known.
+ */
+export function factsBeforeConnecting(host: InventoryHost): Facts {
+  const known: Partial<Facts> = host.platform ? { platform: host.platform } : {};
+  const unknown = (what: string): never => {
+    throw new FactNotKnownYet(`${what} of ${host.name} is not known before connecting`);
+  };
+  return new Proxy(known as Facts, {
+    get: (target, key) => (typeof key === 'symbol' || key === 'toJSON' || key === 'then' ? undefined : key in target ? target[key as keyof Facts] : unknown(`fact '${key}'`)),
+    has: (target, key) => key in target || unknown(`fact '${String(key)}'`),
+    ownKeys: () => unknown('the list of facts'),
+  });
 }
 
 /** `TypeError: Cannot read ...`: the kind of error says as much as its message. */

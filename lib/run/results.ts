@@ -1,3 +1,5 @@
+import type { ErrorRecord } from '../errors.ts';
+
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
 export interface ChangeReport {
@@ -13,7 +15,8 @@ export interface TaskResult {
   readonly changes: readonly ChangeReport[];
   /** Why a task was skipped, or what a person should know about it. */
   readonly note?: string;
-  readonly error?: string;
+  /** Why the task failed, as data (see ErrorRecord and docs/errors.md). */
+  readonly error?: ErrorRecord;
   readonly handler: boolean;
   readonly durationMs: number;
 }
@@ -28,7 +31,8 @@ export interface HostResult {
   /** Scripts run on the host, facts and probes included. */
   readonly roundTrips: number;
   readonly durationMs: number;
-  readonly error?: string;
+  /** Why the host could not be used (unreachable, locked) or stopped outside any task. */
+  readonly error?: ErrorRecord;
 }
 
 export type RunMode = 'check' | 'apply';

@@ -1,16 +1,17 @@
 import { userInfo } from 'node:os';
 import { openConnection } from '../connection/open.ts';
 import type { Connection, ConnectionSpec, ExecResult, HeldScript } from '../connection/types.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError, type ErrorRecord } from '../errors.ts';
 import type { Facts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
-import type { HostView, Task } from '../module/types.ts';
-import { assertTasksValid } from '../module/validate.ts';
+import type { HostView } from '../module/types.ts';
 import type { Playbook } from '../playbook.ts';
 import type { ShellScript } from '../shell/quote.ts';
+import { hostFailure } from './failures.ts';
 import { HostRun } from './host-run.ts';
 import { inPool } from './pool.ts';
-import { preparePlay, type PreparedPlay, type TagFilter } from './prepare.ts';
+import { factsBeforeConnecting, preparePlay, type PreparedPlay, type TagFilter } from './prepare.ts';
+import { playbookProblems, type Problem } from './problems.ts';
 import { DEFAULT_LOCK_TIMEOUT_SECONDS, lockAndGatherFacts, newHolder, RunLockError } from './run-lock.ts';
 import { exitCodeFor, type HostResult, type RunMode, type RunObserver, type RunReport, type TaskResult } from './results.ts';
 
@@ -37,22 +38,20 @@ interface Connected {
 }
 
 /**
- * Run plays over an inventory in three phases: (1) check every task's
- * parameters that need no host, (2) connect, take each host's run lock and
- * gather facts (one round trip), and prepare every play for every host — any
- * invalid parameter stops the run here, before a single change — (3) run the
- * hosts in parallel, tasks in order on each. The locks are let go at the end.
+ * Run plays over an inventory in three phases: (1) prepare every play for
+ * every selected host from the inventory alone and check every task's
+ * parameters, those of roles included — a bad one stops the run here, even
+ * when no host can be reached; (2) connect, take each host's run lock and
+ * gather facts (one round trip), and prepare every play again with the
+ * facts — any problem stops the run here, before a single change — (3) run
+ * the hosts in parallel, tasks in order on each. The locks are let go at the end.
  */
 export async function runPlaybooks(playbooks: readonly Playbook[], inventory: Inventory, options: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const observer = options.observer ?? {};
-  assertTasksValid(
-    playbooks.flatMap((p) =>
-      [...(p.tasks ?? []), ...(p.handlers ?? [])].filter((s): s is Task => s.kind === 'task').map((task) => ({ task, where: `play '${p.name}': ` })),
-    ),
-  );
   const playHosts = selectHosts(playbooks, inventory, options.limit);
   const allHosts = inventory.hosts.filter((h) => playHosts.some((names) => names.has(h.name)));
+  checkBeforeConnecting(playbooks, playHosts, allHosts, options);
   observer.hostsSelected?.(allHosts.map((h) => h.name));
 
   const holder = newHolder(options.playbookLabel ?? playbooks.map((p) => p.name).join(', '));
@@ -71,7 +70,7 @@ export async function runPlaybooks(playbooks: readonly Playbook[], inventory: In
       await connection?.close().catch(() => undefined);
       // Locked by another run (or no lock to be had): the host was reached, and fails; anything else means it could not be used.
       const status = error instanceof RunLockError ? 'failed' : 'unreachable';
-      const result: HostResult = { name: host.name, status, tasks: [], roundTrips: connection?.roundTrips ?? 0, durationMs: Date.now() - hostStarted, error: (error as Error).message };
+      const result: HostResult = { name: host.name, status, tasks: [], roundTrips: connection?.roundTrips ?? 0, durationMs: Date.now() - hostStarted, error: hostFailure(error, host.name) };
       notRun.push(result);
       observer.hostEnd?.(host.name, result);
     }
@@ -104,37 +103,52 @@ function selectHosts(playbooks: readonly Playbook[], inventory: Inventory, limit
   return perPlay;
 }
 
+/**
+ * Every play prepared for every selected host with the facts the inventory
+ * states (a host's view as a role sees it before connecting: name, groups,
+ * vars, and the facts of factsBeforeConnecting). Throws one UsageError
+ * (exit 64) naming every problem found.
+ */
+function checkBeforeConnecting(playbooks: readonly Playbook[], playHosts: readonly Set<string>[], hosts: readonly InventoryHost[], filter: TagFilter): void {
+  const problems: Problem[] = [];
+  const checked = new Map<string, string[]>();
+  playbooks.forEach((playbook, i) => {
+    for (const host of hosts) {
+      if (!playHosts[i]?.has(host.name)) continue;
+      checked.set(playbook.name, [...(checked.get(playbook.name) ?? []), host.name]);
+      problems.push(...preparePlay(playbook, viewOf(host, playbook, factsBeforeConnecting(host)), { ...filter, beforeConnecting: true }).problems);
+    }
+  });
+  if (problems.length > 0) throw playbookProblems(problems, checked);
+}
+
+/** What a play's tasks, roles and templates see of a host. */
+function viewOf(host: InventoryHost, playbook: Playbook, facts: Facts): HostView {
+  return { name: host.name, groups: host.groups, vars: { ...host.vars, ...playbook.vars }, facts, ...(host.nixos ? { nixos: host.nixos } : {}) };
+}
+
 function prepareAll(
   playbooks: readonly Playbook[],
   playHosts: readonly Set<string>[],
   connected: readonly Connected[],
   filter: TagFilter,
 ): Map<string, { play: PreparedPlay; view: HostView }[]> {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
+  const checked = new Map<string, string[]>();
   const prepared = new Map<string, { play: PreparedPlay; view: HostView }[]>();
   for (const c of connected) {
     const plays: { play: PreparedPlay; view: HostView }[] = [];
     playbooks.forEach((playbook, i) => {
       if (!playHosts[i]?.has(c.host.name)) return;
-      const view: HostView = {
-        name: c.host.name,
-        groups: c.host.groups,
-        vars: { ...c.host.vars, ...playbook.vars },
-        facts: c.facts,
-        ...(c.host.nixos ? { nixos: c.host.nixos } : {}),
-      };
-      try {
-        plays.push({ play: preparePlay(playbook, view, filter), view });
-      } catch (error) {
-        if (!(error instanceof UsageError)) throw error;
-        problems.push(error.message);
-      }
+      checked.set(playbook.name, [...(checked.get(playbook.name) ?? []), c.host.name]);
+      const view = viewOf(c.host, playbook, c.facts);
+      const result = preparePlay(playbook, view, filter);
+      problems.push(...result.problems);
+      plays.push({ play: result.play, view });
     });
     prepared.set(c.host.name, plays);
   }
-  if (problems.length > 0) {
-    throw new UsageError(`invalid task parameters (nothing was changed on any host):\n  ${[...new Set(problems)].join('\n  ')}`);
-  }
+  if (problems.length > 0) throw playbookProblems(problems, checked);
   return prepared;
 }
 
@@ -142,14 +156,15 @@ async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view:
   const started = Date.now();
   const first = plays[0];
   const hostRun = new HostRun(c.connection, first?.view ?? { name: c.host.name, groups: c.host.groups, vars: c.host.vars, facts: c.facts }, mode, observer, freshLogin(c.host));
-  let error: string | undefined;
+  let error: ErrorRecord | undefined;
   try {
     for (const { play, view } of plays) {
       if (hostRun.failed) break;
       await hostRun.runPlay(play, view);
     }
   } catch (e) {
-    error = (e as Error).message;
+    // Every task's own error is caught where it happens: this one is the engine's.
+    error = hostFailure(e, c.host.name);
   }
   const result: HostResult = {
     name: c.host.name,
@@ -164,7 +179,7 @@ async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view:
   return result;
 }
 
-function hostStatus(tasks: readonly TaskResult[], error: string | undefined): HostResult['status'] {
+function hostStatus(tasks: readonly TaskResult[], error: ErrorRecord | undefined): HostResult['status'] {
   if (error || tasks.some((t) => t.status === 'failed')) return 'failed';
   return tasks.some((t) => t.status === 'changed') ? 'changed' : 'ok';
 }

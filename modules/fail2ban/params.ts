@@ -87,19 +87,26 @@ export type ActionParams = { readonly name: string } & ((Present & ActionDefinit
 // ── schemas ──────────────────────────────────────────────────────────────
 
 /** A jail, filter or action name: it becomes a file name, so no slashes and no leading dot. */
-const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100 } as const;
+const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100, 'x-expected': 'a name of letters, digits, _, . and -, starting with a letter or digit' } as const;
 const unit = '(?:s|sec|m|min|h|hour|d|day|w|week|mo|month|y|year)s?';
 const durationText = `^\\d+${unit}?(?: ?\\d+${unit})*$`;
-const duration = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: durationText }] } as const;
-const bantime = { anyOf: [{ type: 'integer', minimum: -1, not: { const: 0 } }, { type: 'string', pattern: `${durationText}|^-1$` }] } as const;
+const duration = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: durationText, 'x-expected': 'a duration such as "10m", "1h" or "1d 12h"' }] } as const;
+const bantime = {
+  anyOf: [
+    { type: 'integer', minimum: -1, not: { const: 0 }, 'x-expected': 'a number of seconds, or -1 for ever' },
+    { type: 'string', pattern: `${durationText}|^-1$`, 'x-expected': 'a duration such as "10m" or "1d", or "-1" for ever' },
+  ],
+} as const;
 /** One line of INI value: a line break (LF, or CR, which Python's reader also ends a line at) would start a new key; NUL is refused too. */
-const oneLine = { type: 'string', minLength: 1, pattern: '^[^\\n\\r\\u0000]*$' } as const;
+const oneLine = { type: 'string', minLength: 1, pattern: '^[^\\n\\r\\u0000]*$', 'x-expected': 'one non-empty line (no line break or NUL)' } as const;
 /** Text that may go on over several lines (continuation lines are indented for you), but holds no CR or NUL. */
-const text = { type: 'string', pattern: '^[^\\r\\u0000]*$' } as const;
+const text = { type: 'string', pattern: '^[^\\r\\u0000]*$', 'x-expected': 'text without a carriage return or NUL' } as const;
 const lines = { anyOf: [oneLine, { type: 'array', items: oneLine, minItems: 1 }] } as const;
-const iniKey = { pattern: '^[A-Za-z_][A-Za-z0-9_.?=-]*$' } as const;
+const iniKey = { pattern: '^[A-Za-z_][A-Za-z0-9_.?=-]*$', 'x-expected': 'an option name (letters, digits, _, ., ?, = and -, starting with a letter or _)' } as const;
 const keyValues = { type: 'object', propertyNames: iniKey, additionalProperties: text } as const;
-const portItem = { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^(?:\\d{1,5}(?::\\d{1,5})?|[a-z][a-z0-9-]*)$' }] } as const;
+const portItem = {
+  anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^(?:\\d{1,5}(?::\\d{1,5})?|[a-z][a-z0-9-]*)$', 'x-expected': 'a port, a range such as "8000:8100", or a service name such as "ssh"' }],
+} as const;
 const state = { enum: ['present', 'absent'] } as const;
 
 /** With state 'absent', only the name may be given. */
@@ -114,8 +121,13 @@ const jailProperties = {
   enabled: { type: 'boolean' },
   port: { anyOf: [portItem, { type: 'array', items: portItem, minItems: 1 }] },
   protocol: { enum: ['tcp', 'udp', 'all'] },
-  filter: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\r\\u0000\\]]*\\])?$' },
-  logpath: { anyOf: [{ type: 'string', pattern: '^/[^\\n\\r\\u0000]*$' }, { type: 'array', items: { type: 'string', pattern: '^/[^\\n\\r\\u0000]*$' }, minItems: 1 }] },
+  filter: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\r\\u0000\\]]*\\])?$', 'x-expected': 'a filter name, with options in brackets if any, such as "sshd[mode=aggressive]"' },
+  logpath: {
+    anyOf: [
+      { type: 'string', pattern: '^/[^\\n\\r\\u0000]*$', 'x-expected': 'an absolute path (one line)' },
+      { type: 'array', items: { type: 'string', pattern: '^/[^\\n\\r\\u0000]*$', 'x-expected': 'an absolute path (one line)' }, minItems: 1 },
+    ],
+  },
   backend: { enum: ['auto', 'systemd', 'polling', 'pyinotify'] },
   journalmatch: oneLine,
   maxretry: { type: 'integer', minimum: 1 },
@@ -132,8 +144,8 @@ const jailProperties = {
     ],
   },
   // fail2ban splits the list at commas and whitespace as Python knows it (which also counts \x1c-\x1f and \x85).
-  ignoreip: { type: 'array', items: { type: 'string', pattern: '^[^\\s,\\u0000\\u001c-\\u001f\\u0085]+$' } },
-  banaction: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\r\\u0000\\]]*\\])?$' },
+  ignoreip: { type: 'array', items: { type: 'string', pattern: '^[^\\s,\\u0000\\u001c-\\u001f\\u0085]+$', 'x-expected': 'an address, network or host name without blanks or commas' } },
+  banaction: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(?:\\[[^\\n\\r\\u0000\\]]*\\])?$', 'x-expected': 'an action name, with options in brackets if any, such as "iptables-multiport[blocktype=DROP]"' },
   action: lines,
   options: { type: 'object', propertyNames: iniKey, additionalProperties: { anyOf: [oneLine, { type: 'number' }, { type: 'boolean' }] } },
 } as const;

@@ -36,9 +36,9 @@ export type FileParams = { readonly path: string } & (
     }
 );
 
-const absolutePath = { type: 'string', pattern: '^/', minLength: 2 } as const;
-const mode = { type: 'string', pattern: '^0?[0-7]{3,4}$' } as const;
-const name = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' } as const;
+const absolutePath = { type: 'string', pattern: '^/', minLength: 2, 'x-expected': 'an absolute path (starting with /)' } as const;
+const mode = { type: 'string', pattern: '^0?[0-7]{3,4}$', 'x-expected': 'an octal mode in a string, such as "0644" or "2775"' } as const;
+const name = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', 'x-expected': 'a user or group name (letters, digits, _, . and -, not starting with . or -)' } as const;
 
 export const fileSchema = {
   type: 'object',

@@ -55,14 +55,14 @@ export type ForwardPortParams = InZone &
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'dccp'] as const;
 /** firewalld refuses zone names longer than 17 characters. */
-export const zoneName = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,17}$' } as const;
+export const zoneName = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,17}$', 'x-expected': 'a zone name of at most 17 letters, digits, _ and -' } as const;
 const state = { enum: ['present', 'absent'] } as const;
 /** A number 1–65535 or a range string; minimum/maximum apply to numbers, the pattern to strings. */
-const portNumber = { type: ['integer', 'string'], minimum: 1, maximum: 65535, pattern: '^[0-9]{1,5}-[0-9]{1,5}$' } as const;
-const serviceName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.+-]*$' } as const;
-const interfaceName = { type: 'string', pattern: '^[A-Za-z0-9_.@+-]{1,15}$' } as const;
-const source = { type: 'string', pattern: '^(ipset:[A-Za-z0-9_.:-]+|[0-9A-Fa-f.:]+(/[0-9.]{1,15})?)$' } as const;
-const richRule = { type: 'string', pattern: '^\\s*rule(\\s|$)' } as const;
+const portNumber = { type: ['integer', 'string'], minimum: 1, maximum: 65535, pattern: '^[0-9]{1,5}-[0-9]{1,5}$', 'x-expected': 'a port from 1 to 65535, or a range such as "8000-8100"' } as const;
+const serviceName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.+-]*$', 'x-expected': 'a firewalld service name such as "https"' } as const;
+const interfaceName = { type: 'string', pattern: '^[A-Za-z0-9_.@+-]{1,15}$', 'x-expected': 'a network interface name of at most 15 characters, such as "eth0"' } as const;
+const source = { type: 'string', pattern: '^(ipset:[A-Za-z0-9_.:-]+|[0-9A-Fa-f.:]+(/[0-9.]{1,15})?)$', 'x-expected': 'an address or network such as "10.0.0.0/8", or "ipset:NAME"' } as const;
+const richRule = { type: 'string', pattern: '^\\s*rule(\\s|$)', 'x-expected': 'a rich rule, starting with "rule"' } as const;
 const forwardPort = {
   type: 'object',
   required: ['port', 'protocol'],
@@ -70,7 +70,7 @@ const forwardPort = {
     port: portNumber,
     protocol: { enum: PROTOCOLS },
     toPort: portNumber,
-    toAddr: { type: 'string', pattern: '^[0-9.]+$' },
+    toAddr: { type: 'string', pattern: '^[0-9.]+$', 'x-expected': 'an IPv4 address such as "10.0.0.5"' },
   },
   anyOf: [{ required: ['toPort'] }, { required: ['toAddr'] }],
   additionalProperties: false,
@@ -108,7 +108,7 @@ export const schemas = {
       state,
       port: portNumber,
       protocol: { enum: PROTOCOLS },
-      ports: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?/(tcp|udp|sctp|dccp)$' } },
+      ports: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?/(tcp|udp|sctp|dccp)$', 'x-expected': 'a port or range with its protocol, such as \"443/tcp\" or \"8000-8100/udp\"' } },
     },
   },
   richRule: itemSchema('rule', 'rules', richRule),

@@ -18,9 +18,14 @@ export interface PackagesParams {
 
 // A spec never starts with '-' (it would read as a dnf option) and holds no
 // space, quote, glob or comma: each of those changes what dnf or rpm would match.
-const spec = { type: 'string', pattern: '^[A-Za-z0-9_/+.(][A-Za-z0-9_/+.:~^()-]*$', maxLength: 256 } as const;
+const spec = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_/+.(][A-Za-z0-9_/+.:~^()-]*$',
+  maxLength: 256,
+  'x-expected': 'a package name, capability or file, such as "nginx", "nginx-1.20.1" or "perl(JSON)" (no blank, quote, glob or comma; not starting with -)',
+} as const;
 const specList = { type: 'array', items: spec } as const;
-const repoIdList = { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.:*?[\\]][A-Za-z0-9_.:*?[\\]-]*$', maxLength: 128 } } as const;
+const repoIdList = { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.:*?[\\]][A-Za-z0-9_.:*?[\\]-]*$', maxLength: 128, 'x-expected': 'a repository id or glob, such as "crb" or "epel*" (not starting with -)' } } as const;
 
 export const packagesSchema = {
   type: 'object',

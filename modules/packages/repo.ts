@@ -45,17 +45,17 @@ export interface RepoParams {
  * one for Python readers of the same files), no NUL, and no space or tab at
  * either end (libdnf strips them, so the value would not arrive as given).
  */
-const line = { type: 'string', pattern: '^(?![ \\t])[^\\r\\n\\u0000]*(?<![ \\t])$' } as const;
-const url = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*://[^\\s\\u0000]+$' } as const;
+const line = { type: 'string', pattern: '^(?![ \\t])[^\\r\\n\\u0000]*(?<![ \\t])$', 'x-expected': 'one line (no line break or NUL) without blanks at either end' } as const;
+const url = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*://[^\\s\\u0000]+$', 'x-expected': 'a URL such as "https://example.org/repo/" (no blanks)' } as const;
 const oneOrMore = (item: object) => ({ anyOf: [item, { type: 'array', items: item, minItems: 1 }] });
-const word = { type: 'string', pattern: '^[^\\s,\\u0000]+$' } as const;
+const word = { type: 'string', pattern: '^[^\\s,\\u0000]+$', 'x-expected': 'a package name or glob without blanks or commas' } as const;
 
 export const repoSchema = {
   type: 'object',
   required: ['name'],
   properties: {
     // No leading '-': the id is what dnf's --enablerepo and `dnf config-manager` take.
-    name: { type: 'string', pattern: '^[A-Za-z0-9_.:][A-Za-z0-9_.:-]*$', maxLength: 100 },
+    name: { type: 'string', pattern: '^[A-Za-z0-9_.:][A-Za-z0-9_.:-]*$', maxLength: 100, 'x-expected': 'a repository id (letters, digits, _, ., : and -, not starting with -)' },
     description: line,
     baseurl: oneOrMore(url),
     metalink: url,
@@ -67,7 +67,7 @@ export const repoSchema = {
     priority: { type: 'integer', minimum: 1, maximum: 99 },
     cost: { type: 'integer', minimum: 0 },
     skipIfUnavailable: { type: 'boolean' },
-    metadataExpire: { type: 'string', pattern: '^([0-9]+[smhd]?|never)$' },
+    metadataExpire: { type: 'string', pattern: '^([0-9]+[smhd]?|never)$', 'x-expected': 'a time such as "6h", "90m" or "2d", a number of seconds, or "never"' },
     includepkgs: { type: 'array', items: word },
     excludepkgs: { type: 'array', items: word },
     moduleHotfixes: { type: 'boolean' },
@@ -76,7 +76,7 @@ export const repoSchema = {
     password: { ...line, sensitive: true },
     options: {
       type: 'object',
-      propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
+      propertyNames: { pattern: '^[a-z][a-z0-9_]*$', 'x-expected': 'a dnf option name such as "proxy" (lower case letters, digits and _)' },
       // proxy_password and the like are as secret as password.
       patternProperties: { password: { anyOf: [line, { type: 'number' }, { type: 'boolean' }], sensitive: true } },
       additionalProperties: { anyOf: [line, { type: 'number' }, { type: 'boolean' }] },

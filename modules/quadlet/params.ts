@@ -129,30 +129,33 @@ export type QuadletKind = 'container' | 'network' | 'volume' | 'pod';
 // ── JSON Schemas ─────────────────────────────────────────────────────────
 
 /** One line of a unit file: a line break (LF, CR or NUL, each ends a line for systemd) would start a new key, so none is allowed in any value. */
-const line = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$' } as const;
-const nonEmptyLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]+$' } as const;
+const line = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$', 'x-expected': 'one line (no line break or NUL)' } as const;
+const nonEmptyLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]+$', 'x-expected': 'one non-empty line (no line break or NUL)' } as const;
 const lines = { type: 'array', items: nonEmptyLine } as const;
 const lineOrLines = { anyOf: [nonEmptyLine, lines] } as const;
 // One union type rather than anyOf, so a bad port is reported by its own rule, not as "must match a schema in anyOf".
-const ports = { type: 'array', items: { type: ['string', 'integer'], pattern: '^[^\\n\\r\\u0000]+$', minimum: 1, maximum: 65535 } } as const;
+const ports = { type: 'array', items: { type: ['string', 'integer'], pattern: '^[^\\n\\r\\u0000]+$', minimum: 1, maximum: 65535, 'x-expected': 'a port such as 8080, or a publish rule such as "127.0.0.1:8080:80/tcp" (one line)' } } as const;
 /** Values of `environment` and `label` are quoted and escaped (line breaks included), so only NUL, which no argument can hold, is refused. */
-const literalText = { type: 'string', pattern: '^[^\\u0000]*$' } as const;
-const keyValues = { type: 'object', propertyNames: { pattern: '^[^\\s=\\u0000]+$' }, additionalProperties: literalText } as const;
-const envValues = { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: literalText } as const;
-const timeSpan = { type: 'string', pattern: '^[0-9][0-9a-z .]*$' } as const;
-const userOrId = { anyOf: [{ type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' }, { type: 'integer', minimum: 0 }] } as const;
+const literalText = { type: 'string', pattern: '^[^\\u0000]*$', 'x-expected': 'text without a NUL character' } as const;
+const keyValues = { type: 'object', propertyNames: { pattern: '^[^\\s=\\u0000]+$', 'x-expected': 'a name without blanks or "="' }, additionalProperties: literalText } as const;
+const envValues = { type: 'object', propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', 'x-expected': 'an environment variable name (letters, digits and _, not starting with a digit)' }, additionalProperties: literalText } as const;
+const timeSpan = { type: 'string', pattern: '^[0-9][0-9a-z .]*$', 'x-expected': 'a time span such as "30s" or "5min 20s"' } as const;
+const userOrId = { anyOf: [{ type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$', 'x-expected': 'a user or group name' }, { type: 'integer', minimum: 0 }] } as const;
 
-const rawValue = { anyOf: [line, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [line, { type: 'number' }] } }] } as const;
-const rawSection = { type: 'object', propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$' }, additionalProperties: rawValue } as const;
+const rawValue = {
+  anyOf: [line, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [line, { type: 'number' }] } }],
+  'x-expected': 'one line, a number, true or false, or a list of lines and numbers',
+} as const;
+const rawSection = { type: 'object', propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$', 'x-expected': 'a key such as "Environment" (letters, digits and -)' }, additionalProperties: rawValue } as const;
 
 function commonProperties(section: string) {
   return {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 200 },
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 200, 'x-expected': 'a name of letters, digits, _, . and -, starting with a letter or digit' },
     scope: scopeSchema,
     description: line,
     restart: { enum: ['no', 'always', 'on-success', 'on-failure', 'on-abnormal', 'on-abort', 'on-watchdog'] },
     timeoutStartSec: { anyOf: [{ type: 'integer', minimum: 0 }, timeSpan, { const: 'infinity' }] },
-    wantedBy: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9:_.@-]+$' } },
+    wantedBy: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9:_.@-]+$', 'x-expected': 'a unit name such as "default.target"' } },
     extra: {
       type: 'object',
       properties: { Unit: rawSection, Service: rawSection, Install: rawSection, [section]: rawSection },
@@ -168,8 +171,8 @@ export const containerSchema = {
     ...commonProperties('Container'),
     image: nonEmptyLine,
     pull: { enum: ['missing', 'always', 'never'] },
-    exec: { anyOf: [nonEmptyLine, { type: 'array', items: line, minItems: 1 }] },
-    containerName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+    exec: { anyOf: [nonEmptyLine, { type: 'array', items: line, minItems: 1 }], 'x-expected': 'a command line, or a non-empty list of arguments (no line breaks)' },
+    containerName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'x-expected': 'a name of letters, digits, _, . and -, starting with a letter or digit' },
     publishPort: ports,
     volume: lines,
     network: lineOrLines,
@@ -187,7 +190,7 @@ export const containerSchema = {
     user: userOrId,
     group: userOrId,
     userNS: nonEmptyLine,
-    pod: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*\\.pod$' },
+    pod: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*\\.pod$', 'x-expected': 'a pod unit name such as "web.pod"' },
     addCapability: lines,
     dropCapability: lines,
     readOnly: { type: 'boolean' },

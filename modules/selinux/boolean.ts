@@ -23,7 +23,7 @@ const schema = {
     values: {
       type: 'object',
       minProperties: 1,
-      propertyNames: { pattern: '^[A-Za-z0-9_]+$' },
+      propertyNames: { pattern: '^[A-Za-z0-9_]+$', 'x-expected': 'an SELinux boolean name such as "httpd_can_network_connect"' },
       additionalProperties: { type: 'boolean' },
     },
     required: { type: 'boolean' },

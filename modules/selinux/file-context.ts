@@ -43,8 +43,8 @@ export interface FileContextParams {
 }
 
 // semanage refuses spaces in a file spec, and its import format cannot carry quotes.
-const target = { type: 'string', pattern: `^/[^\\s'"]*$` } as const;
-const selinuxType = { type: 'string', pattern: '^([a-z0-9_]+|<<none>>)$' } as const;
+const target = { type: 'string', pattern: `^/[^\\s'"]*$`, 'x-expected': 'an absolute path or path expression without blanks or quotes, such as "/srv/www(/.*)?"' } as const;
+const selinuxType = { type: 'string', pattern: '^([a-z0-9_]+|<<none>>)$', 'x-expected': 'an SELinux type such as "httpd_sys_content_t", or "<<none>>"' } as const;
 
 const schema = {
   type: 'object',
@@ -55,7 +55,7 @@ const schema = {
     ftype: { enum: Object.keys(FILE_TYPES) },
     state: { enum: ['present', 'absent'] },
     restorecon: { type: 'boolean' },
-    restoreconPaths: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^/' } },
+    restoreconPaths: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^/', 'x-expected': 'an absolute path (starting with /)' } },
     required: { type: 'boolean' },
   },
   additionalProperties: false,

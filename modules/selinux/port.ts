@@ -33,10 +33,10 @@ const PROTOCOLS = ['tcp', 'udp', 'sctp', 'dccp'] as const;
 const schema = {
   type: 'object',
   properties: {
-    ports: { type: 'array', minItems: 1, items: { type: 'string', pattern: `^[0-9]{1,5}(-[0-9]{1,5})?/(${PROTOCOLS.join('|')})$` } },
-    port: { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?$' }] },
+    ports: { type: 'array', minItems: 1, items: { type: 'string', pattern: `^[0-9]{1,5}(-[0-9]{1,5})?/(${PROTOCOLS.join('|')})$`, 'x-expected': 'a port or range with its protocol, such as \"443/tcp\" or \"8000-8100/udp\"' } },
+    port: { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?$', 'x-expected': 'a port or range in a string, such as "8080" or "8000-8010"' }] },
     protocol: { enum: PROTOCOLS },
-    type: { type: 'string', pattern: '^[a-z0-9_]+$' },
+    type: { type: 'string', pattern: '^[a-z0-9_]+$', 'x-expected': 'an SELinux type such as "http_port_t"' },
     state: { enum: ['present', 'absent'] },
     required: { type: 'boolean' },
   },

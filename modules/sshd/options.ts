@@ -16,7 +16,7 @@ type Kind =
   | { readonly kind: 'list'; readonly separator: ' ' | ',' }
   /** A keyword sshd accepts several times (Port, ListenAddress): one line per value. */
   | { readonly kind: 'repeat'; readonly item: { readonly type: string; readonly [keyword: string]: unknown } }
-  | { readonly kind: 'text'; readonly pattern: string };
+  | { readonly kind: 'text'; readonly pattern: string; readonly expected: string };
 
 /**
  * sshd splits a line into arguments at spaces and tabs, removes quotes (" ')
@@ -29,6 +29,7 @@ type Kind =
  */
 const WORD_CHAR = '[^\\s\\x00-\\x1f\\x7f"\'\\\\#]';
 export const WORD = `^(?!=)${WORD_CHAR}+$`;
+const WORD_WORDS = 'one word without blanks, quotes, backslashes, # or control characters';
 /** Words separated by single spaces: an `extra` value, which sshd reads as its arguments. */
 export const WORDS = `^(?!=)${WORD_CHAR}+(?: ${WORD_CHAR}+)*$`;
 /**
@@ -46,7 +47,7 @@ const algorithms = { kind: 'list', separator: ',' } as const;
 /** Written in this order, so the same options always render the same bytes. */
 export const OPTIONS = {
   Port: { kind: 'repeat', item: { type: 'integer', minimum: 1, maximum: 65535 } },
-  ListenAddress: { kind: 'repeat', item: { type: 'string', pattern: WORD } },
+  ListenAddress: { kind: 'repeat', item: { type: 'string', pattern: WORD, 'x-expected': 'an address such as "0.0.0.0" or "[::1]:2222" (one word)' } },
   AddressFamily: { kind: 'enum', values: ['any', 'inet', 'inet6'] },
   PermitRootLogin: { kind: 'enum', values: ['yes', 'no', 'prohibit-password', 'forced-commands-only'] },
   PubkeyAuthentication: bool,
@@ -64,7 +65,7 @@ export const OPTIONS = {
   DenyGroups: words,
   MaxAuthTries: int(1),
   MaxSessions: int(0),
-  MaxStartups: { kind: 'text', pattern: '^\\d+(?::\\d+:\\d+)?$' },
+  MaxStartups: { kind: 'text', pattern: '^\\d+(?::\\d+:\\d+)?$', expected: 'a number, or start:rate:full such as "10:30:100"' },
   LoginGraceTime: duration,
   ClientAliveInterval: duration,
   ClientAliveCountMax: int(0),
@@ -84,7 +85,7 @@ export const OPTIONS = {
   PrintMotd: bool,
   PrintLastLog: bool,
   LogLevel: { kind: 'enum', values: ['QUIET', 'FATAL', 'ERROR', 'INFO', 'VERBOSE', 'DEBUG', 'DEBUG1', 'DEBUG2', 'DEBUG3'] },
-  Banner: { kind: 'text', pattern: `^(?:none|/${WORD_CHAR}*)$` },
+  Banner: { kind: 'text', pattern: `^(?:none|/${WORD_CHAR}*)$`, expected: '"none", or an absolute path (one word)' },
   Ciphers: algorithms,
   MACs: algorithms,
   KexAlgorithms: algorithms,
@@ -127,14 +128,18 @@ function schemaOf(spec: Kind): object {
     case 'int':
       return { type: 'integer', minimum: spec.minimum };
     case 'duration':
-      return { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: durationPattern }] };
+      return { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: durationPattern, 'x-expected': 'a time such as "30s", "2m" or "1h30m"' }] };
     case 'list':
-      return { type: 'array', items: { type: 'string', pattern: spec.separator === ',' ? ALGORITHM : WORD }, minItems: 1 };
+      return {
+        type: 'array',
+        items: spec.separator === ',' ? { type: 'string', pattern: ALGORITHM, 'x-expected': 'an algorithm name such as "aes256-gcm@openssh.com" (not starting with -, + or ^)' } : { type: 'string', pattern: WORD, 'x-expected': WORD_WORDS },
+        minItems: 1,
+      };
     case 'repeat':
       // One schema for both shapes, not anyOf: an error then names the bad value itself.
-      return { ...spec.item, type: [spec.item.type, 'array'], items: spec.item, minItems: 1 };
+      return { ...spec.item, type: [spec.item.type, 'array'], items: spec.item, minItems: 1, ...(typeof spec.item['x-expected'] === 'string' ? { 'x-expected': `${spec.item['x-expected']}, or a non-empty list of them` } : {}) };
     case 'text':
-      return { type: 'string', pattern: spec.pattern };
+      return { type: 'string', pattern: spec.pattern, 'x-expected': spec.expected };
   }
 }
 

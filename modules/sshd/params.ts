@@ -25,15 +25,15 @@ export interface SshdConfigParams {
 export const sshdConfigSchema = {
   type: 'object',
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100 },
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100, 'x-expected': 'a file name of letters, digits, _, . and -, starting with a letter or digit' },
     order: { type: 'integer', minimum: 0, maximum: 99 },
     state: { enum: ['present', 'absent'] },
     options: optionsSchema,
     extra: {
       type: 'object',
       // Match blocks would swallow every line after them: they are not supported here.
-      propertyNames: { pattern: '^(?![Mm][Aa][Tt][Cc][Hh]$)[A-Za-z][A-Za-z0-9]*$' },
-      additionalProperties: { type: ['string', 'number'], pattern: WORDS },
+      propertyNames: { pattern: '^(?![Mm][Aa][Tt][Cc][Hh]$)[A-Za-z][A-Za-z0-9]*$', 'x-expected': 'an sshd keyword such as "Subsystem" (Match is not supported)' },
+      additionalProperties: { type: ['string', 'number'], pattern: WORDS, 'x-expected': 'sshd arguments separated by single spaces, without quotes, backslashes, # or control characters' },
     },
   },
   additionalProperties: false,

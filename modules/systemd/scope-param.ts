@@ -6,6 +6,7 @@ export type ScopeParam = 'system' | { readonly user: string };
 
 export const scopeSchema = {
   anyOf: [{ const: 'system' }, { type: 'object', required: ['user'], properties: { user: userNameSchema }, additionalProperties: false }],
+  'x-expected': '"system", or { user: NAME } for a user\'s manager',
 } as const;
 
 export function toScope(param: ScopeParam | undefined): SystemdScope {

@@ -85,16 +85,19 @@ export function environmentValue(name: string, value: string): string {
 // ── schema pieces ────────────────────────────────────────────────────────
 
 /** A value may not hold a line break (LF, CR or NUL, each ends a line for systemd): it would start a new key (or section) in the file. */
-const singleLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$' } as const;
+const singleLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$', 'x-expected': 'one line (no line break or NUL)' } as const;
 
 export const sectionsSchema = {
   type: 'object',
   minProperties: 1,
-  propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$' },
+  propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$', 'x-expected': 'a section name such as "Service" (letters, digits and -)' },
   additionalProperties: {
     type: 'object',
-    propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$' },
-    additionalProperties: { anyOf: [singleLine, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLine, { type: 'number' }] } }] },
+    propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$', 'x-expected': 'a key such as "ExecStart" (letters and digits)' },
+    additionalProperties: {
+      anyOf: [singleLine, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLine, { type: 'number' }] } }],
+      'x-expected': 'one line, a number, true or false, or a list of lines and numbers',
+    },
   },
 } as const;
 
@@ -118,13 +121,13 @@ export const fileBodyRule = {
 const UNIT_TYPES = 'service|socket|device|mount|automount|swap|target|path|timer|slice|scope';
 
 /** A full unit name, suffix included: `app.service`, `getty@tty1.service`, `backup.timer`. */
-export const unitNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@-]+\\.(${UNIT_TYPES})$`, maxLength: 255 } as const;
+export const unitNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@-]+\\.(${UNIT_TYPES})$`, maxLength: 255, 'x-expected': 'a unit name with its type, such as "app.service" or "backup.timer"' } as const;
 /** A unit name where `.service` may be left out: `nginx` means `nginx.service`. */
-export const serviceNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@][A-Za-z0-9:_.\\\\@-]*$`, maxLength: 255 } as const;
+export const serviceNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@][A-Za-z0-9:_.\\\\@-]*$`, maxLength: 255, 'x-expected': 'a unit name such as "nginx" or "getty@tty1.service" (not starting with -)' } as const;
 /** A drop-in's file name without `.conf`. */
-export const dropInNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.@-]*$', maxLength: 200 } as const;
+export const dropInNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.@-]*$', maxLength: 200, 'x-expected': 'a drop-in name without .conf (letters, digits, _, ., @ and -)' } as const;
 /** A login name for a user scope. */
-export const userNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' } as const;
+export const userNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', 'x-expected': 'a login name' } as const;
 
 /** `nginx` → `nginx.service`; names with a unit type suffix are kept. */
 export function withServiceSuffix(name: string): string {

@@ -60,16 +60,16 @@ export interface TimerParams {
   readonly scope?: ScopeParam;
 }
 
-const timeSpan = { anyOf: [singleLineSchema, { type: 'number' }] } as const;
-const word = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' } as const;
+const timeSpan = { anyOf: [singleLineSchema, { type: 'number' }], 'x-expected': 'a time span such as "5min" or "1h 30min", or a number of seconds' } as const;
+const word = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', 'x-expected': 'a user or group name' } as const;
 
 const schema = {
   type: 'object',
   required: ['name', 'service'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9:_.\\\\@-]+$', not: { pattern: '\\.(service|timer)$' }, maxLength: 240 },
+    name: { type: 'string', pattern: '^[A-Za-z0-9:_.\\\\@-]+$', not: { pattern: '\\.(service|timer)$' }, maxLength: 240, 'x-expected': 'a timer name without .timer or .service, such as "backup"' },
     description: singleLineSchema,
-    onCalendar: { anyOf: [singleLineSchema, { type: 'array', items: singleLineSchema, minItems: 1 }] },
+    onCalendar: { anyOf: [singleLineSchema, { type: 'array', items: singleLineSchema, minItems: 1 }], 'x-expected': 'a calendar expression such as "daily" or "Mon *-*-* 03:00", or a non-empty list of them' },
     onBootSec: timeSpan,
     onStartupSec: timeSpan,
     onActiveSec: timeSpan,
@@ -82,17 +82,25 @@ const schema = {
       type: 'object',
       required: ['execStart'],
       properties: {
-        execStart: { anyOf: [{ type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, { type: 'array', items: { type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, minItems: 1 }] },
+        execStart: {
+          anyOf: [
+            { type: 'string', pattern: '^[^\\n\\r\\u0000]+$', 'x-expected': 'a command line (one line)' },
+            { type: 'array', items: { type: 'string', pattern: '^[^\\n\\r\\u0000]+$', 'x-expected': 'a command line (one line)' }, minItems: 1 },
+          ],
+        },
         user: word,
         group: word,
         // Any value but NUL (no environment can hold one): line breaks are escaped. Values are often credentials: never printed in a parameter error.
-        environment: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' } },
-        workingDirectory: { type: 'string', pattern: '^[~/][^\\n\\r\\u0000]*$' },
+        environment: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', 'x-expected': 'an environment variable name (letters, digits and _, not starting with a digit)' }, additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$', 'x-expected': 'text without a NUL character' } },
+        workingDirectory: { type: 'string', pattern: '^[~/][^\\n\\r\\u0000]*$', 'x-expected': 'an absolute path, or one starting with ~ (one line)' },
         type: { enum: ['oneshot', 'simple', 'exec', 'forking', 'notify'] },
         options: {
           type: 'object',
-          propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$' },
-          additionalProperties: { anyOf: [singleLineSchema, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLineSchema, { type: 'number' }] } }] },
+          propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$', 'x-expected': 'a key such as "Restart" (letters and digits)' },
+          additionalProperties: {
+            anyOf: [singleLineSchema, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLineSchema, { type: 'number' }] } }],
+            'x-expected': 'one line, a number, true or false, or a list of lines and numbers',
+          },
         },
       },
       additionalProperties: false,

@@ -4,10 +4,10 @@
  */
 
 /** Names as shadow-utils accepts them: no leading digit-only names, no leading dash, at most 32 characters. */
-const accountName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$', maxLength: 32 } as const;
+const accountName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$', maxLength: 32, 'x-expected': 'an account name (letters, digits, _, . and -, starting with a letter or _)' } as const;
 /** 0 … 2^32 − 2: (uid_t) −1 means "no change" to the kernel, so it cannot be an id. */
 const accountId = { type: 'integer', minimum: 0, maximum: 4294967294 } as const;
-const absolutePath = { type: 'string', pattern: '^/', minLength: 1 } as const;
+const absolutePath = { type: 'string', pattern: '^/', minLength: 1, 'x-expected': 'an absolute path (starting with /)' } as const;
 
 export interface GroupParams {
   readonly name: string;
@@ -75,7 +75,9 @@ export interface UserParams {
 }
 
 /** One authorized_keys line: optional options, a key type, the base64 blob, an optional comment; no newlines. */
-const authorizedKey = { type: 'string', pattern: '^[^\\n\\r]*(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ +[A-Za-z0-9+/]+=*( [^\\n\\r]*)?$' } as const;
+const authorizedKey = { type: 'string', pattern: '^[^\\n\\r]*(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ +[A-Za-z0-9+/]+=*( [^\\n\\r]*)?$',
+  'x-expected': 'one authorized_keys line: optional options, a key type (ssh-..., ecdsa-..., sk-...), the base64 key, an optional comment',
+} as const;
 
 export const userSchema = {
   type: 'object',
@@ -90,7 +92,7 @@ export const userSchema = {
     home: absolutePath,
     createHome: { type: 'boolean' },
     system: { type: 'boolean' },
-    comment: { type: 'string', pattern: '^[^:\\n]*$' },
+    comment: { type: 'string', pattern: '^[^:\\n]*$', 'x-expected': 'one line without ":"' },
     // Never printed: a plaintext password given here by mistake is still a password. Its shape is checked in resolveUser.
     passwordHash: { type: 'string', sensitive: true },
     authorizedKeys: { type: 'array', items: authorizedKey },

@@ -53,5 +53,5 @@ export function statuses(report: RunReport): string[] {
 /** Errors of failed tasks (and the host), to show in an assertion message. */
 export function errors(report: RunReport): string {
   const host = report.hosts[0];
-  return [host?.error, ...(host?.tasks ?? []).map((t) => t.error)].filter(Boolean).join('\n');
+  return [host?.error, ...(host?.tasks ?? []).map((t) => t.error)].flatMap((e) => (e ? [e.message] : [])).join('\n');
 }

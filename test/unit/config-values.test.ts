@@ -40,7 +40,7 @@ t.test('systemd: a value ending in an unescaped backslash is refused; an escaped
 });
 
 t.test('systemd: NUL, CR and LF are refused by the schema wherever they would end the line', async (t) => {
-  t.match(refusal(unit({ name: 'a.service', sections: { Service: { Environment: 'A=1\u0000ExecStartPre=/x' } } })), /parameter 'sections.Service.Environment' = "A=1\\u0000ExecStartPre=\/x": must match/);
+  t.match(refusal(unit({ name: 'a.service', sections: { Service: { Environment: 'A=1\u0000ExecStartPre=/x' } } })), /parameter 'sections.Service.Environment' = "A=1\\u0000ExecStartPre=\/x": must be one line \(no line break or NUL\)/);
   t.match(refusal(timer({ name: 'b', onCalendar: 'daily', service: { execStart: '/bin/true', environment: { A: '\u0000' } } })), /parameter 'service.environment.A'/);
   t.equal(refusal(timer({ name: 'b', onCalendar: 'daily', service: { execStart: '/bin/true', environment: { A: 'two\nlines' } } })), undefined, 'a line break in an environment value is escaped instead');
 });

@@ -258,5 +258,5 @@ t.test('repo: a repository with a password, or a proxy password, is a secret fil
 });
 
 t.test('repo: an id starting with a dash is refused (dnf would read it as an option)', async (t) => {
-  t.throws(() => assertTasksValid([{ task: repo({ name: '-x', baseurl: 'https://x/' }), where: '' }]), /parameter 'name' = "-x": must match pattern/);
+  t.throws(() => assertTasksValid([{ task: repo({ name: '-x', baseurl: 'https://x/' }), where: '' }]), /parameter 'name' = "-x": must be a repository id \(letters, digits, _, \., : and -, not starting with -\)/);
 });

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { redact, RemoteCommandError } from '../../lib/errors.ts';
+import { taskFailure } from '../../lib/run/failures.ts';
 import { argv, sh } from '../../lib/shell/quote.ts';
 
 t.test('redact: a sensitive value is masked as given and as a script quotes it', async (t) => {
@@ -21,4 +22,12 @@ t.test('redact: a RemoteCommandError built from redacted fields says nothing of 
   const error = new RemoteCommandError({ host: 'h', task: 't', command: redact(sh`env ${`TOKEN=${secret}`} false`.text, [secret]), code: 1, stderr: redact(`false: ${secret}`, [secret]) });
   t.notMatch(error.message, secret);
   t.match(error.message, /command: env TOKEN=\*\*\* false/);
+});
+
+t.test('redact: a failed task\'s record masks the secret in every field, not only the message', async (t) => {
+  const secret = 'CANARY-token-43';
+  const error = new RemoteCommandError({ host: 'h', task: 't', command: `curl -H ${secret}`, code: 22, stderr: `401 for ${secret}`, hint: `rotate ${secret}` });
+  const record = taskFailure(error, { name: `fetch ${secret}`, module: 'command' }, 'h', [secret]);
+  t.notMatch(JSON.stringify(record), secret);
+  t.match(record, { kind: 'remote-command', command: 'curl -H ***', exitCode: 22, stderr: '401 for ***', hint: 'rotate ***', task: 'fetch ***', shortMessage: "task 'fetch ***' on h: command failed with exit code 22" });
 });

@@ -17,7 +17,7 @@ const HOSTILE = 'a\x1b[2J\x1b[H\rconverged\x1b]0;owned\x07\b\x9b31m\x7f\u202edes
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const withoutColours = (text: string) => text.replace(/\x1b\[(?:0|1|31|32|33|36)m/g, '');
 
-const failed: TaskResult = { name: `task ${HOSTILE}`, module: 'command', status: 'failed', changes: [], error: `first ${HOSTILE}\nsecond ${HOSTILE}`, handler: false, durationMs: 1 };
+const failed: TaskResult = { name: `task ${HOSTILE}`, module: 'command', status: 'failed', changes: [], error: { kind: 'remote-command', shortMessage: `first ${HOSTILE}`, message: `first ${HOSTILE}\nsecond ${HOSTILE}` }, handler: false, durationMs: 1 };
 const changed: TaskResult = {
   name: `file ${HOSTILE}`,
   module: 'file',
@@ -31,8 +31,8 @@ const report: RunReport = {
   mode: 'check',
   playbooks: [`play ${HOSTILE}`],
   hosts: [
-    { name: `web${HOSTILE}`, status: 'failed', tasks: [changed, failed], roundTrips: 2, durationMs: 10, error: `host ${HOSTILE}` },
-    { name: 'db', status: 'unreachable', tasks: [], roundTrips: 0, durationMs: 10, error: `cannot connect: ${HOSTILE}` },
+    { name: `web${HOSTILE}`, status: 'failed', tasks: [changed, failed], roundTrips: 2, durationMs: 10, error: { kind: 'internal', shortMessage: `host ${HOSTILE}`, message: `host ${HOSTILE}` } },
+    { name: 'db', status: 'unreachable', tasks: [], roundTrips: 0, durationMs: 10, error: { kind: 'connection', shortMessage: `cannot connect: ${HOSTILE}`, message: `cannot connect: ${HOSTILE}` } },
   ],
   durationMs: 20,
   exitCode: 1,
@@ -86,6 +86,7 @@ t.test('error messages of play and hostform print no control character', async (
 });
 
 t.test('a host that failed outside any task (locked by another run) shows as failed on the terminal, not in sync', async (t) => {
-  const locked = { name: 'nas', status: 'failed' as const, tasks: [], roundTrips: 1, durationMs: 5, error: 'nas is locked by another hostform run (/run/hostform/run.lock): ...\n  try: ...' };
+  const message = 'nas is locked by another hostform run (/run/hostform/run.lock): ...\n  try: ...';
+  const locked = { name: 'nas', status: 'failed' as const, tasks: [], roundTrips: 1, durationMs: 5, error: { kind: 'lock' as const, shortMessage: message.split('\n')[0] ?? '', message } };
   t.equal(hostTitle('nas', locked, 'apply'), 'nas: failed: nas is locked by another hostform run (/run/hostform/run.lock): ...');
 });

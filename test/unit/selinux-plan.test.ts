@@ -195,12 +195,12 @@ t.test('mode: to or from disabled changes the config and notes that a reboot is 
 
 t.test('invalid parameters fail validation naming task, parameter and value', async (t) => {
   const problems = (task: Task) => taskProblems(task, '').join('\n');
-  t.match(problems(selinux.boolean({ values: { httpd_can_network_connect: 'yes' as never } }) as Task), /task 'selinux boolean .*' \(selinux.boolean\): parameter 'values.httpd_can_network_connect' = "yes": must be boolean/);
-  t.match(problems(selinux.fileContext({ target: 'srv/www', type: 'httpd_sys_content_t' }) as Task), /parameter 'target' = "srv\/www": must match pattern/);
+  t.match(problems(selinux.boolean({ values: { httpd_can_network_connect: 'yes' as never } }) as Task), /task 'selinux boolean .*' \(selinux.boolean\): parameter 'values.httpd_can_network_connect' = "yes": must be true or false/);
+  t.match(problems(selinux.fileContext({ target: 'srv/www', type: 'httpd_sys_content_t' }) as Task), /parameter 'target' = "srv\/www": must be an absolute path or path expression without blanks or quotes/);
   t.match(problems(selinux.fileContext({ target: '/srv/www' }) as Task), /parameter 'type' is required/);
   t.match(problems(selinux.fileContext({ target: "/srv/it's", type: 'var_t' }) as Task), /parameter 'target' = "\/srv\/it's"/);
-  t.match(problems(selinux.port({ ports: ['8443'] as never, type: 'http_port_t' }) as Task), /parameter 'ports.0' = "8443": must match pattern/);
-  t.match(problems(selinux.mode({ mode: 'on' as never }) as Task), /parameter 'mode' = "on": must be equal to one of the allowed values \("enforcing", "permissive", "disabled"\)/);
+  t.match(problems(selinux.port({ ports: ['8443'] as never, type: 'http_port_t' }) as Task), /parameter 'ports.0' = "8443": must be a port or range with its protocol, such as "443\/tcp"/);
+  t.match(problems(selinux.mode({ mode: 'on' as never }) as Task), /parameter 'mode' = "on": must be one of "enforcing", "permissive", "disabled"/);
   t.equal(problems(selinux.port({ port: 2222, protocol: 'tcp', type: 'ssh_port_t' }) as Task), '');
 });
 
@@ -208,11 +208,11 @@ t.test('no value that reaches setsebool, semanage or restorecon can start with a
   // The schemas are what keeps them out (issue 17, item 6): names and types are [a-z0-9_], paths start with '/', ports are digits.
   const problems = (task: Task) => taskProblems(task, '').join('\n');
   t.match(problems(selinux.boolean({ values: { '-P': true } }) as Task), /parameter 'values' has a key "-P" that is not valid/);
-  t.match(problems(selinux.fileContext({ target: '-x', type: 'var_t' }) as Task), /parameter 'target' = "-x": must match pattern/);
-  t.match(problems(selinux.fileContext({ target: '/srv/x', type: '-t' }) as Task), /parameter 'type' = "-t": must match pattern/);
-  t.match(problems(selinux.fileContext({ target: '/srv/x', type: 'var_t', restoreconPaths: ['-R'] }) as Task), /parameter 'restoreconPaths.0' = "-R": must match pattern/);
-  t.match(problems(selinux.port({ ports: ['-1/tcp'] as never, type: 'http_port_t' }) as Task), /parameter 'ports.0' = "-1\/tcp": must match pattern/);
-  t.match(problems(selinux.port({ port: '-1' as never, protocol: 'tcp', type: '-d' }) as Task), /parameter 'type' = "-d": must match pattern/);
+  t.match(problems(selinux.fileContext({ target: '-x', type: 'var_t' }) as Task), /parameter 'target' = "-x": must be an absolute path/);
+  t.match(problems(selinux.fileContext({ target: '/srv/x', type: '-t' }) as Task), /parameter 'type' = "-t": must be an SELinux type/);
+  t.match(problems(selinux.fileContext({ target: '/srv/x', type: 'var_t', restoreconPaths: ['-R'] }) as Task), /parameter 'restoreconPaths.0' = "-R": must be an absolute path/);
+  t.match(problems(selinux.port({ ports: ['-1/tcp'] as never, type: 'http_port_t' }) as Task), /parameter 'ports.0' = "-1\/tcp": must be a port or range with its protocol/);
+  t.match(problems(selinux.port({ port: '-1' as never, protocol: 'tcp', type: '-d' }) as Task), /parameter 'type' = "-d": must be an SELinux type/);
 });
 
 t.test('semanage import lines quote regexes the way semanage export does and refuse what it cannot carry', async (t) => {

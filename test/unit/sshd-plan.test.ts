@@ -105,10 +105,10 @@ const problems = (task: Task) => {
 
 t.test('sshd: parameters fail validation with the task, parameter and value named', async (t) => {
   t.match(problems(sshd.config({ options: { PermitRootLogin: 'maybe' as 'no' } })), /task 'sshd drop-in \/etc\/ssh\/sshd_config\.d\/00-hostform\.conf' \(sshd\.config\): parameter 'options\.PermitRootLogin' = "maybe"/);
-  t.match(problems(sshd.config({ options: { PasswordAuthentication: 'no' as unknown as boolean } })), /parameter 'options\.PasswordAuthentication' = "no": must be boolean/);
+  t.match(problems(sshd.config({ options: { PasswordAuthentication: 'no' as unknown as boolean } })), /parameter 'options\.PasswordAuthentication' = "no": must be true or false/);
   t.match(problems(sshd.config({ options: { Port: 70000 } })), /parameter 'options\.Port' = 70000/);
   t.match(problems(sshd.config({ options: { LoginGraceTime: '2 minutes' } })), /parameter 'options\.LoginGraceTime' = "2 minutes"/);
-  t.match(problems(sshd.config({ options: { ...({ PermitRootLogon: 'no' } as object) } })), /parameter 'options\.PermitRootLogon' is not known to this module/);
+  t.match(problems(sshd.config({ options: { ...({ PermitRootLogon: 'no' } as object) } })), /parameter 'options\.PermitRootLogon' is not known to sshd\.config \(did you mean 'PermitRootLogin'\?\)/);
   t.match(problems(sshd.config({ extra: { Match: 'User x' } })), /parameter 'extra'/);
   t.match(problems(sshd.config({ name: '../x', options: { MaxAuthTries: 3 } })), /parameter 'name' = "\.\.\/x"/);
   t.equal(problems(sshd.config({ options: { AllowTcpForwarding: false, PermitTunnel: 'point-to-point', Port: 2222 } })), '');
