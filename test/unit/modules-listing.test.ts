@@ -72,10 +72,10 @@ t.test('hostform modules file shows path, content and mode with their types', as
   t.match(stdout, /^platforms: el9, linux \(commands on the host\); nixos \(rendered into the play's NixOS module\)$/m);
   t.match(stdout, /^check mode: yes; diff: yes$/m);
   const [path, pathDoc] = parameterLines(stdout, 'path');
-  t.match(path, /^  path\s+required string matching \^\/ \(at least 2 characters\)$/);
+  t.match(path, /^  path\s+required string \(an absolute path \(starting with \/\), at least 2 characters\)$/, 'a pattern is said in the words its schema gives');
   t.match(pathDoc, /^\s+\(no description\)$/, 'a parameter without a description says so');
   t.match(parameterLines(stdout, 'content')[0], /^  content\s+string \| Buffer \[payload: sent as data, never in a script\]$/);
-  t.match(parameterLines(stdout, 'mode')[0], /^  mode\s+string matching \^0\?\[0-7\]\{3,4\}\$$/);
+  t.match(parameterLines(stdout, 'mode')[0], /^  mode\s+string \(an octal mode in a string, such as "0644" or "2775"\)$/);
   t.match(parameterLines(stdout, 'state')[0], /"file" \| "directory" \| "link" \| "absent"$/, 'allowed values');
   t.match(stdout, /^  when state is "link": target is required; content, template, mode are not allowed$/m, 'conditions between parameters in words');
   t.match(stdout, /^  when secret is not false: content is sensitive \(never shown\); template is sensitive \(never shown\)$/m);
@@ -142,7 +142,7 @@ t.test('hostform modules --json gives every module as data, with its schema', as
   ]);
   t.same(
     doc.parameters.find((p) => p.parameter === 'path'),
-    { parameter: 'path', required: true, type: 'string matching ^/ (at least 2 characters)' },
+    { parameter: 'path', required: true, type: 'string (an absolute path (starting with /), at least 2 characters)' },
   );
   t.same(doc.parameters.find((p) => p.parameter === 'content'), { parameter: 'content', required: false, type: 'string | Buffer', payload: true });
   t.same(doc.parameters.find((p) => p.parameter === 'state')?.allowed, ['file', 'directory', 'link', 'absent'], 'allowed values as data');
