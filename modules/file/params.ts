@@ -1,4 +1,5 @@
-import type { Template } from '../../lib/template.ts';
+import type { HostView } from '../../lib/module/types.ts';
+import { renderTemplate, type Template } from '../../lib/template.ts';
 
 /** Octal permission bits as a string, e.g. '0644' or '755'. A number would be read as decimal, so it is not accepted. */
 export type Mode = string;
@@ -92,4 +93,27 @@ export const SECRET_FILE_MODE = '0600';
 /** '644', '0644' → '0644': one spelling, so comparisons and diffs agree. */
 export function normalizeMode(mode: string): string {
   return mode.replace(/^0*/, '').padStart(4, '0');
+}
+
+/** Parameters → what the path must be on this host: the template rendered, the content as bytes, the mode spelt one way. */
+export function resolveFile(p: FileParams, host: HostView): WantedPath {
+  const mode = 'mode' in p && p.mode !== undefined ? { mode: normalizeMode(p.mode) } : {};
+  const owner = 'owner' in p && p.owner !== undefined ? { owner: p.owner } : {};
+  const group = 'group' in p && p.group !== undefined ? { group: p.group } : {};
+  switch (p.state) {
+    case 'absent':
+      return { state: 'absent', path: p.path, secret: p.secret ?? false };
+    case 'directory':
+      return { state: 'directory', path: p.path, ...mode, ...owner, ...group };
+    case 'link':
+      return { state: 'link', path: p.path, target: p.target, force: p.force ?? false, ...owner, ...group };
+    default: {
+      const text = p.content ?? renderTemplate(p.template!, host);
+      const content = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
+      const secret = p.secret ?? false;
+      // A secret file is never left readable by all: without a mode it is 0600, an existing 0644 one included.
+      const fileMode = secret && !('mode' in mode) ? { mode: SECRET_FILE_MODE } : mode;
+      return { state: 'file', path: p.path, content, force: p.force ?? false, secret, ...fileMode, ...owner, ...group };
+    }
+  }
 }
