@@ -1,6 +1,6 @@
 import t from 'tap';
 import { UsageError } from '../lib/errors.ts';
-import type { UnitFilesParams } from '../modules/systemd/unit-files.ts';
+import type { UnitFilesParams } from '../modules/systemd/params.ts';
 import { fail2ban } from '../modules/fail2ban/index.ts';
 import type { WantedDefinition, WantedJail } from '../modules/fail2ban/plan.ts';
 import { repo } from '../modules/packages/index.ts';

@@ -3,7 +3,7 @@ import type { ApplyContext, Change } from '../../lib/module/types.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { applyPath } from '../file/apply.ts';
-import { controlUnit } from '../systemd/control.ts';
+import { controlUnit } from '../systemd/apply.ts';
 import { asUser, daemonReload, type SystemdScope } from '../systemd/scope.ts';
 import { podman, type ResolvedQuadlet } from './observe.ts';
 import type { QuadletAction } from './plan.ts';

@@ -2,7 +2,7 @@ import type { ProbeOutputs } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
 import type { SystemdScope } from '../systemd/scope.ts';
-import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/state.ts';
+import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/observe.ts';
 import type { QuadletKind, PullPolicy } from './params.ts';
 import type { QuadletParams } from './render.ts';
 

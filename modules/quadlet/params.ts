@@ -1,4 +1,4 @@
-import { scopeSchema, type ScopeParam } from '../systemd/scope-param.ts';
+import { scopeSchema, type ScopeParam } from '../systemd/scope.ts';
 
 /**
  * The typed options of the four quadlet kinds. Names are the quadlet keys in

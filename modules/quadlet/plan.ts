@@ -2,7 +2,7 @@ import { fieldDiff } from '../../lib/diff.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import type { WantedPath } from '../file/params.ts';
 import { planPath, type FileAction } from '../file/plan.ts';
-import { isRunning } from '../systemd/state.ts';
+import { isRunning } from '../systemd/observe.ts';
 import { quadletPath, type ObservedQuadlet, type ResolvedQuadlet } from './observe.ts';
 
 export type QuadletAction =

@@ -1,4 +1,3 @@
-import { ResourceKind } from '../../lib/module/resources.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 
 /**
@@ -8,6 +7,25 @@ import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 export type SystemdScope = { readonly kind: 'system' } | { readonly kind: 'user'; readonly user: string };
 
 export const SYSTEM: SystemdScope = { kind: 'system' };
+
+/** Which manager a task talks to: the system's (default) or one user's (`{ user: 'alice' }`, needs lingering). */
+export type ScopeParam = 'system' | { readonly user: string };
+
+/** A login name for a user scope. */
+const userNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' } as const;
+
+export const scopeSchema = {
+  anyOf: [{ const: 'system' }, { type: 'object', required: ['user'], properties: { user: userNameSchema }, additionalProperties: false }],
+} as const;
+
+export function toScope(param: ScopeParam | undefined): SystemdScope {
+  return param === undefined || param === 'system' ? SYSTEM : { kind: 'user', user: param.user };
+}
+
+/** ` (user alice)` for task names and summaries; nothing for the system manager. */
+export function scopeSuffix(scope: SystemdScope): string {
+  return scope.kind === 'user' ? ` (user ${scope.user})` : '';
+}
 
 /**
  * `systemctl` for a scope; for a user, through the user's own manager. Not
@@ -36,17 +54,4 @@ export function daemonReload(scope: SystemdScope): { readonly id: string; readon
     id: scope.kind === 'system' ? 'systemctl daemon-reload' : `systemctl --user daemon-reload (${scope.user})`,
     script: systemctl(scope, ['daemon-reload']),
   };
-}
-
-/** A unit an earlier task of this run installs, so check mode can plan a service for it. */
-export interface PlannedUnit {
-  readonly scope: SystemdScope;
-  readonly present: boolean;
-}
-
-/** Keyed by `system:<unit>` or `user:<name>:<unit>` (see unitKey). */
-export const UnitResource = new ResourceKind<PlannedUnit>('systemd-unit');
-
-export function unitKey(scope: SystemdScope, unit: string): string {
-  return scope.kind === 'system' ? `system:${unit}` : `user:${scope.user}:${unit}`;
 }

@@ -82,49 +82,8 @@ export function environmentValue(name: string, value: string): string {
   return `"${escaped}"`;
 }
 
-// ── schema pieces ────────────────────────────────────────────────────────
-
-/** A value may not hold a line break (LF, CR or NUL, each ends a line for systemd): it would start a new key (or section) in the file. */
-const singleLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$' } as const;
-
-export const sectionsSchema = {
-  type: 'object',
-  minProperties: 1,
-  propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$' },
-  additionalProperties: {
-    type: 'object',
-    propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$' },
-    additionalProperties: { anyOf: [singleLine, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLine, { type: 'number' }] } }] },
-  },
-} as const;
-
-export const singleLineSchema = singleLine;
-
-/**
- * What a unit-file task's schema says about the file's body: `sections` or
- * raw `content`, exactly one of them, and neither with `state: 'absent'`.
- */
-export const fileBodyProperties = {
-  sections: sectionsSchema,
-  content: { type: 'string', minLength: 1 },
-  state: { enum: ['present', 'absent'] },
-} as const;
-export const fileBodyRule = {
-  if: { properties: { state: { const: 'absent' } }, required: ['state'] },
-  then: { not: { anyOf: [{ required: ['sections'] }, { required: ['content'] }] } },
-  else: { oneOf: [{ required: ['sections'] }, { required: ['content'] }] },
-} as const;
-
-const UNIT_TYPES = 'service|socket|device|mount|automount|swap|target|path|timer|slice|scope';
-
-/** A full unit name, suffix included: `app.service`, `getty@tty1.service`, `backup.timer`. */
-export const unitNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@-]+\\.(${UNIT_TYPES})$`, maxLength: 255 } as const;
-/** A unit name where `.service` may be left out: `nginx` means `nginx.service`. */
-export const serviceNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@][A-Za-z0-9:_.\\\\@-]*$`, maxLength: 255 } as const;
-/** A drop-in's file name without `.conf`. */
-export const dropInNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.@-]*$', maxLength: 200 } as const;
-/** A login name for a user scope. */
-export const userNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' } as const;
+/** The unit types systemd knows, as a regex alternation of their suffixes. */
+export const UNIT_TYPES = 'service|socket|device|mount|automount|swap|target|path|timer|slice|scope';
 
 /** `nginx` → `nginx.service`; names with a unit type suffix are kept. */
 export function withServiceSuffix(name: string): string {

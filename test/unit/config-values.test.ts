@@ -6,7 +6,7 @@ import type { ResolvedQuadlet } from '../../modules/quadlet/observe.ts';
 import { literalWord } from '../../modules/quadlet/render.ts';
 import { dropIn, timer, unit } from '../../modules/systemd/index.ts';
 import { environmentValue } from '../../modules/systemd/sections.ts';
-import { renderTimer } from '../../modules/systemd/timer.ts';
+import { renderTimer } from '../../modules/systemd/params.ts';
 import { prepare } from '../support/hostile.ts';
 
 // How each renderer escapes or refuses the bytes its parser treats

@@ -4,14 +4,14 @@ import { effect, PathResource, PlannedState } from '../../lib/module/resources.t
 import type { ApplyContext, HostView, PlanContext } from '../../lib/module/types.ts';
 import { assertTasksValid } from '../../lib/module/validate.ts';
 import type { ShellScript } from '../../lib/shell/quote.ts';
-import { controlScript } from '../../modules/systemd/control.ts';
+import { applyUnitFiles, controlScript, verifyScript } from '../../modules/systemd/apply.ts';
 import { dropIn, service, timer, unit } from '../../modules/systemd/index.ts';
-import { daemonReload, SYSTEM, systemctl, UnitResource, unitKey, type SystemdScope } from '../../modules/systemd/scope.ts';
+import { parseUnitFiles, parseUnitState, templateOf, unitFilesProbe, unitStateProbe } from '../../modules/systemd/observe.ts';
+import { renderTimer, type ResolvedService, type UnitFilesParams } from '../../modules/systemd/params.ts';
+import { planService, planUnitFiles } from '../../modules/systemd/plan.ts';
+import { UnitResource, unitKey } from '../../modules/systemd/resources.ts';
+import { daemonReload, SYSTEM, systemctl, type SystemdScope } from '../../modules/systemd/scope.ts';
 import { renderSections } from '../../modules/systemd/sections.ts';
-import { planService, type ResolvedService } from '../../modules/systemd/service.ts';
-import { parseUnitState, templateOf, unitStateProbe } from '../../modules/systemd/state.ts';
-import { renderTimer } from '../../modules/systemd/timer.ts';
-import { applyUnitFiles, parseUnitFiles, planUnitFiles, unitFilesProbe, verifyScript, type UnitFilesParams } from '../../modules/systemd/unit-files.ts';
 
 const host = { name: 'h1', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (planned = new PlannedState(), checkMode = true): PlanContext => ({ host, checkMode, planned });

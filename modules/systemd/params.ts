@@ -1,0 +1,355 @@
+import { assertNoParamProblems, problemsIn } from '../../lib/module/param-problems.ts';
+import { scopeSchema, toScope, type ScopeParam, type SystemdScope } from './scope.ts';
+import {
+  environmentValue,
+  literalValue,
+  literalValueProblem,
+  renderSections,
+  UNIT_TYPES,
+  unitSyntaxProblem,
+  withServiceSuffix,
+  type UnitSection,
+  type UnitSections,
+  type UnitValue,
+} from './sections.ts';
+
+// ── schema pieces ────────────────────────────────────────────────────────
+
+/** A value may not hold a line break (LF, CR or NUL, each ends a line for systemd): it would start a new key (or section) in the file. */
+const singleLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$' } as const;
+
+const sectionsSchema = {
+  type: 'object',
+  minProperties: 1,
+  propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$' },
+  additionalProperties: {
+    type: 'object',
+    propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$' },
+    additionalProperties: { anyOf: [singleLine, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLine, { type: 'number' }] } }] },
+  },
+} as const;
+
+/**
+ * What a unit-file task's schema says about the file's body: `sections` or
+ * raw `content`, exactly one of them, and neither with `state: 'absent'`.
+ */
+const fileBodyProperties = {
+  sections: sectionsSchema,
+  content: { type: 'string', minLength: 1 },
+  state: { enum: ['present', 'absent'] },
+} as const;
+const fileBodyRule = {
+  if: { properties: { state: { const: 'absent' } }, required: ['state'] },
+  then: { not: { anyOf: [{ required: ['sections'] }, { required: ['content'] }] } },
+  else: { oneOf: [{ required: ['sections'] }, { required: ['content'] }] },
+} as const;
+
+/** A full unit name, suffix included: `app.service`, `getty@tty1.service`, `backup.timer`. */
+const unitNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@-]+\\.(${UNIT_TYPES})$`, maxLength: 255 } as const;
+/** A unit name where `.service` may be left out: `nginx` means `nginx.service`. */
+const serviceNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@][A-Za-z0-9:_.\\\\@-]*$`, maxLength: 255 } as const;
+/** A drop-in's file name without `.conf`. */
+const dropInNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.@-]*$', maxLength: 200 } as const;
+
+// ── unit files: what unit, dropIn and timer resolve to ──────────────────
+
+/** A file the task manages, by its path inside the unit directory: `app.service`, `app.service.d/10-limits.conf`. */
+export interface WantedUnitFile {
+  readonly file: string;
+  /** null: the file must not exist. */
+  readonly content: string | null;
+}
+
+export interface UnitFilesParams {
+  readonly scope: SystemdScope;
+  readonly files: readonly WantedUnitFile[];
+  /**
+   * What `systemd-analyze verify` checks before installing: the files
+   * themselves, or (for a drop-in) the unit they change, loaded with them.
+   */
+  readonly verify: { readonly files: true } | { readonly unit: string };
+}
+
+// ── unit ─────────────────────────────────────────────────────────────────
+
+export type UnitParams = {
+  /** File name with its type: `app.service`, `backup.timer`, `data.mount`. */
+  readonly name: string;
+  /** Default: the system manager (/etc/systemd/system); `{ user }` for ~user/.config/systemd/user. */
+  readonly scope?: ScopeParam;
+} & (
+  | { readonly sections: UnitSections; readonly content?: never; readonly state?: 'present' }
+  | { readonly content: string; readonly sections?: never; readonly state?: 'present' }
+  | { readonly state: 'absent'; readonly sections?: never; readonly content?: never }
+);
+
+export const unitSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: unitNameSchema,
+    ...fileBodyProperties,
+    scope: scopeSchema,
+  },
+  additionalProperties: false,
+  ...fileBodyRule,
+} as const;
+
+export interface ResolvedUnit extends UnitFilesParams {
+  readonly name: string;
+}
+
+export function resolveUnit(p: UnitParams): ResolvedUnit {
+  // Each value stays one assignment of its key; raw `content` is the user's own text.
+  assertNoParamProblems(problemsIn('sections', p.sections, unitSyntaxProblem));
+  return {
+    name: p.name,
+    scope: toScope(p.scope),
+    files: [{ file: p.name, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
+    verify: { files: true },
+  };
+}
+
+// ── drop-in ──────────────────────────────────────────────────────────────
+
+export type DropInParams = {
+  /** The unit it changes, with its type: `nginx.service`. */
+  readonly unit: string;
+  /** File name without `.conf`: `10-limits` → `<unit>.d/10-limits.conf`. Drop-ins apply in name order. */
+  readonly name: string;
+  readonly scope?: ScopeParam;
+} & (
+  | { readonly sections: UnitSections; readonly content?: never; readonly state?: 'present' }
+  | { readonly content: string; readonly sections?: never; readonly state?: 'present' }
+  | { readonly state: 'absent'; readonly sections?: never; readonly content?: never }
+);
+
+export const dropInSchema = {
+  type: 'object',
+  required: ['unit', 'name'],
+  properties: {
+    unit: unitNameSchema,
+    name: dropInNameSchema,
+    ...fileBodyProperties,
+    scope: scopeSchema,
+  },
+  additionalProperties: false,
+  ...fileBodyRule,
+} as const;
+
+export function resolveDropIn(p: DropInParams): UnitFilesParams {
+  // Each value stays one assignment of its key; raw `content` is the user's own text.
+  assertNoParamProblems(problemsIn('sections', p.sections, unitSyntaxProblem));
+  return {
+    scope: toScope(p.scope),
+    files: [{ file: `${p.unit}.d/${p.name}.conf`, content: p.state === 'absent' ? null : (p.content ?? renderSections(p.sections!)) }],
+    verify: { unit: p.unit },
+  };
+}
+
+// ── service ──────────────────────────────────────────────────────────────
+
+export interface ServiceParams {
+  /** `nginx` or `nginx.service`; other unit types (`backup.timer`, `app.socket`) by their full name. */
+  readonly name: string;
+  /** Start at boot (`systemctl enable`) or not. Left out: not changed. */
+  readonly enabled?: boolean;
+  /**
+   * `started`/`stopped` act only when the unit is not already so.
+   * `restarted` and `reloaded` act on every run, as in Ansible: use them in
+   * handlers, notified by the task that changed the configuration.
+   */
+  readonly state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  /** `true` links the unit to /dev/null so nothing can start it; `false` undoes that. */
+  readonly masked?: boolean;
+  readonly scope?: ScopeParam;
+}
+
+export const serviceSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: serviceNameSchema,
+    enabled: { type: 'boolean' },
+    state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
+    masked: { type: 'boolean' },
+    scope: scopeSchema,
+  },
+  additionalProperties: false,
+  anyOf: [{ required: ['enabled'] }, { required: ['state'] }, { required: ['masked'] }],
+} as const;
+
+export interface ResolvedService {
+  readonly unit: string;
+  readonly scope: SystemdScope;
+  readonly enabled?: boolean;
+  readonly state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  readonly masked?: boolean;
+}
+
+export function resolveService(p: ServiceParams): ResolvedService {
+  return {
+    unit: withServiceSuffix(p.name),
+    scope: toScope(p.scope),
+    ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
+    ...(p.state !== undefined ? { state: p.state } : {}),
+    ...(p.masked !== undefined ? { masked: p.masked } : {}),
+  };
+}
+
+// ── timer ────────────────────────────────────────────────────────────────
+
+/** The job the timer runs: a oneshot service by default. */
+export interface TimerService {
+  /**
+   * Command line as systemd reads it (absolute program path first; systemd's
+   * quoting, `%` specifiers and `$VAR` expansion apply); several run in order.
+   */
+  readonly execStart: string | readonly string[];
+  readonly user?: string;
+  readonly group?: string;
+  /** Values arrive exactly as given (quoted and escaped for you, `%` included). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** An absolute path, or `~` for the user's home; written literally (`%` is not a specifier here). */
+  readonly workingDirectory?: string;
+  /** Default 'oneshot': the timer's job runs to completion. */
+  readonly type?: 'oneshot' | 'simple' | 'exec' | 'forking' | 'notify';
+  /** Any other [Service] keys (Nice, TimeoutStartSec, ProtectSystem, ...), in systemd's syntax. */
+  readonly options?: UnitSection;
+}
+
+export interface TimerParams {
+  /** Base name: `backup` writes backup.timer and backup.service. */
+  readonly name: string;
+  /** Written literally: `%` is not a specifier here. */
+  readonly description?: string;
+  /** Calendar events: 'daily', 'Mon *-*-* 03:00:00', ... (see systemd.time). */
+  readonly onCalendar?: string | readonly string[];
+  readonly onBootSec?: string;
+  readonly onStartupSec?: string;
+  readonly onActiveSec?: string;
+  readonly onUnitActiveSec?: string;
+  readonly onUnitInactiveSec?: string;
+  /** Run a calendar job missed while the machine was off, at the next boot. */
+  readonly persistent?: boolean;
+  readonly randomizedDelaySec?: string;
+  readonly accuracySec?: string;
+  readonly service: TimerService;
+  readonly scope?: ScopeParam;
+}
+
+const timeSpan = { anyOf: [singleLine, { type: 'number' }] } as const;
+const word = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' } as const;
+
+export const timerSchema = {
+  type: 'object',
+  required: ['name', 'service'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9:_.\\\\@-]+$', not: { pattern: '\\.(service|timer)$' }, maxLength: 240 },
+    description: singleLine,
+    onCalendar: { anyOf: [singleLine, { type: 'array', items: singleLine, minItems: 1 }] },
+    onBootSec: timeSpan,
+    onStartupSec: timeSpan,
+    onActiveSec: timeSpan,
+    onUnitActiveSec: timeSpan,
+    onUnitInactiveSec: timeSpan,
+    persistent: { type: 'boolean' },
+    randomizedDelaySec: timeSpan,
+    accuracySec: timeSpan,
+    service: {
+      type: 'object',
+      required: ['execStart'],
+      properties: {
+        execStart: { anyOf: [{ type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, { type: 'array', items: { type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, minItems: 1 }] },
+        user: word,
+        group: word,
+        // Any value but NUL (no environment can hold one): line breaks are escaped. Values are often credentials: never printed in a parameter error.
+        environment: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' } },
+        workingDirectory: { type: 'string', pattern: '^[~/][^\\n\\r\\u0000]*$' },
+        type: { enum: ['oneshot', 'simple', 'exec', 'forking', 'notify'] },
+        options: {
+          type: 'object',
+          propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$' },
+          additionalProperties: { anyOf: [singleLine, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLine, { type: 'number' }] } }] },
+        },
+      },
+      additionalProperties: false,
+    },
+    scope: scopeSchema,
+  },
+  additionalProperties: false,
+  anyOf: ['onCalendar', 'onBootSec', 'onStartupSec', 'onActiveSec', 'onUnitActiveSec', 'onUnitInactiveSec'].map((k) => ({ required: [k] })),
+} as const;
+
+export interface ResolvedTimer extends UnitFilesParams {
+  readonly timer: string;
+  readonly service: string;
+  /** The task's parameters, for the NixOS renderer's structured options. */
+  readonly spec: TimerParams;
+}
+
+/**
+ * Values systemd would not read back as given: a line break or a trailing
+ * backslash anywhere, and, in the literal ones, surrounding blanks.
+ */
+export function timerProblems(p: TimerParams) {
+  const s = p.service;
+  return [
+    ...problemsIn('description', p.description, literalValueProblem),
+    ...(['onCalendar', 'onBootSec', 'onStartupSec', 'onActiveSec', 'onUnitActiveSec', 'onUnitInactiveSec', 'randomizedDelaySec', 'accuracySec'] as const).flatMap((k) =>
+      problemsIn(k, p[k], unitSyntaxProblem),
+    ),
+    ...problemsIn('service.execStart', s.execStart, unitSyntaxProblem),
+    ...problemsIn('service.workingDirectory', s.workingDirectory, literalValueProblem),
+    ...problemsIn('service.options', s.options, unitSyntaxProblem),
+  ];
+}
+
+/** The two unit files, rendered the same way every run. */
+export function renderTimer(p: TimerParams): { timer: string; service: string } {
+  const description = literalValue(p.description ?? `${p.name} (hostform timer)`);
+  const timer: Record<string, UnitValue> = {};
+  const set = (key: string, value: UnitValue | undefined) => {
+    if (value !== undefined) timer[key] = value;
+  };
+  set('OnCalendar', p.onCalendar);
+  set('OnBootSec', p.onBootSec);
+  set('OnStartupSec', p.onStartupSec);
+  set('OnActiveSec', p.onActiveSec);
+  set('OnUnitActiveSec', p.onUnitActiveSec);
+  set('OnUnitInactiveSec', p.onUnitInactiveSec);
+  set('Persistent', p.persistent);
+  set('RandomizedDelaySec', p.randomizedDelaySec);
+  set('AccuracySec', p.accuracySec);
+  timer['Unit'] = `${p.name}.service`;
+
+  const s = p.service;
+  const service: Record<string, UnitValue> = { Type: s.type ?? 'oneshot', ExecStart: s.execStart };
+  if (s.user) service['User'] = s.user;
+  if (s.group) service['Group'] = s.group;
+  if (s.workingDirectory) service['WorkingDirectory'] = literalValue(s.workingDirectory);
+  const env = Object.entries(s.environment ?? {}).map(([k, v]) => environmentValue(k, v));
+  if (env.length > 0) service['Environment'] = env;
+  Object.assign(service, s.options ?? {});
+
+  return {
+    timer: renderSections({ Unit: { Description: description }, Timer: timer, Install: { WantedBy: 'timers.target' } }),
+    service: renderSections({ Unit: { Description: description }, Service: service }),
+  };
+}
+
+export function resolveTimer(p: TimerParams): ResolvedTimer {
+  assertNoParamProblems(timerProblems(p));
+  const rendered = renderTimer(p);
+  return {
+    scope: toScope(p.scope),
+    timer: `${p.name}.timer`,
+    service: `${p.name}.service`,
+    files: [
+      { file: `${p.name}.timer`, content: rendered.timer },
+      { file: `${p.name}.service`, content: rendered.service },
+    ],
+    verify: { files: true },
+    spec: p,
+  };
+}
