@@ -4,7 +4,7 @@ import type { UnitFilesParams } from '../modules/systemd/params.ts';
 import { fail2ban } from '../modules/fail2ban/index.ts';
 import type { WantedDefinition, WantedJail } from '../modules/fail2ban/plan.ts';
 import { repo } from '../modules/packages/index.ts';
-import type { WantedRepo } from '../modules/packages/repo.ts';
+import type { WantedRepo } from '../modules/packages/params.ts';
 import { quadlet } from '../modules/quadlet/index.ts';
 import type { ResolvedQuadlet } from '../modules/quadlet/observe.ts';
 import { service, timer, unit } from '../modules/systemd/index.ts';

@@ -1,3 +1,7 @@
+import type { WantedPath } from '../file/params.ts';
+
+// ── packages ─────────────────────────────────────────────────────────────
+
 /** What a `packages` task asks for. Every list holds dnf package specs. */
 export interface PackagesParams {
   /**
@@ -95,4 +99,152 @@ export function allSpecs(w: WantedPackages): PackageSpec[] {
 
 function unique(list: readonly string[]): string[] {
   return [...new Set(list)];
+}
+
+// ── repo ─────────────────────────────────────────────────────────────────
+
+/** A dnf repository, written to /etc/yum.repos.d/<name>.repo. */
+export interface RepoParams {
+  /** Repository id: the `[section]` and the file name; what enableRepos/disableRepos name. */
+  readonly name: string;
+  /** Human-readable name (the file's `name=`); defaults to the id. */
+  readonly description?: string;
+  /** One of baseurl, metalink or mirrorlist says where the packages are. */
+  readonly baseurl?: string | readonly string[];
+  readonly metalink?: string;
+  readonly mirrorlist?: string;
+  readonly enabled?: boolean;
+  /** Check package signatures: on unless you say otherwise. */
+  readonly gpgcheck?: boolean;
+  /** URL(s) of the signing key(s), e.g. `file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-9` or https://... */
+  readonly gpgkey?: string | readonly string[];
+  readonly repoGpgcheck?: boolean;
+  readonly priority?: number;
+  readonly cost?: number;
+  readonly skipIfUnavailable?: boolean;
+  /** `6h`, `1d`, `never`, ... */
+  readonly metadataExpire?: string;
+  readonly includepkgs?: readonly string[];
+  readonly excludepkgs?: readonly string[];
+  readonly moduleHotfixes?: boolean;
+  readonly sslverify?: boolean;
+  readonly username?: string;
+  /** Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600. */
+  readonly password?: string;
+  /** Any other dnf repository option, written after the known ones in name order; one whose name holds `password` makes the file secret too. */
+  readonly options?: Readonly<Record<string, string | number | boolean>>;
+  readonly state?: 'present' | 'absent';
+}
+
+/**
+ * One value line as libdnf reads it: no line break (LF ends a line, CR is
+ * one for Python readers of the same files), no NUL, and no space or tab at
+ * either end (libdnf strips them, so the value would not arrive as given).
+ */
+const line = { type: 'string', pattern: '^(?![ \\t])[^\\r\\n\\u0000]*(?<![ \\t])$' } as const;
+const url = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*://[^\\s\\u0000]+$' } as const;
+const oneOrMore = (item: object) => ({ anyOf: [item, { type: 'array', items: item, minItems: 1 }] });
+const word = { type: 'string', pattern: '^[^\\s,\\u0000]+$' } as const;
+
+export const repoSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    // No leading '-': the id is what dnf's --enablerepo and `dnf config-manager` take.
+    name: { type: 'string', pattern: '^[A-Za-z0-9_.:][A-Za-z0-9_.:-]*$', maxLength: 100 },
+    description: line,
+    baseurl: oneOrMore(url),
+    metalink: url,
+    mirrorlist: url,
+    enabled: { type: 'boolean' },
+    gpgcheck: { type: 'boolean' },
+    gpgkey: oneOrMore(url),
+    repoGpgcheck: { type: 'boolean' },
+    priority: { type: 'integer', minimum: 1, maximum: 99 },
+    cost: { type: 'integer', minimum: 0 },
+    skipIfUnavailable: { type: 'boolean' },
+    metadataExpire: { type: 'string', pattern: '^([0-9]+[smhd]?|never)$' },
+    includepkgs: { type: 'array', items: word },
+    excludepkgs: { type: 'array', items: word },
+    moduleHotfixes: { type: 'boolean' },
+    sslverify: { type: 'boolean' },
+    username: line,
+    password: { ...line, sensitive: true },
+    options: {
+      type: 'object',
+      propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
+      // proxy_password and the like are as secret as password.
+      patternProperties: { password: { anyOf: [line, { type: 'number' }, { type: 'boolean' }], sensitive: true } },
+      additionalProperties: { anyOf: [line, { type: 'number' }, { type: 'boolean' }] },
+    },
+    state: { enum: ['present', 'absent'] },
+  },
+  additionalProperties: false,
+  if: { not: { properties: { state: { const: 'absent' } }, required: ['state'] } },
+  then: { oneOf: [{ required: ['baseurl'] }, { required: ['metalink'] }, { required: ['mirrorlist'] }] },
+} as const;
+
+export interface WantedRepo {
+  readonly name: string;
+  readonly file: WantedPath;
+}
+
+export const REPOS_DIR = '/etc/yum.repos.d';
+
+/** The file's text: known keys in a fixed order, then `options` by name, so the file never churns. */
+export function renderRepo(p: RepoParams): string {
+  const flag = (value: boolean | undefined) => (value === undefined ? undefined : value ? '1' : '0');
+  const list = (value: string | readonly string[] | undefined) => (value === undefined ? undefined : typeof value === 'string' ? value : value.join(' '));
+  const known: [string, string | undefined][] = [
+    ['name', p.description ?? p.name],
+    ['baseurl', list(p.baseurl)],
+    ['metalink', p.metalink],
+    ['mirrorlist', p.mirrorlist],
+    ['enabled', flag(p.enabled ?? true)],
+    ['gpgcheck', flag(p.gpgcheck ?? true)],
+    ['gpgkey', list(p.gpgkey)],
+    ['repo_gpgcheck', flag(p.repoGpgcheck)],
+    ['priority', p.priority?.toString()],
+    ['cost', p.cost?.toString()],
+    ['skip_if_unavailable', flag(p.skipIfUnavailable)],
+    ['metadata_expire', p.metadataExpire],
+    ['includepkgs', p.includepkgs?.join(' ')],
+    ['excludepkgs', p.excludepkgs?.join(' ')],
+    ['module_hotfixes', flag(p.moduleHotfixes)],
+    ['sslverify', flag(p.sslverify)],
+    ['username', p.username],
+    ['password', p.password],
+  ];
+  const taken = new Set(known.map(([key]) => key));
+  const extra = Object.entries(p.options ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key] of extra) {
+    if (taken.has(key)) throw new Error(`parameter 'options.${key}' repeats an option repo() has a parameter for; use that parameter instead`);
+  }
+  const value = (v: string | number | boolean) => (typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  const lines = [
+    `[${p.name}]`,
+    ...known.filter((entry): entry is [string, string] => entry[1] !== undefined).map(([key, v]) => `${key}=${v}`),
+    ...extra.map(([key, v]) => `${key}=${value(v)}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function resolveRepo(p: RepoParams): WantedRepo {
+  const path = `${REPOS_DIR}/${p.name}.repo`;
+  if (p.state === 'absent') return { name: p.name, file: { state: 'absent', path, secret: false } };
+  const secret = p.password !== undefined || Object.keys(p.options ?? {}).some((key) => key.includes('password'));
+  return {
+    name: p.name,
+    file: {
+      state: 'file',
+      path,
+      content: Buffer.from(renderRepo(p), 'utf8'),
+      // Readable by all unless it holds a password (dnf runs as root).
+      mode: secret ? '0600' : '0644',
+      owner: 'root',
+      group: 'root',
+      force: false,
+      secret,
+    },
+  };
 }
