@@ -6,7 +6,7 @@ import type { WantedDefinition, WantedJail } from '../modules/fail2ban/plan.ts';
 import { repo } from '../modules/packages/index.ts';
 import type { WantedRepo } from '../modules/packages/params.ts';
 import { quadlet } from '../modules/quadlet/index.ts';
-import type { ResolvedQuadlet } from '../modules/quadlet/observe.ts';
+import type { ResolvedQuadlet } from '../modules/quadlet/params.ts';
 import { service, timer, unit } from '../modules/systemd/index.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
 import { HOSTILE_PIECES, hostileStrings, label, prepare } from './support/hostile.ts';

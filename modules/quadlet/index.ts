@@ -1,15 +1,25 @@
 import { defineModule } from '../../lib/module/define.ts';
-import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
-import { effect, PathResource } from '../../lib/module/resources.ts';
 import type { Backend, Capabilities } from '../../lib/module/types.ts';
-import { UnitResource, unitKey } from '../systemd/resources.ts';
+import { unitKey } from '../systemd/resources.ts';
 import { scopeSuffix, toScope, type ScopeParam } from '../systemd/scope.ts';
 import { applyQuadlets } from './apply.ts';
 import { nixosContainer, nixosQuadletUnit } from './nixos.ts';
-import { parseQuadlet, quadletPath, quadletProbes, type ObservedQuadlet, type ResolvedQuadlet } from './observe.ts';
-import { containerSchema, networkSchema, podSchema, volumeSchema, type ContainerParams, type NetworkParams, type PodParams, type QuadletKind, type VolumeParams } from './params.ts';
-import { planQuadlet, type QuadletAction } from './plan.ts';
-import { fileName, quadletProblems, renderQuadlet, serviceName, type QuadletParams } from './render.ts';
+import { parseQuadlet, quadletProbes, type ObservedQuadlet } from './observe.ts';
+import {
+  containerSchema,
+  networkSchema,
+  podSchema,
+  resolveQuadlet,
+  volumeSchema,
+  type ContainerParams,
+  type NetworkParams,
+  type PodParams,
+  type QuadletKind,
+  type ResolvedQuadlet,
+  type VolumeParams,
+} from './params.ts';
+import { planQuadlet, quadletEffects, type QuadletAction } from './plan.ts';
+import { fileName } from './render.ts';
 
 export type { ContainerParams, NetworkParams, PodParams, VolumeParams, PullPolicy, RawSection, RawValue } from './params.ts';
 
@@ -24,11 +34,7 @@ const backend: Backend<ResolvedQuadlet, ObservedQuadlet, QuadletAction> = {
   parse: parseQuadlet,
   plan: planQuadlet,
   apply: (params, changes, context) => applyQuadlets([{ params, changes }], context),
-  effects: (r) => [
-    effect(UnitResource, unitKey(r.scope, r.service), { scope: r.scope, present: true }),
-    // A rootless quadlet's path depends on a home directory only the host knows.
-    ...(r.scope.kind === 'system' ? [effect(PathResource, quadletPath(r), { type: 'file' as const, content: r.content, mode: '0644', owner: 'root', group: 'root' })] : []),
-  ],
+  effects: quadletEffects,
   batch: {
     key: (r) => unitKey(r.scope, ''),
     apply: applyQuadlets,
@@ -40,28 +46,6 @@ const capabilities: Capabilities = {
   diff: true,
   notes: "validation by the quadlet generator's dry run happens when applying; pull: 'always' pulls on every run and is skipped in check mode",
 };
-
-function resolver<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind) {
-  return (params: P): ResolvedQuadlet => {
-    const spec = { kind, params } as QuadletParams;
-    assertNoParamProblems(quadletProblems(spec));
-    const scope = toScope(params.scope);
-    const content = Buffer.from(renderQuadlet(spec, scope), 'utf8');
-    const image = kind === 'container' ? (params as ContainerParams).image : undefined;
-    return {
-      kind,
-      name: params.name,
-      scope,
-      file: fileName(kind, params.name),
-      service: serviceName(kind, params.name),
-      content,
-      // `.image` and `.build` quadlets are units of their own that quadlet makes the container depend on.
-      ...(image !== undefined && !/\.(image|build)$/.test(image) ? { image } : {}),
-      pull: kind === 'container' ? ((params as ContainerParams).pull ?? 'missing') : 'missing',
-      spec,
-    };
-  };
-}
 
 function describe(kind: QuadletKind) {
   return (p: { name: string; scope?: ScopeParam }) => `quadlet ${fileName(kind, p.name)}${scopeSuffix(toScope(p.scope))}`;
@@ -89,7 +73,7 @@ export const quadlet = {
     schema: containerSchema,
     capabilities,
     describe: describe('container'),
-    resolve: resolver<ContainerParams>('container'),
+    resolve: resolveQuadlet<ContainerParams>('container'),
     backends: { el9: backend, linux: backend, nixos: nixosContainer },
   }),
   network: defineModule<NetworkParams, ResolvedQuadlet>({
@@ -97,7 +81,7 @@ export const quadlet = {
     schema: networkSchema,
     capabilities,
     describe: describe('network'),
-    resolve: resolver<NetworkParams>('network'),
+    resolve: resolveQuadlet<NetworkParams>('network'),
     backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
   }),
   volume: defineModule<VolumeParams, ResolvedQuadlet>({
@@ -105,7 +89,7 @@ export const quadlet = {
     schema: volumeSchema,
     capabilities,
     describe: describe('volume'),
-    resolve: resolver<VolumeParams>('volume'),
+    resolve: resolveQuadlet<VolumeParams>('volume'),
     backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
   }),
   pod: defineModule<PodParams, ResolvedQuadlet>({
@@ -113,7 +97,7 @@ export const quadlet = {
     schema: podSchema,
     capabilities,
     describe: describe('pod'),
-    resolve: resolver<PodParams>('pod'),
+    resolve: resolveQuadlet<PodParams>('pod'),
     backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
   }),
 };

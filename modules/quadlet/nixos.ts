@@ -3,8 +3,7 @@ import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
 import { forced } from '../systemd/nixos.ts';
 import { literalValue } from '../systemd/sections.ts';
-import type { ResolvedQuadlet } from './observe.ts';
-import type { ContainerParams } from './params.ts';
+import type { ContainerParams, ResolvedQuadlet } from './params.ts';
 
 /**
  * A container on NixOS: virtualisation.oci-containers with the podman

@@ -3,25 +3,7 @@ import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
 import type { SystemdScope } from '../systemd/scope.ts';
 import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/observe.ts';
-import type { QuadletKind, PullPolicy } from './params.ts';
-import type { QuadletParams } from './render.ts';
-
-/** A quadlet task made concrete: what to write, where, and which service it becomes. */
-export interface ResolvedQuadlet {
-  readonly kind: QuadletKind;
-  readonly name: string;
-  readonly scope: SystemdScope;
-  /** `web.container` */
-  readonly file: string;
-  /** `web.service`, `web-network.service`, ... */
-  readonly service: string;
-  readonly content: Buffer;
-  /** The image to look for before starting; absent for networks, volumes, pods and `.image`/`.build` references. */
-  readonly image?: string;
-  readonly pull: PullPolicy;
-  /** The task's parameters, for the NixOS renderer's structured options. */
-  readonly spec?: QuadletParams;
-}
+import type { ResolvedQuadlet } from './params.ts';
 
 export const SYSTEM_QUADLET_DIR = '/etc/containers/systemd';
 /** Below the user's home directory. */

@@ -1,4 +1,6 @@
-import { scopeSchema, type ScopeParam } from '../systemd/scope.ts';
+import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
+import { scopeSchema, toScope, type ScopeParam, type SystemdScope } from '../systemd/scope.ts';
+import { fileName, quadletProblems, renderQuadlet, serviceName, type QuadletParams } from './render.ts';
 
 /**
  * The typed options of the four quadlet kinds. Names are the quadlet keys in
@@ -240,3 +242,45 @@ export const podSchema = {
   },
   additionalProperties: false,
 } as const;
+
+// ── what a task resolves to ──────────────────────────────────────────────
+
+/** A quadlet task made concrete: what to write, where, and which service it becomes. */
+export interface ResolvedQuadlet {
+  readonly kind: QuadletKind;
+  readonly name: string;
+  readonly scope: SystemdScope;
+  /** `web.container` */
+  readonly file: string;
+  /** `web.service`, `web-network.service`, ... */
+  readonly service: string;
+  readonly content: Buffer;
+  /** The image to look for before starting; absent for networks, volumes, pods and `.image`/`.build` references. */
+  readonly image?: string;
+  readonly pull: PullPolicy;
+  /** The task's parameters, for the NixOS renderer's structured options. */
+  readonly spec?: QuadletParams;
+}
+
+/** The task for one kind, made concrete: its file rendered (values checked first), its service named. */
+export function resolveQuadlet<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind) {
+  return (params: P): ResolvedQuadlet => {
+    const spec = { kind, params } as QuadletParams;
+    assertNoParamProblems(quadletProblems(spec));
+    const scope = toScope(params.scope);
+    const content = Buffer.from(renderQuadlet(spec, scope), 'utf8');
+    const image = kind === 'container' ? (params as ContainerParams).image : undefined;
+    return {
+      kind,
+      name: params.name,
+      scope,
+      file: fileName(kind, params.name),
+      service: serviceName(kind, params.name),
+      content,
+      // `.image` and `.build` quadlets are units of their own that quadlet makes the container depend on.
+      ...(image !== undefined && !/\.(image|build)$/.test(image) ? { image } : {}),
+      pull: kind === 'container' ? ((params as ContainerParams).pull ?? 'missing') : 'missing',
+      spec,
+    };
+  };
+}

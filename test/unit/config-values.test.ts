@@ -2,7 +2,7 @@ import t from 'tap';
 import { fail2ban } from '../../modules/fail2ban/index.ts';
 import type { WantedJail } from '../../modules/fail2ban/plan.ts';
 import { quadlet } from '../../modules/quadlet/index.ts';
-import type { ResolvedQuadlet } from '../../modules/quadlet/observe.ts';
+import type { ResolvedQuadlet } from '../../modules/quadlet/params.ts';
 import { literalWord } from '../../modules/quadlet/render.ts';
 import { dropIn, timer, unit } from '../../modules/systemd/index.ts';
 import { environmentValue } from '../../modules/systemd/sections.ts';

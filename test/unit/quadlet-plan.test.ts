@@ -5,7 +5,8 @@ import type { HostView, PlanContext, ProbeOutputs, Task } from '../../lib/module
 import { assertTasksValid } from '../../lib/module/validate.ts';
 import { generatorProblems } from '../../modules/quadlet/apply.ts';
 import { quadlet } from '../../modules/quadlet/index.ts';
-import { parseQuadlet, type ResolvedQuadlet } from '../../modules/quadlet/observe.ts';
+import { parseQuadlet } from '../../modules/quadlet/observe.ts';
+import type { ResolvedQuadlet } from '../../modules/quadlet/params.ts';
 import { planQuadlet } from '../../modules/quadlet/plan.ts';
 import { renderQuadlet, serviceName, systemdWord } from '../../modules/quadlet/render.ts';
 
