@@ -18,9 +18,8 @@ import {
   type Wanted,
   type ZoneParams,
 } from './params.ts';
-import { planFirewalld, type FirewalldAction } from './plan.ts';
-import { firewalldEffects } from './planned.ts';
 import { nixosFirewall } from './nixos.ts';
+import { firewalldEffects, planFirewalld, type FirewalldAction } from './plan.ts';
 
 export type { ForwardPort, ForwardPortParams, MasqueradeParams, PortParams, RichRuleParams, ServiceParams, ZoneParams } from './params.ts';
 export { normalizeRichRule } from './rich-rule.ts';
