@@ -2,7 +2,7 @@ import t from 'tap';
 import { UsageError } from '../lib/errors.ts';
 import type { UnitFilesParams } from '../modules/systemd/params.ts';
 import { fail2ban } from '../modules/fail2ban/index.ts';
-import type { WantedDefinition, WantedJail } from '../modules/fail2ban/plan.ts';
+import type { WantedDefinition, WantedJail } from '../modules/fail2ban/params.ts';
 import { repo } from '../modules/packages/index.ts';
 import type { WantedRepo } from '../modules/packages/params.ts';
 import { quadlet } from '../modules/quadlet/index.ts';

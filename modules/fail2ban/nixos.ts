@@ -1,8 +1,7 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
-import type { JailSettings } from './params.ts';
-import type { WantedDefinition, WantedJail } from './plan.ts';
+import type { JailSettings, WantedDefinition, WantedJail } from './params.ts';
 import { literal } from './render.ts';
 
 /**

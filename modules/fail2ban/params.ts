@@ -1,3 +1,6 @@
+import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
+import { definitionProblems, jailProblems, renderAction, renderFilter, renderJail } from './render.ts';
+
 /**
  * fail2ban's time values: seconds as a number, or its own abbreviations
  * ('10m', '1h', '1d', '1w', '1h 30m'). fail2ban accepts a misspelt time with
@@ -191,3 +194,73 @@ export const actionSchema = {
   additionalProperties: false,
   allOf: [absentOnlyName(Object.keys(actionProperties))],
 } as const;
+
+// ── what a task resolves to ──────────────────────────────────────────────
+
+export const CONFIG_DIR = '/etc/fail2ban';
+
+export function jailPath(name: string): string {
+  return `${CONFIG_DIR}/jail.d/${name}.local`;
+}
+
+/** A filter or action lives in `<dir>/<name>.conf` (new ones) or `<name>.local` (overriding a stock one). */
+export function definitionPaths(dir: 'filter.d' | 'action.d', name: string): { readonly conf: string; readonly local: string } {
+  return { conf: `${CONFIG_DIR}/${dir}/${name}.conf`, local: `${CONFIG_DIR}/${dir}/${name}.local` };
+}
+
+/** A jail made concrete: its file's bytes and whether it should run. */
+export interface WantedJail {
+  readonly name: string;
+  readonly path: string;
+  readonly present: boolean;
+  readonly enabled: boolean;
+  readonly content: string;
+  /** The task's parameters, for the NixOS renderer's structured options. */
+  readonly spec?: JailParams;
+}
+
+/** A filter or an action made concrete. Which file it goes to depends on the host (see planDefinition). */
+export interface WantedDefinition {
+  readonly kind: 'filter' | 'action';
+  readonly name: string;
+  readonly paths: { readonly conf: string; readonly local: string };
+  readonly present: boolean;
+  readonly content: string;
+}
+
+/** A jail: its file's path and bytes (values checked first). */
+export function resolveJail(p: JailParams): WantedJail {
+  assertNoParamProblems(jailProblems(p));
+  return {
+    name: p.name,
+    path: jailPath(p.name),
+    present: p.state !== 'absent',
+    enabled: p.state === 'absent' ? false : (p.enabled ?? true),
+    content: p.state === 'absent' ? '' : renderJail(p.name, p),
+    spec: p,
+  };
+}
+
+/** A filter: its text (values checked first); whether it goes to .conf or .local is decided on the host. */
+export function resolveFilter(p: FilterParams): WantedDefinition {
+  assertNoParamProblems(definitionProblems(p));
+  return {
+    kind: 'filter',
+    name: p.name,
+    paths: definitionPaths('filter.d', p.name),
+    present: p.state !== 'absent',
+    content: p.state === 'absent' ? '' : renderFilter(p.name, p),
+  };
+}
+
+/** A ban action: its text (values checked first); whether it goes to .conf or .local is decided on the host. */
+export function resolveAction(p: ActionParams): WantedDefinition {
+  assertNoParamProblems(definitionProblems(p));
+  return {
+    kind: 'action',
+    name: p.name,
+    paths: definitionPaths('action.d', p.name),
+    present: p.state !== 'absent',
+    content: p.state === 'absent' ? '' : renderAction(p.name, p),
+  };
+}

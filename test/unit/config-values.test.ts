@@ -1,6 +1,6 @@
 import t from 'tap';
 import { fail2ban } from '../../modules/fail2ban/index.ts';
-import type { WantedJail } from '../../modules/fail2ban/plan.ts';
+import type { WantedJail } from '../../modules/fail2ban/params.ts';
 import { quadlet } from '../../modules/quadlet/index.ts';
 import type { ResolvedQuadlet } from '../../modules/quadlet/params.ts';
 import { literalWord } from '../../modules/quadlet/render.ts';
