@@ -1,9 +1,9 @@
 import { defineModule } from '../lib/module/define.ts';
-import { effect, PathResource } from '../lib/module/resources.ts';
-import type { Backend, Change, PlanContext, ProbeOutputs } from '../lib/module/types.ts';
+import { effect, PathResource, type Effect } from '../lib/module/resources.ts';
+import type { ApplyContext, Backend, Change, PlanContext, ProbeOutputs } from '../lib/module/types.ts';
 import { argv as argvScript, sh, type ShellScript } from '../lib/shell/quote.ts';
 
-// ── parameters ───────────────────────────────────────────────────────────
+// ── params ───────────────────────────────────────────────────────────────
 
 /** A program and its arguments (never parsed by a shell), or a shell script you wrote. */
 export type CommandLine = readonly string[] | { readonly shell: string };
@@ -28,7 +28,7 @@ const commandLine = {
   ],
 } as const;
 
-const schema = {
+const commandSchema = {
   type: 'object',
   properties: {
     argv: { type: 'array', items: { type: 'string' }, minItems: 1 },
@@ -48,6 +48,58 @@ interface Resolved {
   readonly display: string;
   readonly creates?: string;
   readonly unless?: ShellScript;
+}
+
+function resolveCommand(p: CommandParams): Resolved {
+  const wrap = (line: CommandLine, parameter: string) => withContext(toScript(line, parameter), p);
+  return {
+    script: wrap(p.argv ?? { shell: p.shell! }, p.argv ? 'argv' : 'shell'),
+    display: display(p.argv ?? { shell: p.shell! }),
+    ...(p.creates ? { creates: p.creates } : {}),
+    ...(p.unless ? { unless: wrap(p.unless, 'unless') } : {}),
+  };
+}
+
+function toScript(line: CommandLine, parameter: string): ShellScript {
+  // A shell string is the user's own script, run as written: that is what `shell` is for.
+  // `--`: a script starting with '-' is still the script, not an option of sh.
+  return isShell(line) ? argvScript(['sh', '-c', '--', line.shell]) : argvScript(programFirst(line, parameter));
+}
+
+/**
+ * An argv runs as `sh -c <argv>` (with `env` in front when env is set), so a
+ * first word starting with '-' would be read as an option of sh or env, and
+ * one like `NAME=value` as a variable assignment, with the next word run
+ * instead. Both are refused: an argv always runs its first word.
+ */
+function programFirst(argv: readonly string[], parameter: string): readonly string[] {
+  const program = argv[0] ?? '';
+  const where = `parameter '${parameter}.0'`;
+  if (program === '') throw new Error(`${where} is empty: it must name the program to run`);
+  if (program.startsWith('-')) {
+    throw new Error(`${where} = ${JSON.stringify(program)} starts with '-', so sh would read it as an option instead of running it; give the program's path (./${program} with chdir, or an absolute path)`);
+  }
+  // The value is left out of the message: it may be a secret meant for env.
+  const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(program);
+  if (assignment) {
+    throw new Error(`${where} = "${assignment[1]}=...": sh would read it as a variable assignment and run the next word instead; set variables with env: { ${assignment[1]}: ... }`);
+  }
+  return argv;
+}
+
+function withContext(script: ShellScript, p: CommandCommon): ShellScript {
+  const env = Object.entries(p.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const withEnv = env.length > 0 ? sh`env ${env} ${script}` : script;
+  return p.chdir ? sh`cd ${p.chdir} && ${withEnv}` : withEnv;
+}
+
+function isShell(line: CommandLine): line is { readonly shell: string } {
+  return !Array.isArray(line);
+}
+
+function display(line: CommandLine): string {
+  const text = isShell(line) ? line.shell : line.join(' ');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 // ── observe ──────────────────────────────────────────────────────────────
@@ -93,16 +145,24 @@ export function planCommand(r: Resolved, observed: Observed, context: PlanContex
   ];
 }
 
+function commandEffects(r: Resolved): Effect[] {
+  return r.creates ? [effect(PathResource, r.creates, { type: 'file' })] : [];
+}
+
 // ── apply ────────────────────────────────────────────────────────────────
+
+async function applyCommand(r: Resolved, _changes: readonly Change<Action>[], context: ApplyContext): Promise<void> {
+  await context.run(r.script);
+}
+
+// ── index ────────────────────────────────────────────────────────────────
 
 const posix: Backend<Resolved, Observed, Action> = {
   probes,
   parse,
   plan: planCommand,
-  async apply(r, _changes, context) {
-    await context.run(r.script);
-  },
-  effects: (r) => (r.creates ? [effect(PathResource, r.creates, { type: 'file' })] : []),
+  apply: applyCommand,
+  effects: commandEffects,
 };
 
 /**
@@ -116,59 +176,9 @@ const posix: Backend<Resolved, Observed, Action> = {
  */
 export const command = defineModule<CommandParams, Resolved>({
   name: 'command',
-  schema,
+  schema: commandSchema,
   capabilities: { checkMode: true, diff: true, notes: 'commands without a creates/unless guard are skipped in check mode' },
   describe: (p) => (p.argv || p.shell ? `command ${display(p.argv ?? { shell: p.shell! })}` : 'command'),
-  resolve: (p) => {
-    const wrap = (line: CommandLine, parameter: string) => withContext(toScript(line, parameter), p);
-    return {
-      script: wrap(p.argv ?? { shell: p.shell! }, p.argv ? 'argv' : 'shell'),
-      display: display(p.argv ?? { shell: p.shell! }),
-      ...(p.creates ? { creates: p.creates } : {}),
-      ...(p.unless ? { unless: wrap(p.unless, 'unless') } : {}),
-    };
-  },
+  resolve: resolveCommand,
   backends: { el9: posix, linux: posix, nixos: posix },
 });
-
-function toScript(line: CommandLine, parameter: string): ShellScript {
-  // A shell string is the user's own script, run as written: that is what `shell` is for.
-  // `--`: a script starting with '-' is still the script, not an option of sh.
-  return isShell(line) ? argvScript(['sh', '-c', '--', line.shell]) : argvScript(programFirst(line, parameter));
-}
-
-/**
- * An argv runs as `sh -c <argv>` (with `env` in front when env is set), so a
- * first word starting with '-' would be read as an option of sh or env, and
- * one like `NAME=value` as a variable assignment, with the next word run
- * instead. Both are refused: an argv always runs its first word.
- */
-function programFirst(argv: readonly string[], parameter: string): readonly string[] {
-  const program = argv[0] ?? '';
-  const where = `parameter '${parameter}.0'`;
-  if (program === '') throw new Error(`${where} is empty: it must name the program to run`);
-  if (program.startsWith('-')) {
-    throw new Error(`${where} = ${JSON.stringify(program)} starts with '-', so sh would read it as an option instead of running it; give the program's path (./${program} with chdir, or an absolute path)`);
-  }
-  // The value is left out of the message: it may be a secret meant for env.
-  const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(program);
-  if (assignment) {
-    throw new Error(`${where} = "${assignment[1]}=...": sh would read it as a variable assignment and run the next word instead; set variables with env: { ${assignment[1]}: ... }`);
-  }
-  return argv;
-}
-
-function withContext(script: ShellScript, p: CommandCommon): ShellScript {
-  const env = Object.entries(p.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  const withEnv = env.length > 0 ? sh`env ${env} ${script}` : script;
-  return p.chdir ? sh`cd ${p.chdir} && ${withEnv}` : withEnv;
-}
-
-function isShell(line: CommandLine): line is { readonly shell: string } {
-  return !Array.isArray(line);
-}
-
-function display(line: CommandLine): string {
-  const text = isShell(line) ? line.shell : line.join(' ');
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
