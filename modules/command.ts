@@ -1,6 +1,6 @@
 import { defineModule } from '../lib/module/define.ts';
 import { effect, PathResource, type Effect } from '../lib/module/resources.ts';
-import type { ApplyContext, Backend, Change, PlanContext, ProbeOutputs } from '../lib/module/types.ts';
+import type { ApplyContext, Backend, Change, PlanContext, ProbeOutputs, Probes } from '../lib/module/types.ts';
 import { argv as argvScript, sh, type ShellScript } from '../lib/shell/quote.ts';
 
 // ── params ───────────────────────────────────────────────────────────────
@@ -110,17 +110,20 @@ interface Observed {
   readonly unlessCode?: number;
 }
 
-function probes(r: Resolved) {
+/** Each guard's probe, only when the task has that guard. */
+type CommandProbes = Partial<Probes<'creates' | 'unless'>>;
+
+function probes(r: Resolved): CommandProbes {
   return {
     ...(r.creates ? { creates: { script: sh`if [ -e ${r.creates} ] || [ -L ${r.creates} ]; then echo yes; else echo no; fi` } } : {}),
     ...(r.unless ? { unless: { script: r.unless } } : {}),
   };
 }
 
-function parse(r: Resolved, outputs: ProbeOutputs): Observed {
+function parse(r: Resolved, outputs: ProbeOutputs<CommandProbes>): Observed {
   return {
-    ...(r.creates ? { createsExists: outputs['creates']?.stdout.trim() === 'yes' } : {}),
-    ...(r.unless ? { unlessCode: outputs['unless']?.code ?? 1 } : {}),
+    ...(r.creates ? { createsExists: outputs.creates?.stdout.trim() === 'yes' } : {}),
+    ...(r.unless ? { unlessCode: outputs.unless?.code ?? 1 } : {}),
   };
 }
 
@@ -157,7 +160,7 @@ async function applyCommand(r: Resolved, _changes: readonly Change<Action>[], co
 
 // ── index ────────────────────────────────────────────────────────────────
 
-const posix: Backend<Resolved, Observed, Action> = {
+const posix: Backend<Resolved, Observed, Action, CommandProbes> = {
   probes,
   parse,
   plan: planCommand,

@@ -1,5 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Probes } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
 import { applyFail2ban } from './apply.ts';
 import { nixosDefinition, nixosJail } from './nixos.ts';
@@ -27,9 +27,9 @@ const capabilities = {
   notes: 'fail2ban-client -t validates the new configuration when it is applied; check mode shows the file diff without validating',
 } as const;
 
-const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction> = {
+const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction, Probes<'file' | 'service'>> = {
   probes: (w) => ({ file: { script: pathProbe(w.path) }, service: { script: serviceProbe } }),
-  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), service: parseService(outputs['service']!) }),
+  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs.file), service: parseService(outputs.service) }),
   plan: planJail,
   apply: (w, changes, context) => applyFail2ban(`jail ${w.name}`, changes, context),
   effects: jailEffects,
@@ -40,12 +40,12 @@ const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction> = {
   },
 };
 
-const definitionBackend: Backend<WantedDefinition, ObservedDefinition, Fail2banAction> = {
+const definitionBackend: Backend<WantedDefinition, ObservedDefinition, Fail2banAction, Probes<'conf' | 'local' | 'service'>> = {
   probes: (w) => ({ conf: { script: pathProbe(w.paths.conf) }, local: { script: pathProbe(w.paths.local) }, service: { script: serviceProbe } }),
   parse: (w, outputs) => ({
-    conf: parsePathProbe(w.paths.conf, outputs['conf']!),
-    local: parsePathProbe(w.paths.local, outputs['local']!),
-    service: parseService(outputs['service']!),
+    conf: parsePathProbe(w.paths.conf, outputs.conf),
+    local: parsePathProbe(w.paths.local, outputs.local),
+    service: parseService(outputs.service),
   }),
   plan: planDefinition,
   apply: (w, changes, context) => applyFail2ban(`${w.kind} ${w.name}`, changes, context),

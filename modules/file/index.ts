@@ -1,5 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyPath } from './apply.ts';
 import { nixosFile } from './nixos.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from './observe.ts';
@@ -8,9 +8,9 @@ import { fileEffects, planPath, type FileAction } from './plan.ts';
 
 export type { FileParams } from './params.ts';
 
-const posix: Backend<WantedPath, ObservedPath, FileAction> = {
+const posix: Backend<WantedPath, ObservedPath, FileAction, Probes<'path'>> = {
   probes: (wanted) => ({ path: { script: pathProbe(wanted.path) } }),
-  parse: (wanted, outputs) => parsePathProbe(wanted.path, outputs['path']!),
+  parse: (wanted, outputs) => parsePathProbe(wanted.path, outputs.path),
   plan: planPath,
   apply: applyPath,
   effects: fileEffects,

@@ -1,5 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend, Capabilities } from '../../lib/module/types.ts';
+import type { Backend, Capabilities, Probes } from '../../lib/module/types.ts';
 import { applyFirewalld, applyFirewalldBatch } from './apply.ts';
 import { firewallProbe, parseFirewallProbe, type ObservedFirewall } from './observe.ts';
 import {
@@ -25,9 +25,9 @@ export type { ForwardPort, ForwardPortParams, MasqueradeParams, PortParams, Rich
 export { normalizeRichRule } from './rich-rule.ts';
 
 /** One backend for all six modules: they share the probe, the plan and the commands. */
-const backend: Backend<Wanted, ObservedFirewall, FirewalldAction> = {
+const backend: Backend<Wanted, ObservedFirewall, FirewalldAction, Probes<'firewall'>> = {
   probes: () => ({ firewall: { script: firewallProbe } }),
-  parse: (_wanted, outputs) => parseFirewallProbe(outputs['firewall']!),
+  parse: (_wanted, outputs) => parseFirewallProbe(outputs.firewall),
   plan: planFirewalld,
   apply: (_wanted, changes, context) => applyFirewalld(changes, context),
   effects: firewalldEffects,

@@ -1,5 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyPath } from '../file/apply.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
 import { planPath, type FileAction } from '../file/plan.ts';
@@ -12,9 +12,9 @@ import { packagesEffects, planPackages, repoEffects, withHostSecrecy, type Packa
 export type { PackagesParams, RepoParams } from './params.ts';
 export { PackageResource, RepoResource } from './resources.ts';
 
-const dnf: Backend<WantedPackages, ObservedPackages, PackageAction> = {
+const dnf: Backend<WantedPackages, ObservedPackages, PackageAction, Probes<'packages'>> = {
   probes: (w) => ({ packages: { script: packagesProbe(w) } }),
-  parse: (w, outputs) => parsePackagesProbe(w, outputs['packages']!),
+  parse: (w, outputs) => parsePackagesProbe(w, outputs.packages),
   plan: planPackages,
   apply: applyPackages,
   effects: packagesEffects,
@@ -26,9 +26,9 @@ const dnf: Backend<WantedPackages, ObservedPackages, PackageAction> = {
 };
 
 // The file module does the observing, planning and writing; a repo is a file with a known shape.
-const repoFile: Backend<WantedRepo, ObservedPath, FileAction> = {
+const repoFile: Backend<WantedRepo, ObservedPath, FileAction, Probes<'path'>> = {
   probes: (r) => ({ path: { script: pathProbe(r.file.path) } }),
-  parse: (r, outputs) => parsePathProbe(r.file.path, outputs['path']!),
+  parse: (r, outputs) => parsePathProbe(r.file.path, outputs.path),
   plan: (r, observed, context) => planPath(withHostSecrecy(r.file, observed), observed, context),
   apply: (r, changes, context) => applyPath(r.file, changes, context),
   effects: repoEffects,

@@ -4,7 +4,7 @@ import { unitKey } from '../systemd/resources.ts';
 import { scopeSuffix, toScope, type ScopeParam } from '../systemd/scope.ts';
 import { applyQuadlets } from './apply.ts';
 import { nixosContainer, nixosQuadletUnit } from './nixos.ts';
-import { parseQuadlet, quadletProbes, type ObservedQuadlet } from './observe.ts';
+import { parseQuadlet, quadletProbes, type ObservedQuadlet, type QuadletProbes } from './observe.ts';
 import {
   containerSchema,
   networkSchema,
@@ -29,7 +29,7 @@ export type { ContainerParams, NetworkParams, PodParams, VolumeParams, PullPolic
  * container using them are validated in one generator dry run and share one
  * daemon-reload.
  */
-const backend: Backend<ResolvedQuadlet, ObservedQuadlet, QuadletAction> = {
+const backend: Backend<ResolvedQuadlet, ObservedQuadlet, QuadletAction, QuadletProbes> = {
   probes: quadletProbes,
   parse: parseQuadlet,
   plan: planQuadlet,

@@ -1,4 +1,4 @@
-import type { ProbeOutputs } from '../../lib/module/types.ts';
+import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
 import type { SystemdScope } from '../systemd/scope.ts';
@@ -32,22 +32,23 @@ export function quadletPath(r: Pick<ResolvedQuadlet, 'scope' | 'file'>, home?: s
   return r.scope.kind === 'system' ? `${SYSTEM_QUADLET_DIR}/${r.file}` : `${home ?? `~${r.scope.user}`}/${USER_QUADLET_DIR}/${r.file}`;
 }
 
+/** The file and the service always; the account only for a rootless quadlet, the image only when there is one to look for. */
+export type QuadletProbes = Probes<'file' | 'unit'> & Partial<Probes<'account' | 'image'>>;
+
 /** Read-only probes, independent of each other, so the engine can batch them with every other task's. */
-export function quadletProbes(r: ResolvedQuadlet): Record<string, { script: ShellScript }> {
-  const probes: Record<string, { script: ShellScript }> = {
+export function quadletProbes(r: ResolvedQuadlet): QuadletProbes {
+  return {
     file: { script: fileProbe(r) },
     unit: { script: unitProbe(r) },
+    ...(r.scope.kind === 'user' ? { account: { script: accountProbe(r.scope.user) } } : {}),
+    ...(r.image !== undefined ? { image: { script: imageProbe(r.scope, r.image) } } : {}),
   };
-  if (r.scope.kind === 'user') {
-    const user = r.scope.user;
-    probes['account'] = {
-      script: sh`echo "account=$(getent passwd ${user} | cut -d: -f3,6)"
+}
+
+function accountProbe(user: string): ShellScript {
+  return sh`echo "account=$(getent passwd ${user} | cut -d: -f3,6)"
 echo "group=$(getent group "$(id -g ${user} 2>/dev/null)" | cut -d: -f1)"
-if [ -e /var/lib/systemd/linger/${user} ]; then echo linger=yes; else echo linger=no; fi`,
-    };
-  }
-  if (r.image !== undefined) probes['image'] = { script: imageProbe(r.scope, r.image) };
-  return probes;
+if [ -e /var/lib/systemd/linger/${user} ]; then echo linger=yes; else echo linger=no; fi`;
 }
 
 function fileProbe(r: ResolvedQuadlet): ShellScript {
@@ -80,21 +81,21 @@ export function podman(scope: SystemdScope): ShellScript {
 }
 
 /** Pure: probe output → what is on the host. */
-export function parseQuadlet(r: ResolvedQuadlet, outputs: ProbeOutputs): ObservedQuadlet {
-  const account = r.scope.kind === 'user' ? parseAccount(outputs['account']?.stdout ?? '') : undefined;
-  const fileOutput = outputs['file']!;
+export function parseQuadlet(r: ResolvedQuadlet, outputs: ProbeOutputs<QuadletProbes>): ObservedQuadlet {
+  const account = r.scope.kind === 'user' ? parseAccount(outputs.account?.stdout ?? '') : undefined;
+  const fileOutput = outputs.file;
   const file =
     r.scope.kind === 'user' && fileOutput.code === 0 && fileOutput.stdout === ''
       ? undefined
       : parsePathProbe(quadletPath(r, account?.account?.home), fileOutput);
-  const unitOutput = outputs['unit']!;
+  const unitOutput = outputs.unit;
   const unit = unitOutput.code === 0 && unitOutput.stdout.trim() === 'NoManager' ? 'no-manager' : parseUnitState(r.scope, r.service, unitOutput);
   return {
     ...(account?.account ? { account: account.account } : {}),
     ...(account ? { linger: account.linger } : {}),
     ...(file ? { file } : {}),
     unit,
-    ...(r.image !== undefined ? { image: parseImage(outputs['image']?.stdout ?? '') } : {}),
+    ...(r.image !== undefined ? { image: parseImage(outputs.image?.stdout ?? '') } : {}),
   };
 }
 

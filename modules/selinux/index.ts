@@ -1,5 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyFileContexts, applyMode, applyPorts, setsebool } from './apply.ts';
 import { modeProbe, parseMode, parseStore, storeProbe, type ObservedMode, type ObservedStore } from './observe.ts';
 import {
@@ -37,16 +37,16 @@ import {
 
 export type { BooleanParams, FileContextParams, FileType, ModeParams, PortParams, PortSpec, Protocol, SelinuxMode } from './params.ts';
 
-const modeBackend: Backend<ResolvedMode, ObservedMode, ModeAction> = {
+const modeBackend: Backend<ResolvedMode, ObservedMode, ModeAction, Probes<'mode'>> = {
   probes: () => ({ mode: { script: modeProbe } }),
-  parse: (_r, outputs) => parseMode(outputs['mode']!.stdout),
+  parse: (_r, outputs) => parseMode(outputs.mode.stdout),
   plan: planMode,
   apply: (_r, changes, context) => applyMode(changes, context),
 };
 
-const booleanBackend: Backend<ResolvedBoolean, ObservedStore, BooleanAction> = {
+const booleanBackend: Backend<ResolvedBoolean, ObservedStore, BooleanAction, Probes<'store'>> = {
   probes: () => ({ store: { script: storeProbe } }),
-  parse: (_r, outputs) => parseStore(outputs['store']!),
+  parse: (_r, outputs) => parseStore(outputs.store),
   plan: planBooleans,
   apply: async (_r, changes, context) => {
     await context.run(setsebool(changes));
@@ -60,9 +60,9 @@ const booleanBackend: Backend<ResolvedBoolean, ObservedStore, BooleanAction> = {
   },
 };
 
-const fileContextBackend: Backend<ResolvedFileContext, ObservedStore, FileContextAction> = {
+const fileContextBackend: Backend<ResolvedFileContext, ObservedStore, FileContextAction, Probes<'store'>> = {
   probes: () => ({ store: { script: storeProbe } }),
-  parse: (_r, outputs) => parseStore(outputs['store']!),
+  parse: (_r, outputs) => parseStore(outputs.store),
   plan: planFileContext,
   apply: (_r, changes, context) => applyFileContexts(changes, context),
   effects: fileContextEffects,
@@ -72,9 +72,9 @@ const fileContextBackend: Backend<ResolvedFileContext, ObservedStore, FileContex
   },
 };
 
-const portBackend: Backend<ResolvedPort, ObservedStore, PortAction> = {
+const portBackend: Backend<ResolvedPort, ObservedStore, PortAction, Probes<'store'>> = {
   probes: () => ({ store: { script: storeProbe } }),
-  parse: (_r, outputs) => parseStore(outputs['store']!),
+  parse: (_r, outputs) => parseStore(outputs.store),
   plan: planPorts,
   apply: (_r, changes, context) => applyPorts(changes, context),
   effects: portEffects,

@@ -1,5 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend, Change } from '../../lib/module/types.ts';
+import type { Backend, Change, Probes } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
 import { applyDropIn, previewDropIn } from './apply.ts';
 import { nixosSshd } from './nixos.ts';
@@ -10,9 +10,9 @@ import { dropInEffects, planDropIn, type SshdAction } from './plan.ts';
 export type { SshdConfigParams } from './params.ts';
 export type { SshdDuration, SshdOptions } from './options.ts';
 
-const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
+const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction, Probes<'file' | 'setup'>> = {
   probes: (w) => ({ file: { script: pathProbe(w.path) }, setup: { script: setupProbe } }),
-  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), setup: parseSetup(outputs['setup']!) }),
+  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs.file), setup: parseSetup(outputs.setup) }),
   plan: planDropIn,
   apply: (w, changes, context) => applyDropIn(w, (changes[0] as Change<SshdAction>).action, context),
   preview: (w, observed, _changes, context) => previewDropIn(w, observed.setup, context),

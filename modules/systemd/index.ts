@@ -1,7 +1,7 @@
 /** systemd: unit files, drop-ins, services and timers, in the system manager or a user's. */
 import { defineModule } from '../../lib/module/define.ts';
 import type { Effect } from '../../lib/module/resources.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyService, applyTimer, applyUnitFiles, previewUnitFiles } from './apply.ts';
 import { nixosDropIn, nixosService, nixosTimer, nixosUnit } from './nixos.ts';
 import { parseUnitFiles, parseUnitState, unitFilesProbe, unitStateProbe, type ObservedTimer, type ObservedUnitFiles, type UnitState } from './observe.ts';
@@ -34,10 +34,10 @@ export type { ScopeParam } from './scope.ts';
  * The backend of a task that writes unit files (`unit`, `dropIn`): the same
  * observe → plan → verify → apply steps; only what it leaves behind differs.
  */
-function unitFilesBackend<P extends UnitFilesParams>(effects: (p: P) => Effect[]): Backend<P, ObservedUnitFiles, UnitFileAction> {
+function unitFilesBackend<P extends UnitFilesParams>(effects: (p: P) => Effect[]): Backend<P, ObservedUnitFiles, UnitFileAction, Probes<'files'>> {
   return {
     probes: (p) => ({ files: { script: unitFilesProbe(p) } }),
-    parse: (p, outputs) => parseUnitFiles(p, outputs['files']!),
+    parse: (p, outputs) => parseUnitFiles(p, outputs.files),
     plan: planUnitFiles,
     apply: applyUnitFiles,
     preview: previewUnitFiles,
@@ -50,16 +50,16 @@ const unitBackend = unitFilesBackend<ResolvedUnit>((r) => unitFileEffects(r, [r.
 // The unit itself is not installed by a drop-in: only the file is recorded.
 const dropInBackend = unitFilesBackend<UnitFilesParams>((r) => unitFileEffects(r, []));
 
-const serviceBackend: Backend<ResolvedService, UnitState, ServiceAction> = {
+const serviceBackend: Backend<ResolvedService, UnitState, ServiceAction, Probes<'state'>> = {
   probes: (r) => ({ state: { script: unitStateProbe(r.scope, r.unit) } }),
-  parse: (r, outputs) => parseUnitState(r.scope, r.unit, outputs['state']!),
+  parse: (r, outputs) => parseUnitState(r.scope, r.unit, outputs.state),
   plan: planService,
   apply: applyService,
 };
 
-const timerBackend: Backend<ResolvedTimer, ObservedTimer, TimerAction> = {
+const timerBackend: Backend<ResolvedTimer, ObservedTimer, TimerAction, Probes<'files' | 'timer'>> = {
   probes: (r) => ({ files: { script: unitFilesProbe(r) }, timer: { script: unitStateProbe(r.scope, r.timer) } }),
-  parse: (r, outputs) => ({ files: parseUnitFiles(r, outputs['files']!), timer: parseUnitState(r.scope, r.timer, outputs['timer']!) }),
+  parse: (r, outputs) => ({ files: parseUnitFiles(r, outputs.files), timer: parseUnitState(r.scope, r.timer, outputs.timer) }),
   plan: planTimer,
   apply: applyTimer,
   effects: (r) => unitFileEffects(r, [r.timer, r.service]),

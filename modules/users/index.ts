@@ -1,5 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyGroup, applyUser } from './apply.ts';
 import { nixosGroup, nixosUser } from './nixos.ts';
 import { groupProbe, parseGroupProbe, parseUserProbe, userProbe, type ObservedGroup, type ObservedUser } from './observe.ts';
@@ -9,7 +9,7 @@ import { groupEffects, planGroup, planUser, userEffects, type GroupAction, type 
 export type { GroupParams, UserParams } from './params.ts';
 export { GroupResource, UserResource, type PlannedGroup, type PlannedUser } from './resources.ts';
 
-const userBackend: Backend<WantedUser, ObservedUser, UserAction> = {
+const userBackend: Backend<WantedUser, ObservedUser, UserAction, Probes<'user'>> = {
   probes: (wanted) => ({ user: { script: userProbe(wanted) } }),
   parse: parseUserProbe,
   plan: planUser,
@@ -17,7 +17,7 @@ const userBackend: Backend<WantedUser, ObservedUser, UserAction> = {
   effects: userEffects,
 };
 
-const groupBackend: Backend<WantedGroup, ObservedGroup, GroupAction> = {
+const groupBackend: Backend<WantedGroup, ObservedGroup, GroupAction, Probes<'group'>> = {
   probes: (wanted) => ({ group: { script: groupProbe(wanted) } }),
   parse: parseGroupProbe,
   plan: planGroup,

@@ -1,4 +1,4 @@
-import type { ProbeOutputs } from '../../lib/module/types.ts';
+import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { keyLines } from './keys.ts';
 import type { WantedGroup, WantedUser } from './params.ts';
@@ -122,9 +122,9 @@ ${processes}
 true`;
 }
 
-export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs): ObservedUser {
-  const result = outputs['user'];
-  if (!result || result.code !== 0) throw probeFailed(`user ${wanted.name}`, result ?? { code: -1, stderr: 'no probe output' });
+export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs<Probes<'user'>>): ObservedUser {
+  const result = outputs.user;
+  if (result.code !== 0) throw probeFailed(`user ${wanted.name}`, result);
   const lines = linesByTag(result.stdout);
   const first = (tag: string) => lines.get(tag)?.[0];
   const passwd = first('passwd');
@@ -193,9 +193,9 @@ fi
 ${gid !== undefined ? sh`if o=$(getent group ${gid}); then echo "gid-owner $o"; fi` : sh`true`}`;
 }
 
-export function parseGroupProbe(wanted: WantedGroup, outputs: ProbeOutputs): ObservedGroup {
-  const result = outputs['group'];
-  if (!result || result.code !== 0) throw probeFailed(`group ${wanted.name}`, result ?? { code: -1, stderr: 'no probe output' });
+export function parseGroupProbe(wanted: WantedGroup, outputs: ProbeOutputs<Probes<'group'>>): ObservedGroup {
+  const result = outputs.group;
+  if (result.code !== 0) throw probeFailed(`group ${wanted.name}`, result);
   const lines = linesByTag(result.stdout);
   const group = lines.get('group')?.[0];
   const owner = lines.get('gid-owner')?.[0];
