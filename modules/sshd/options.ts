@@ -4,6 +4,8 @@
  * back (to prove the drop-in's value is the one sshd uses).
  */
 
+import { asList } from '../shared/list.ts';
+
 /** sshd time format: seconds, or '30s', '2m', '1h30m'. */
 export type SshdDuration = number | string;
 
@@ -148,7 +150,7 @@ export const optionsSchema = {
 /** The lines of one option, e.g. ['Port 22', 'Port 2222'] or ['PasswordAuthentication no']. */
 export function optionLines(name: OptionName, value: unknown): string[] {
   const spec: Kind = OPTIONS[name];
-  if (spec.kind === 'repeat') return (Array.isArray(value) ? value : [value]).map((v) => `${name} ${v}`);
+  if (spec.kind === 'repeat') return asList(value).map((v) => `${name} ${v}`);
   if (spec.kind === 'list') return [`${name} ${(value as readonly string[]).join(spec.separator)}`];
   return [`${name} ${word(value)}`];
 }

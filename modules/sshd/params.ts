@@ -1,4 +1,5 @@
 import { effectiveValue, OPTIONS, optionLines, optionsSchema, WORDS, type OptionName, type SshdOptions } from './options.ts';
+import { asList } from '../shared/list.ts';
 
 export const DROP_IN_DIR = '/etc/ssh/sshd_config.d';
 
@@ -93,8 +94,7 @@ export function resolveDropIn(p: SshdConfigParams): WantedDropIn {
  * every new connection from outside is refused.
  */
 function refuseImpossible(options: SshdOptions): void {
-  const listen = options.ListenAddress;
-  for (const address of listen === undefined ? [] : typeof listen === 'string' ? [listen] : listen) {
+  for (const address of asList(options.ListenAddress)) {
     if (/[*?]/.test(address)) {
       throw new Error(
         `parameter 'options.ListenAddress' = ${JSON.stringify(address)}: sshd has no wildcard addresses (with '*' it listens on 127.0.0.1 and ::1 only, and the host can no longer be reached); ` +

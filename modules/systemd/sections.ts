@@ -1,3 +1,5 @@
+import { asList } from '../shared/list.ts';
+
 /**
  * Unit files as data: `{ Unit: { Description: 'x', After: ['a', 'b'] }, Service: {...} }`,
  * rendered the same way every run so a file never churns.
@@ -16,8 +18,7 @@ export function renderSections(sections: UnitSections): string {
   const blocks = ordered.map((name) => {
     const lines = [`[${name}]`];
     for (const [key, value] of Object.entries(sections[name] ?? {})) {
-      const values = Array.isArray(value) ? value : [value];
-      for (const v of values) lines.push(`${key}=${renderValue(v as string | number | boolean)}`);
+      for (const v of asList<string | number | boolean>(value)) lines.push(`${key}=${renderValue(v)}`);
     }
     return lines.join('\n');
   });
