@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { probeFailure } from '../shared/become.ts';
 import { MODES, type SelinuxMode } from './params.ts';
 import { fcontextKey } from './resources.ts';
 
@@ -42,9 +43,7 @@ export function parseGuarded(result: ExecResult, what: string): { status: Selinu
   switch (word) {
     case 'enabled':
       if (result.code !== 0) {
-        const reason = result.stderr.trim() || `exit code ${result.code}`;
-        const hint = /not managed|cannot be accessed|denied|root/i.test(reason) ? ' (semanage needs root: set become: true)' : '';
-        throw new Error(`cannot read ${what}: ${reason}${hint}`);
+        throw probeFailure(`cannot read ${what}`, result.stderr.trim() || `exit code ${result.code}`);
       }
       return { status: { state: 'enabled' }, body };
     case 'disabled':

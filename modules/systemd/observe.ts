@@ -1,7 +1,8 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
-import { asUser, systemctl, type SystemdScope } from './scope.ts';
+import { probeFailure } from '../shared/become.ts';
 import type { UnitFilesParams } from './params.ts';
+import { asUser, systemctl, type SystemdScope } from './scope.ts';
 
 // ── unit files ───────────────────────────────────────────────────────────
 
@@ -39,7 +40,7 @@ ${read}`;
 export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
   if (result.code !== 0) {
     const reason = result.stderr.trim() || `exit code ${result.code}`;
-    throw new Error(`cannot read unit files ${p.files.map((f) => f.file).join(', ')}: ${reason}${/denied/i.test(reason) ? ' (set become: true)' : ''}`);
+    throw probeFailure(`cannot read unit files ${p.files.map((f) => f.file).join(', ')}`, reason);
   }
   const [dir = '', ...lines] = result.stdout.split('\n');
   const files: Record<string, string | null> = {};
@@ -106,7 +107,7 @@ export function templateOf(unit: string): string | undefined {
 }
 
 export function parseUnitState(scope: SystemdScope, unit: string, result: ExecResult): UnitState {
-  if (result.code !== 0) throw new Error(unreachableManager(scope, unit, result));
+  if (result.code !== 0) throw unreachableManager(scope, unit, result);
   const fields = new Map<string, string>();
   for (const line of result.stdout.split('\n')) {
     const eq = line.indexOf('=');
@@ -127,12 +128,14 @@ export function parseUnitState(scope: SystemdScope, unit: string, result: ExecRe
   };
 }
 
-function unreachableManager(scope: SystemdScope, unit: string, result: ExecResult): string {
+function unreachableManager(scope: SystemdScope, unit: string, result: ExecResult): Error {
   const reason = result.stderr.trim() || result.stdout.trim() || `exit code ${result.code}`;
   if (scope.kind === 'user' && /bus|connect|No such file/i.test(reason)) {
-    return `cannot reach the systemd user manager of ${scope.user} to read ${unit}: ${reason}. It runs only while the user is logged in unless lingering is on: run 'loginctl enable-linger ${scope.user}' (or a command task doing so) before this task`;
+    return new Error(
+      `cannot reach the systemd user manager of ${scope.user} to read ${unit}: ${reason}. It runs only while the user is logged in unless lingering is on: run 'loginctl enable-linger ${scope.user}' (or a command task doing so) before this task`,
+    );
   }
-  return `cannot read the state of ${unit}: ${reason}${/denied|access/i.test(reason) ? ' (set become: true)' : ''}`;
+  return probeFailure(`cannot read the state of ${unit}`, reason);
 }
 
 /** A unit whose file is about to be installed: what the manager will say once it has reloaded. */

@@ -1,14 +1,11 @@
 import { fieldDiff } from '../../lib/diff.ts';
 import { effect, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
+import { rootNeeded } from '../shared/become.ts';
 import { keyChanges, keyDiff } from './keys.ts';
 import type { ObservedGroup, ObservedUser, PathEntry } from './observe.ts';
 import type { WantedAbsentUser, WantedGroup, WantedPresentUser, WantedUser } from './params.ts';
 import { GroupResource, UserResource, type PlannedUser } from './resources.ts';
-
-export function rootNeeded(what: string): Error {
-  return new Error(`${what} needs root: set become: true on the task or the play (or connect as root)`);
-}
 
 // ── user ─────────────────────────────────────────────────────────────────
 
