@@ -1,8 +1,9 @@
 import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
-import type { SystemdScope } from '../systemd/scope.ts';
+import { asUser, homeOf } from '../shared/account.ts';
 import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/observe.ts';
+import type { SystemdScope } from '../systemd/scope.ts';
 import type { ResolvedQuadlet } from './params.ts';
 
 export const SYSTEM_QUADLET_DIR = '/etc/containers/systemd';
@@ -46,7 +47,7 @@ export function quadletProbes(r: ResolvedQuadlet): QuadletProbes {
 }
 
 function accountProbe(user: string): ShellScript {
-  return sh`echo "account=$(getent passwd ${user} | cut -d: -f3,6)"
+  return sh`echo "account=$(id -u ${user} 2>/dev/null):"${homeOf(user)}
 echo "group=$(getent group "$(id -g ${user} 2>/dev/null)" | cut -d: -f1)"
 if [ -e /var/lib/systemd/linger/${user} ]; then echo linger=yes; else echo linger=no; fi`;
 }
@@ -54,7 +55,7 @@ if [ -e /var/lib/systemd/linger/${user} ]; then echo linger=yes; else echo linge
 function fileProbe(r: ResolvedQuadlet): ShellScript {
   if (r.scope.kind === 'system') return pathProbe(quadletPath(r));
   // The home directory is only known on the host: probe relative to it, and say nothing when the user is missing.
-  return sh`h=$(getent passwd ${r.scope.user} | cut -d: -f6) && [ -n "$h" ] && cd "$h" || exit 0
+  return sh`h=${homeOf(r.scope.user)} && [ -n "$h" ] && cd "$h" || exit 0
 ${pathProbe(`${USER_QUADLET_DIR}/${r.file}`)}`;
 }
 
@@ -70,14 +71,9 @@ function imageProbe(scope: SystemdScope, image: string): ShellScript {
 ${podman(scope)} image inspect --format '{{.Id}}' ${image} 2>/dev/null || echo absent`;
 }
 
-/**
- * `podman` for a scope. A user's podman uses the user's runtime directory
- * while their manager runs (as the services it starts do); before lingering
- * there is none, and podman must not be pointed at one it cannot create.
- */
+/** `podman` for a scope: a user's runs as the user, in their runtime directory when there is one (see asUser). */
 export function podman(scope: SystemdScope): ShellScript {
-  if (scope.kind === 'system') return sh`podman`;
-  return sh`cd / && runuser -u ${scope.user} -- sh -c ${'d=/run/user/$(id -u); if [ -d "$d" ]; then export XDG_RUNTIME_DIR="$d"; else unset XDG_RUNTIME_DIR; fi; exec podman "$@"'} podman`;
+  return scope.kind === 'system' ? sh`podman` : sh`cd / && ${asUser(scope.user)} podman`;
 }
 
 /** Pure: probe output → what is on the host. */

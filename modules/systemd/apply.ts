@@ -3,10 +3,11 @@ import type { ApplyContext, Change, ChangePreview } from '../../lib/module/types
 import { asControllerOf } from '../../lib/shell/path-guard.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
+import { asUser, homeOf } from '../shared/account.ts';
 import { USER_UNIT_DIR } from './observe.ts';
 import type { ResolvedService, ResolvedTimer, UnitFilesParams } from './params.ts';
 import type { ServiceAction, TimerAction, UnitFileAction } from './plan.ts';
-import { asUser, daemonReload, systemctl, type SystemdScope } from './scope.ts';
+import { daemonReload, systemctl, type SystemdScope } from './scope.ts';
 
 // ── systemctl ────────────────────────────────────────────────────────────
 
@@ -93,7 +94,7 @@ export async function applyUnitFiles(p: UnitFilesParams, changes: readonly Chang
 /** The user's unit directory (and drop-in directories), created as the user so the user's manager can read them. */
 function userDirScript(user: string, installs: readonly Extract<UnitFileAction, { do: 'install' }>[]): ShellScript {
   const dirs = installs.filter((a) => a.file.includes('/')).map((a) => `${USER_UNIT_DIR}/${a.file.slice(0, a.file.lastIndexOf('/'))}`);
-  return sh`cd "$(getent passwd ${user} | cut -d: -f6)" && ${asUser(user)} mkdir -p -- ${[USER_UNIT_DIR, ...new Set(dirs)]}`;
+  return sh`cd ${homeOf(user)} && ${asUser(user)} mkdir -p -- ${[USER_UNIT_DIR, ...new Set(dirs)]}`;
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { asUser, homeOf } from '../shared/account.ts';
 import { probeFailure } from '../shared/become.ts';
 import type { UnitFilesParams } from './params.ts';
-import { asUser, systemctl, type SystemdScope } from './scope.ts';
+import { systemctl, type SystemdScope } from './scope.ts';
 
 // ── unit files ───────────────────────────────────────────────────────────
 
@@ -19,7 +20,7 @@ export interface ObservedUnitFiles {
 
 /** The unit directory for the scope, as a shell expression (a user's home is looked up on the host). */
 function dirExpression(scope: SystemdScope): ShellScript {
-  return scope.kind === 'system' ? sh`${SYSTEM_UNIT_DIR}` : sh`"$(getent passwd ${scope.user} | cut -d: -f6)"/${USER_UNIT_DIR}`;
+  return scope.kind === 'system' ? sh`${SYSTEM_UNIT_DIR}` : sh`${homeOf(scope.user)}/${USER_UNIT_DIR}`;
 }
 
 /** One probe: the directory, then per file `present` + base64 content, or `absent`. */
@@ -86,7 +87,7 @@ export function unitStateProbe(scope: SystemdScope, unit: string): ShellScript {
   const dirs =
     scope.kind === 'system'
       ? sh`${SYSTEM_UNIT_DIRS}`
-      : sh`"$(getent passwd ${scope.user} | cut -d: -f6)/.config/systemd/user" ${USER_UNIT_DIRS}`;
+      : sh`${homeOf(scope.user)}/${USER_UNIT_DIR} ${USER_UNIT_DIRS}`;
   const show = systemctl(scope, ['show', '-p', PROPERTIES, '--', unit]);
   const isEnabled = systemctl(scope, ['is-enabled', '--', unit]);
   // An instance (getty@tty2.service) has no file of its own: its template (getty@.service) is what is on disk.

@@ -1,4 +1,5 @@
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { asUser } from '../shared/account.ts';
 
 /**
  * Where a unit lives: the system manager, or one user's manager (rootless
@@ -34,14 +35,6 @@ export function scopeSuffix(scope: SystemdScope): string {
  */
 export function systemctl(scope: SystemdScope, args: readonly string[]): ShellScript {
   return scope.kind === 'system' ? sh`systemctl ${args}` : sh`${asUser(scope.user)} systemctl --user ${args}`;
-}
-
-/**
- * Prefix that runs a command as `user` against that user's own systemd
- * manager (its runtime directory holds the manager's socket).
- */
-export function asUser(user: string): ShellScript {
-  return sh`runuser -u ${user} -- env XDG_RUNTIME_DIR=/run/user/"$(id -u ${user})"`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { homeOf } from '../shared/account.ts';
 import { keyLines } from './keys.ts';
 import type { WantedGroup, WantedUser } from './params.ts';
 
@@ -107,7 +108,7 @@ if p=$(getent passwd "$n"); then
   echo "passwd $p"
   if g=$(getent group "$(echo "$p" | cut -d: -f4)"); then echo "primary $g"; fi
   getent group | awk -F: -v u="$n" '{ k = split($4, m, ","); for (i = 1; i <= k; i++) if (m[i] == u) { print "member " $1; break } }'
-  home=$(echo "$p" | cut -d: -f6)
+  home=${homeOf(wanted.name)}
 else
   p=
   home="$(useradd -D 2>/dev/null | sed -n 's/^HOME=//p')/$n"
