@@ -26,7 +26,7 @@ import {
 import { planService, planTimer, planUnitFiles, unitFileEffects, type ServiceAction, type TimerAction, type UnitFileAction } from './plan.ts';
 import { scopeSuffix, toScope } from './scope.ts';
 
-export type { DropInParams, ServiceParams, TimerParams, TimerService, UnitParams } from './params.ts';
+export type { DropInParams, ServiceParams, TimeSpan, TimerParams, TimerService, UnitParams } from './params.ts';
 export type { UnitSections, UnitSection, UnitValue } from './sections.ts';
 export type { ScopeParam } from './scope.ts';
 

@@ -218,6 +218,9 @@ export interface TimerService {
   readonly options?: UnitSection;
 }
 
+/** A systemd time span: seconds as a number, or `'90s'`, `'5min'`, `'1h 30min'` (see systemd.time). */
+export type TimeSpan = string | number;
+
 export interface TimerParams {
   /** Base name: `backup` writes backup.timer and backup.service. */
   readonly name: string;
@@ -225,15 +228,15 @@ export interface TimerParams {
   readonly description?: string;
   /** Calendar events: 'daily', 'Mon *-*-* 03:00:00', ... (see systemd.time). */
   readonly onCalendar?: string | readonly string[];
-  readonly onBootSec?: string;
-  readonly onStartupSec?: string;
-  readonly onActiveSec?: string;
-  readonly onUnitActiveSec?: string;
-  readonly onUnitInactiveSec?: string;
+  readonly onBootSec?: TimeSpan;
+  readonly onStartupSec?: TimeSpan;
+  readonly onActiveSec?: TimeSpan;
+  readonly onUnitActiveSec?: TimeSpan;
+  readonly onUnitInactiveSec?: TimeSpan;
   /** Run a calendar job missed while the machine was off, at the next boot. */
   readonly persistent?: boolean;
-  readonly randomizedDelaySec?: string;
-  readonly accuracySec?: string;
+  readonly randomizedDelaySec?: TimeSpan;
+  readonly accuracySec?: TimeSpan;
   readonly service: TimerService;
   readonly scope?: ScopeParam;
 }
