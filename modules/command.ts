@@ -6,38 +6,78 @@ import { argv as argvScript, sh, type ShellScript } from '../lib/shell/quote.ts'
 // ── params ───────────────────────────────────────────────────────────────
 
 /** A program and its arguments (never parsed by a shell), or a shell script you wrote. */
-export type CommandLine = readonly string[] | { readonly shell: string };
+export type CommandLine =
+  | readonly string[]
+  | {
+      /** A shell script you wrote, run by `sh -c` as written. */
+      readonly shell: string;
+    };
 
 interface CommandCommon {
-  /** Skip the command when this path exists (on the host, or once an earlier task creates it). */
+  /** Skip the command when this path exists (on the host, or once an earlier task creates it); an absolute path. */
   readonly creates?: string;
-  /** Skip the command when this read-only check exits 0. It runs in check mode too. */
+  /** Skip the command when this read-only check exits 0: a program and its arguments, or `{ shell }`. It runs in check mode too. */
   readonly unless?: CommandLine;
-  /** Working directory for the command and its guard. */
+  /** Working directory for the command and its guard; an absolute path. */
   readonly chdir?: string;
+  /** Environment variables for the command and its guard. The values are never printed, and are masked in a failed command's report. */
   readonly env?: Readonly<Record<string, string>>;
 }
 
-export type CommandParams = CommandCommon &
-  ({ readonly argv: readonly string[]; readonly shell?: never } | { readonly shell: string; readonly argv?: never });
+interface Argv {
+  /** The program and its arguments, run as given: no shell parses them, so nothing needs quoting and `$`, `*` or `;` mean nothing special. Give argv or shell, not both. */
+  readonly argv: readonly string[];
+  readonly shell?: never;
+}
+
+interface Shell {
+  /** A shell script you wrote, run by `sh -c` as written: pipes, redirections and `$VAR` work, and the quoting is yours. Give argv or shell, not both. */
+  readonly shell: string;
+  readonly argv?: never;
+}
+
+export type CommandParams = CommandCommon & (Argv | Shell);
 
 const commandLine = {
   anyOf: [
     { type: 'array', items: { type: 'string' }, minItems: 1 },
-    { type: 'object', required: ['shell'], properties: { shell: { type: 'string', minLength: 1 } }, additionalProperties: false },
+    {
+      type: 'object',
+      required: ['shell'],
+      properties: { shell: { type: 'string', minLength: 1, description: 'A shell script you wrote, run by `sh -c` as written.' } },
+      additionalProperties: false,
+    },
   ],
 } as const;
 
 const commandSchema = {
   type: 'object',
   properties: {
-    argv: { type: 'array', items: { type: 'string' }, minItems: 1 },
-    shell: { type: 'string', minLength: 1 },
-    creates: { type: 'string', pattern: '^/' },
-    unless: commandLine,
-    chdir: { type: 'string', pattern: '^/' },
+    argv: {
+      type: 'array',
+      items: { type: 'string' },
+      minItems: 1,
+      description: 'The program and its arguments, run as given: no shell parses them, so nothing needs quoting and `$`, `*` or `;` mean nothing special. Give argv or shell, not both.',
+    },
+    shell: {
+      type: 'string',
+      minLength: 1,
+      description: 'A shell script you wrote, run by `sh -c` as written: pipes, redirections and `$VAR` work, and the quoting is yours. Give argv or shell, not both.',
+    },
+    creates: { type: 'string', pattern: '^/', description: 'Skip the command when this path exists (on the host, or once an earlier task creates it); an absolute path.' },
+    unless: {
+      ...commandLine,
+      description: 'Skip the command when this read-only check exits 0: a program and its arguments, or `{ shell }`. It runs in check mode too.',
+    },
+    chdir: { type: 'string', pattern: '^/', description: 'Working directory for the command and its guard; an absolute path.' },
     // The usual way to hand a command a credential: never printed, and masked in a failed command's report.
-    env: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string' } },
+    env: {
+      type: 'object',
+      sensitive: true,
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      additionalProperties: { type: 'string' },
+      description: 'Environment variables for the command and its guard. The values are never printed, and are masked in a failed command\'s report.',
+    },
   },
   oneOf: [{ required: ['argv'] }, { required: ['shell'] }],
   additionalProperties: false,

@@ -1,9 +1,9 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
+import { asList } from '../shared/list.ts';
 import type { JailSettings, WantedDefinition, WantedJail } from './params.ts';
 import { literal } from './render.ts';
-import { asList } from '../shared/list.ts';
 
 /**
  * A jail on NixOS (23.05 or later): services.fail2ban enabled, and the

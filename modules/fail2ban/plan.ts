@@ -4,15 +4,14 @@ import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { observedFromPlanned, type ObservedPath } from '../file/observe.ts';
 import type { ObservedDefinition, ObservedJail, ServiceState } from './observe.ts';
 import type { WantedDefinition, WantedJail } from './params.ts';
-import { DefinitionResource, definitionKey } from './resources.ts';
 import { MARKER } from './render.ts';
+import { DefinitionResource, definitionKey } from './resources.ts';
 
 /** Files are validated together and installed, then fail2ban reloads once; `reload` alone is for a jail whose file is right but whose state is not. */
 export type Fail2banAction =
   | { readonly do: 'write'; readonly path: string; readonly content: string }
   | { readonly do: 'remove'; readonly path: string }
   | { readonly do: 'reload' };
-
 
 /** Pure: the changes that make the jail's file what the task wants and fail2ban run it (or not). */
 export function planJail(w: WantedJail, observed: ObservedJail, context: PlanContext): Change<Fail2banAction>[] {

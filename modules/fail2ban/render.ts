@@ -1,6 +1,6 @@
 import { problemsIn, type ParamProblem } from '../../lib/module/param-problems.ts';
-import type { ActionDefinition, ActionParams, BantimeIncrement, FilterDefinition, FilterParams, JailParams, JailSettings } from './params.ts';
 import { asList } from '../shared/list.ts';
+import type { ActionDefinition, ActionParams, BantimeIncrement, FilterDefinition, FilterParams, JailParams, JailSettings } from './params.ts';
 
 /** First line of every file hostform writes; it also tells our own `filter.d/<name>.conf` from a stock one. */
 export const MARKER = '# Managed by hostform';

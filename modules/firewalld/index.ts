@@ -1,6 +1,7 @@
 import { defineModule } from '../../lib/module/define.ts';
 import type { Backend, Capabilities, Probes } from '../../lib/module/types.ts';
 import { applyFirewalld, applyFirewalldBatch } from './apply.ts';
+import { nixosFirewall } from './nixos.ts';
 import { firewallProbe, parseFirewallProbe, type ObservedFirewall } from './observe.ts';
 import {
   resolveForwardPort,
@@ -18,7 +19,6 @@ import {
   type Wanted,
   type ZoneParams,
 } from './params.ts';
-import { nixosFirewall } from './nixos.ts';
 import { firewalldEffects, planFirewalld, type FirewalldAction } from './plan.ts';
 
 export type { ForwardPort, ForwardPortParams, MasqueradeParams, PortParams, RichRuleParams, ServiceParams, ZoneParams } from './params.ts';

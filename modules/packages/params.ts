@@ -29,11 +29,15 @@ const repoIdList = { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0
 export const packagesSchema = {
   type: 'object',
   properties: {
-    present: specList,
-    absent: specList,
-    latest: specList,
-    enableRepos: repoIdList,
-    disableRepos: repoIdList,
+    present: {
+      ...specList,
+      description:
+        'Installed in any version, or at the pinned one: a name (`nginx`), a pin (`nginx-1.20.1`, `nginx-1.20.1-14.el9`), a name with arch (`nginx.x86_64`), a file (`/usr/bin/restic`) or a virtual provide (`webserver`, `perl(JSON)`).',
+    },
+    absent: { ...specList, description: 'Not installed: every installed package matching the spec is removed.' },
+    latest: { ...specList, description: 'Installed and upgraded to the newest version the enabled repositories offer.' },
+    enableRepos: { ...repoIdList, description: "Repository ids (globs allowed) enabled for this task's dnf calls only." },
+    disableRepos: { ...repoIdList, description: "Repository ids (globs allowed) disabled for this task's dnf calls only; applied before enableRepos." },
   },
   anyOf: [{ required: ['present'] }, { required: ['absent'] }, { required: ['latest'] }],
   additionalProperties: false,
@@ -109,30 +113,43 @@ export interface RepoParams {
   readonly name: string;
   /** Human-readable name (the file's `name=`); defaults to the id. */
   readonly description?: string;
-  /** One of baseurl, metalink or mirrorlist says where the packages are. */
+  /** Base URL(s) of the repository (`baseurl=`). One of baseurl, metalink or mirrorlist says where the packages are. */
   readonly baseurl?: string | readonly string[];
+  /** URL of a metalink listing the mirrors and the metadata's checksums (`metalink=`). One of baseurl, metalink or mirrorlist says where the packages are. */
   readonly metalink?: string;
+  /** URL of a list of mirrors (`mirrorlist=`). One of baseurl, metalink or mirrorlist says where the packages are. */
   readonly mirrorlist?: string;
+  /** Whether dnf uses the repository without `--enablerepo` (`enabled=`). Default true. */
   readonly enabled?: boolean;
   /** Check package signatures: on unless you say otherwise. */
   readonly gpgcheck?: boolean;
   /** URL(s) of the signing key(s), e.g. `file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-9` or https://... */
   readonly gpgkey?: string | readonly string[];
+  /** Check the signature of the repository's metadata too (`repo_gpgcheck=`). */
   readonly repoGpgcheck?: boolean;
+  /** 1 to 99: a package in a repository with a lower number wins over the same package elsewhere (`priority=`; dnf's default 99). */
   readonly priority?: number;
+  /** Relative cost of reaching the repository (`cost=`): of equal packages, dnf takes the cheaper repository's (default 1000). */
   readonly cost?: number;
+  /** Let dnf carry on without the repository when it cannot be reached (`skip_if_unavailable=`). */
   readonly skipIfUnavailable?: boolean;
-  /** `6h`, `1d`, `never`, ... */
+  /** How long downloaded metadata stays fresh (`metadata_expire=`): `6h`, `1d`, `never`, ... */
   readonly metadataExpire?: string;
+  /** Take only these packages from the repository (`includepkgs=`; names, globs allowed). */
   readonly includepkgs?: readonly string[];
+  /** Never take these packages from the repository (`excludepkgs=`; names, globs allowed). */
   readonly excludepkgs?: readonly string[];
+  /** Let packages from this repository override modular filtering (`module_hotfixes=`), as repositories of non-modular builds need. */
   readonly moduleHotfixes?: boolean;
+  /** Check the server's TLS certificate (`sslverify=`). Default true. */
   readonly sslverify?: boolean;
+  /** User name for HTTP basic authentication to the repository (`username=`). */
   readonly username?: string;
-  /** Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600. */
+  /** Password for HTTP basic authentication (`password=`). Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600. */
   readonly password?: string;
   /** Any other dnf repository option, written after the known ones in name order; one whose name holds `password` makes the file secret too. */
   readonly options?: Readonly<Record<string, string | number | boolean>>;
+  /** 'present' (default) writes /etc/yum.repos.d/<name>.repo; 'absent' removes it. */
   readonly state?: 'present' | 'absent';
 }
 
@@ -151,33 +168,62 @@ export const repoSchema = {
   required: ['name'],
   properties: {
     // No leading '-': the id is what dnf's --enablerepo and `dnf config-manager` take.
-    name: { type: 'string', pattern: '^[A-Za-z0-9_.:][A-Za-z0-9_.:-]*$', maxLength: 100 },
-    description: line,
-    baseurl: oneOrMore(url),
-    metalink: url,
-    mirrorlist: url,
-    enabled: { type: 'boolean' },
-    gpgcheck: { type: 'boolean' },
-    gpgkey: oneOrMore(url),
-    repoGpgcheck: { type: 'boolean' },
-    priority: { type: 'integer', minimum: 1, maximum: 99 },
-    cost: { type: 'integer', minimum: 0 },
-    skipIfUnavailable: { type: 'boolean' },
-    metadataExpire: { type: 'string', pattern: '^([0-9]+[smhd]?|never)$' },
-    includepkgs: { type: 'array', items: word },
-    excludepkgs: { type: 'array', items: word },
-    moduleHotfixes: { type: 'boolean' },
-    sslverify: { type: 'boolean' },
-    username: line,
-    password: { ...line, sensitive: true },
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_.:][A-Za-z0-9_.:-]*$',
+      maxLength: 100,
+      description: 'Repository id: the `[section]` and the file name; what enableRepos/disableRepos name.',
+    },
+    description: { ...line, description: "Human-readable name (the file's `name=`); defaults to the id." },
+    baseurl: { ...oneOrMore(url), description: 'Base URL(s) of the repository (`baseurl=`). One of baseurl, metalink or mirrorlist says where the packages are.' },
+    metalink: {
+      ...url,
+      description: "URL of a metalink listing the mirrors and the metadata's checksums (`metalink=`). One of baseurl, metalink or mirrorlist says where the packages are.",
+    },
+    mirrorlist: { ...url, description: 'URL of a list of mirrors (`mirrorlist=`). One of baseurl, metalink or mirrorlist says where the packages are.' },
+    enabled: { type: 'boolean', description: 'Whether dnf uses the repository without `--enablerepo` (`enabled=`). Default true.' },
+    gpgcheck: { type: 'boolean', description: 'Check package signatures: on unless you say otherwise.' },
+    gpgkey: { ...oneOrMore(url), description: 'URL(s) of the signing key(s), e.g. `file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-9` or https://...' },
+    repoGpgcheck: { type: 'boolean', description: "Check the signature of the repository's metadata too (`repo_gpgcheck=`)." },
+    priority: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 99,
+      description: "1 to 99: a package in a repository with a lower number wins over the same package elsewhere (`priority=`; dnf's default 99).",
+    },
+    cost: {
+      type: 'integer',
+      minimum: 0,
+      description: "Relative cost of reaching the repository (`cost=`): of equal packages, dnf takes the cheaper repository's (default 1000).",
+    },
+    skipIfUnavailable: { type: 'boolean', description: 'Let dnf carry on without the repository when it cannot be reached (`skip_if_unavailable=`).' },
+    metadataExpire: {
+      type: 'string',
+      pattern: '^([0-9]+[smhd]?|never)$',
+      description: 'How long downloaded metadata stays fresh (`metadata_expire=`): `6h`, `1d`, `never`, ...',
+    },
+    includepkgs: { type: 'array', items: word, description: 'Take only these packages from the repository (`includepkgs=`; names, globs allowed).' },
+    excludepkgs: { type: 'array', items: word, description: 'Never take these packages from the repository (`excludepkgs=`; names, globs allowed).' },
+    moduleHotfixes: {
+      type: 'boolean',
+      description: 'Let packages from this repository override modular filtering (`module_hotfixes=`), as repositories of non-modular builds need.',
+    },
+    sslverify: { type: 'boolean', description: "Check the server's TLS certificate (`sslverify=`). Default true." },
+    username: { ...line, description: 'User name for HTTP basic authentication to the repository (`username=`).' },
+    password: {
+      ...line,
+      sensitive: true,
+      description: 'Password for HTTP basic authentication (`password=`). Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600.',
+    },
     options: {
       type: 'object',
       propertyNames: { pattern: '^[a-z][a-z0-9_]*$' },
       // proxy_password and the like are as secret as password.
       patternProperties: { password: { anyOf: [line, { type: 'number' }, { type: 'boolean' }], sensitive: true } },
       additionalProperties: { anyOf: [line, { type: 'number' }, { type: 'boolean' }] },
+      description: 'Any other dnf repository option, written after the known ones in name order; one whose name holds `password` makes the file secret too.',
     },
-    state: { enum: ['present', 'absent'] },
+    state: { enum: ['present', 'absent'], description: "'present' (default) writes /etc/yum.repos.d/<name>.repo; 'absent' removes it." },
   },
   additionalProperties: false,
   if: { not: { properties: { state: { const: 'absent' } }, required: ['state'] } },

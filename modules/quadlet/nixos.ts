@@ -1,10 +1,10 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
+import { asList } from '../shared/list.ts';
 import { forced } from '../systemd/nixos.ts';
 import { literalValue } from '../systemd/sections.ts';
 import type { ContainerParams, ResolvedQuadlet } from './params.ts';
-import { asList } from '../shared/list.ts';
 
 /**
  * A container on NixOS: virtualisation.oci-containers with the podman

@@ -1,7 +1,7 @@
 import type { ParamProblem } from '../../lib/module/param-problems.ts';
 import { problemsIn } from '../../lib/module/param-problems.ts';
-import type { SystemdScope } from '../systemd/scope.ts';
 import { asList } from '../shared/list.ts';
+import type { SystemdScope } from '../systemd/scope.ts';
 import { literalValue, literalValueProblem } from '../systemd/sections.ts';
 import type { ContainerParams, NetworkParams, PodParams, QuadletKind, RawSection, VolumeParams } from './params.ts';
 

@@ -16,7 +16,10 @@ export const MODES = ['enforcing', 'permissive', 'disabled'] as const;
 export const modeSchema = {
   type: 'object',
   required: ['mode'],
-  properties: { mode: { enum: MODES }, required: { type: 'boolean' } },
+  properties: {
+    mode: { enum: MODES, description: 'The mode now (setenforce) and after every boot (/etc/selinux/config).' },
+    required: { type: 'boolean', description: 'Fail, instead of skipping, on a host that cannot have SELinux (a container, no tools).' },
+  },
   additionalProperties: false,
 } as const;
 
@@ -28,6 +31,9 @@ export interface ResolvedMode {
 export function resolveMode(p: ModeParams): ResolvedMode {
   return { mode: p.mode, required: p.required ?? false };
 }
+
+/** The `required` parameter of the modules that need SELinux enabled. */
+const requiredEnabled = { type: 'boolean', description: 'Fail, instead of skipping, on a host where SELinux is disabled.' } as const;
 
 // ── boolean ──────────────────────────────────────────────────────────────
 
@@ -47,8 +53,9 @@ export const booleanSchema = {
       minProperties: 1,
       propertyNames: { pattern: '^[A-Za-z0-9_]+$' },
       additionalProperties: { type: 'boolean' },
+      description: 'Booleans and the value each should have, at runtime and across reboots: `{ httpd_can_network_connect: true }`.',
     },
-    required: { type: 'boolean' },
+    required: requiredEnabled,
   },
   additionalProperties: false,
 } as const;
@@ -103,13 +110,18 @@ export const fileContextSchema = {
   type: 'object',
   required: ['target'],
   properties: {
-    target,
-    type: selinuxType,
-    ftype: { enum: Object.keys(FILE_TYPES) },
-    state: { enum: ['present', 'absent'] },
-    restorecon: { type: 'boolean' },
-    restoreconPaths: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^/' } },
-    required: { type: 'boolean' },
+    target: { ...target, description: 'The path regex, as semanage takes it: `/srv/www(/.*)?`.' },
+    type: { ...selinuxType, description: 'The SELinux type for matching paths (`httpd_sys_content_t`); required unless state is absent.' },
+    ftype: { enum: Object.keys(FILE_TYPES), description: "Which kind of file the mapping applies to. Default 'all'." },
+    state: { enum: ['present', 'absent'], description: "Default 'present'; 'absent' removes the local mapping." },
+    restorecon: { type: 'boolean', description: 'Relabel the matching paths with `restorecon -R` when the mapping changed. Default true.' },
+    restoreconPaths: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: '^/' },
+      description: 'Paths to relabel instead of the one derived from `target` (its literal prefix, e.g. /srv/www).',
+    },
+    required: requiredEnabled,
   },
   additionalProperties: false,
   if: { not: { properties: { state: { const: 'absent' } }, required: ['state'] } },
@@ -155,23 +167,42 @@ interface PortCommon {
   readonly required?: boolean;
 }
 
-export type PortParams = PortCommon &
-  (
-    | { readonly ports: readonly PortSpec[]; readonly port?: never; readonly protocol?: never }
-    | { readonly port: number | `${number}-${number}`; readonly protocol: Protocol; readonly ports?: never }
-  );
+interface ManyPorts {
+  /** Ports or ranges with their protocol: `['8443/tcp', '9000-9010/udp']`. Give ports, or port and protocol. */
+  readonly ports: readonly PortSpec[];
+  readonly port?: never;
+  readonly protocol?: never;
+}
+
+interface OnePort {
+  /** One port (`8443`) or range (`'9000-9010'`), with `protocol`. Give ports, or port and protocol. */
+  readonly port: number | `${number}-${number}`;
+  /** The protocol of `port`. */
+  readonly protocol: Protocol;
+  readonly ports?: never;
+}
+
+export type PortParams = PortCommon & (ManyPorts | OnePort);
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'dccp'] as const;
 
 export const portSchema = {
   type: 'object',
   properties: {
-    ports: { type: 'array', minItems: 1, items: { type: 'string', pattern: `^[0-9]{1,5}(-[0-9]{1,5})?/(${PROTOCOLS.join('|')})$` } },
-    port: { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?$' }] },
-    protocol: { enum: PROTOCOLS },
-    type: { type: 'string', pattern: '^[a-z0-9_]+$' },
-    state: { enum: ['present', 'absent'] },
-    required: { type: 'boolean' },
+    ports: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: `^[0-9]{1,5}(-[0-9]{1,5})?/(${PROTOCOLS.join('|')})$` },
+      description: "Ports or ranges with their protocol: `['8443/tcp', '9000-9010/udp']`. Give ports, or port and protocol.",
+    },
+    port: {
+      anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?$' }],
+      description: "One port (`8443`) or range (`'9000-9010'`), with `protocol`. Give ports, or port and protocol.",
+    },
+    protocol: { enum: PROTOCOLS, description: 'The protocol of `port`.' },
+    type: { type: 'string', pattern: '^[a-z0-9_]+$', description: 'The SELinux port type (`http_port_t`); required unless state is absent.' },
+    state: { enum: ['present', 'absent'], description: "Default 'present'; 'absent' removes the local mapping (of `type`, when given)." },
+    required: requiredEnabled,
   },
   additionalProperties: false,
   oneOf: [{ required: ['ports'] }, { required: ['port'] }],

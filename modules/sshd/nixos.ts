@@ -1,9 +1,9 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs, NixValue } from '../../lib/nixos/value.ts';
+import { asList } from '../shared/list.ts';
 import type { OptionName, SshdOptions } from './options.ts';
 import type { WantedDropIn } from './params.ts';
-import { asList } from '../shared/list.ts';
 
 /**
  * Keywords NixOS declares under services.openssh.settings with its own

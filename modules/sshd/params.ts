@@ -1,5 +1,5 @@
-import { effectiveValue, OPTIONS, optionLines, optionsSchema, WORDS, type OptionName, type SshdOptions } from './options.ts';
 import { asList } from '../shared/list.ts';
+import { effectiveValue, OPTIONS, optionLines, optionsSchema, WORDS, type OptionName, type SshdOptions } from './options.ts';
 
 export const DROP_IN_DIR = '/etc/ssh/sshd_config.d';
 
@@ -12,13 +12,20 @@ export interface SshdConfigParams {
    * order, so the lowest prefix wins.
    */
   readonly order?: number;
+  /** 'present' (default) writes the drop-in; 'absent' removes it, and then options and extra may not be given. */
   readonly state?: 'present' | 'absent';
+  /**
+   * sshd_config keywords hostform types, by sshd's own names: booleans for
+   * yes/no, enums where sshd has a fixed set, lists as arrays. Give options,
+   * extra or both.
+   */
   readonly options?: SshdOptions;
   /**
    * Keywords hostform does not type, written as is after the typed ones:
    * `{ Subsystem: 'sftp internal-sftp' }`. A value is sshd arguments separated
    * by single spaces; sshd's quote, escape and comment characters and control
    * characters are refused (see WORD in options.ts). sshd -t still checks them.
+   * Give options, extra or both.
    */
   readonly extra?: Readonly<Record<string, string | number>>;
 }
@@ -26,15 +33,26 @@ export interface SshdConfigParams {
 export const sshdConfigSchema = {
   type: 'object',
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100 },
-    order: { type: 'integer', minimum: 0, maximum: 99 },
-    state: { enum: ['present', 'absent'] },
-    options: optionsSchema,
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100, description: "Drop-in file name: `<order>-<name>.conf`. Default 'hostform'." },
+    order: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 99,
+      description:
+        "Two-digit prefix of the file name, default 0 ('00-'). sshd keeps the first value it reads for most keywords and reads the drop-ins in name order, so the lowest prefix wins.",
+    },
+    state: { enum: ['present', 'absent'], description: "'present' (default) writes the drop-in; 'absent' removes it, and then options and extra may not be given." },
+    options: {
+      ...optionsSchema,
+      description: "sshd_config keywords hostform types, by sshd's own names: booleans for yes/no, enums where sshd has a fixed set, lists as arrays. Give options, extra or both.",
+    },
     extra: {
       type: 'object',
       // Match blocks would swallow every line after them: they are not supported here.
       propertyNames: { pattern: '^(?![Mm][Aa][Tt][Cc][Hh]$)[A-Za-z][A-Za-z0-9]*$' },
       additionalProperties: { type: ['string', 'number'], pattern: WORDS },
+      description:
+        "Keywords hostform does not type, written as is after the typed ones: `{ Subsystem: 'sftp internal-sftp' }`. A value is sshd arguments separated by single spaces; sshd's quote, escape and comment characters and control characters are refused (see WORD in options.ts). sshd -t still checks them. Give options, extra or both.",
     },
   },
   additionalProperties: false,

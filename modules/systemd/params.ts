@@ -1,5 +1,5 @@
 import { assertNoParamProblems, problemsIn } from '../../lib/module/param-problems.ts';
-import { scopeSchema, toScope, type ScopeParam, type SystemdScope } from './scope.ts';
+import { scopedProperty, toScope, type Scoped, type SystemdScope } from './scope.ts';
 import {
   environmentValue,
   literalValue,
@@ -34,9 +34,13 @@ const sectionsSchema = {
  * raw `content`, exactly one of them, and neither with `state: 'absent'`.
  */
 const fileBodyProperties = {
-  sections: sectionsSchema,
-  content: { type: 'string', minLength: 1 },
-  state: { enum: ['present', 'absent'] },
+  sections: {
+    ...sectionsSchema,
+    description:
+      "The file as data: section → key → value, e.g. `{ Service: { ExecStart: '/usr/local/bin/app', Restart: 'on-failure' } }`. An array repeats the key (`''` first resets a list setting), booleans are written yes/no, [Unit] comes first and [Install] last. Give sections or content, not both.",
+  },
+  content: { type: 'string', minLength: 1, description: "The file's text, written as given, in systemd's own syntax. Give sections or content, not both." },
+  state: { enum: ['present', 'absent'], description: "'present' (default) installs the file; 'absent' removes it." },
 } as const;
 const fileBodyRule = {
   if: { properties: { state: { const: 'absent' } }, required: ['state'] },
@@ -70,26 +74,51 @@ export interface UnitFilesParams {
   readonly verify: { readonly files: true } | { readonly unit: string };
 }
 
+// ── unit files written by unit and dropIn ────────────────────────────────
+
+interface FileState<S extends 'present' | 'absent'> {
+  /** 'present' (default) installs the file; 'absent' removes it. */
+  readonly state: S;
+}
+
+interface FromSections {
+  /**
+   * The file as data: section → key → value, e.g.
+   * `{ Service: { ExecStart: '/usr/local/bin/app', Restart: 'on-failure' } }`.
+   * An array repeats the key (`''` first resets a list setting), booleans are
+   * written yes/no, [Unit] comes first and [Install] last. Give sections or
+   * content, not both.
+   */
+  readonly sections: UnitSections;
+  readonly content?: never;
+}
+
+interface FromText {
+  /** The file's text, written as given, in systemd's own syntax. Give sections or content, not both. */
+  readonly content: string;
+  readonly sections?: never;
+}
+
+/** A unit file's body, from sections or as text, or no file at all. */
+export type UnitFileBody =
+  | (Partial<FileState<'present'>> & FromSections)
+  | (Partial<FileState<'present'>> & FromText)
+  | (FileState<'absent'> & { readonly sections?: never; readonly content?: never });
+
 // ── unit ─────────────────────────────────────────────────────────────────
 
-export type UnitParams = {
+export type UnitParams = Scoped & {
   /** File name with its type: `app.service`, `backup.timer`, `data.mount`. */
   readonly name: string;
-  /** Default: the system manager (/etc/systemd/system); `{ user }` for ~user/.config/systemd/user. */
-  readonly scope?: ScopeParam;
-} & (
-  | { readonly sections: UnitSections; readonly content?: never; readonly state?: 'present' }
-  | { readonly content: string; readonly sections?: never; readonly state?: 'present' }
-  | { readonly state: 'absent'; readonly sections?: never; readonly content?: never }
-);
+} & UnitFileBody;
 
 export const unitSchema = {
   type: 'object',
   required: ['name'],
   properties: {
-    name: unitNameSchema,
+    name: { ...unitNameSchema, description: 'File name with its type: `app.service`, `backup.timer`, `data.mount`.' },
     ...fileBodyProperties,
-    scope: scopeSchema,
+    scope: scopedProperty,
   },
   additionalProperties: false,
   ...fileBodyRule,
@@ -112,26 +141,21 @@ export function resolveUnit(p: UnitParams): ResolvedUnit {
 
 // ── drop-in ──────────────────────────────────────────────────────────────
 
-export type DropInParams = {
+export type DropInParams = Scoped & {
   /** The unit it changes, with its type: `nginx.service`. */
   readonly unit: string;
   /** File name without `.conf`: `10-limits` → `<unit>.d/10-limits.conf`. Drop-ins apply in name order. */
   readonly name: string;
-  readonly scope?: ScopeParam;
-} & (
-  | { readonly sections: UnitSections; readonly content?: never; readonly state?: 'present' }
-  | { readonly content: string; readonly sections?: never; readonly state?: 'present' }
-  | { readonly state: 'absent'; readonly sections?: never; readonly content?: never }
-);
+} & UnitFileBody;
 
 export const dropInSchema = {
   type: 'object',
   required: ['unit', 'name'],
   properties: {
-    unit: unitNameSchema,
-    name: dropInNameSchema,
+    unit: { ...unitNameSchema, description: 'The unit it changes, with its type: `nginx.service`.' },
+    name: { ...dropInNameSchema, description: 'File name without `.conf`: `10-limits` → `<unit>.d/10-limits.conf`. Drop-ins apply in name order.' },
     ...fileBodyProperties,
-    scope: scopeSchema,
+    scope: scopedProperty,
   },
   additionalProperties: false,
   ...fileBodyRule,
@@ -149,7 +173,7 @@ export function resolveDropIn(p: DropInParams): UnitFilesParams {
 
 // ── service ──────────────────────────────────────────────────────────────
 
-export interface ServiceParams {
+export interface ServiceParams extends Scoped {
   /** `nginx` or `nginx.service`; other unit types (`backup.timer`, `app.socket`) by their full name. */
   readonly name: string;
   /** Start at boot (`systemctl enable`) or not. Left out: not changed. */
@@ -162,18 +186,21 @@ export interface ServiceParams {
   readonly state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
   /** `true` links the unit to /dev/null so nothing can start it; `false` undoes that. */
   readonly masked?: boolean;
-  readonly scope?: ScopeParam;
 }
 
 export const serviceSchema = {
   type: 'object',
   required: ['name'],
   properties: {
-    name: serviceNameSchema,
-    enabled: { type: 'boolean' },
-    state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
-    masked: { type: 'boolean' },
-    scope: scopeSchema,
+    name: { ...serviceNameSchema, description: '`nginx` or `nginx.service`; other unit types (`backup.timer`, `app.socket`) by their full name.' },
+    enabled: { type: 'boolean', description: 'Start at boot (`systemctl enable`) or not. Left out: not changed.' },
+    state: {
+      enum: ['started', 'stopped', 'restarted', 'reloaded'],
+      description:
+        '`started`/`stopped` act only when the unit is not already so. `restarted` and `reloaded` act on every run, as in Ansible: use them in handlers, notified by the task that changed the configuration.',
+    },
+    masked: { type: 'boolean', description: '`true` links the unit to /dev/null so nothing can start it; `false` undoes that.' },
+    scope: scopedProperty,
   },
   additionalProperties: false,
   anyOf: [{ required: ['enabled'] }, { required: ['state'] }, { required: ['masked'] }],
@@ -206,9 +233,11 @@ export interface TimerService {
    * quoting, `%` specifiers and `$VAR` expansion apply); several run in order.
    */
   readonly execStart: string | readonly string[];
+  /** User the job runs as (a name). Left out: root in the system manager, the user in a user's. */
   readonly user?: string;
+  /** Group the job runs as (a name). Left out: the user's primary group. */
   readonly group?: string;
-  /** Values arrive exactly as given (quoted and escaped for you, `%` included). */
+  /** Environment variables of the job. Values arrive exactly as given (quoted and escaped for you, `%` included) and are never printed in a parameter error. */
   readonly environment?: Readonly<Record<string, string>>;
   /** An absolute path, or `~` for the user's home; written literally (`%` is not a specifier here). */
   readonly workingDirectory?: string;
@@ -221,24 +250,32 @@ export interface TimerService {
 /** A systemd time span: seconds as a number, or `'90s'`, `'5min'`, `'1h 30min'` (see systemd.time). */
 export type TimeSpan = string | number;
 
-export interface TimerParams {
+/** At least one of onCalendar, onBootSec, onStartupSec, onActiveSec, onUnitActiveSec and onUnitInactiveSec says when the job runs. */
+export interface TimerParams extends Scoped {
   /** Base name: `backup` writes backup.timer and backup.service. */
   readonly name: string;
-  /** Written literally: `%` is not a specifier here. */
+  /** Description= of both units, written literally (`%` is not a specifier here). Default: `<name> (hostform timer)`. */
   readonly description?: string;
   /** Calendar events: 'daily', 'Mon *-*-* 03:00:00', ... (see systemd.time). */
   readonly onCalendar?: string | readonly string[];
+  /** Run the job this long after the machine booted. */
   readonly onBootSec?: TimeSpan;
+  /** Run the job this long after the service manager started (for a user timer: the user's manager). */
   readonly onStartupSec?: TimeSpan;
+  /** Run the job this long after the timer itself was started. */
   readonly onActiveSec?: TimeSpan;
+  /** Run the job again this long after it last started: a repeating interval. */
   readonly onUnitActiveSec?: TimeSpan;
+  /** Run the job again this long after it last finished. */
   readonly onUnitInactiveSec?: TimeSpan;
   /** Run a calendar job missed while the machine was off, at the next boot. */
   readonly persistent?: boolean;
+  /** Delay each run by a random time up to this span, so that many machines do not all run the job at once. */
   readonly randomizedDelaySec?: TimeSpan;
+  /** How close to the planned time the job must start; systemd merges wake-ups within it (its default: 1min). */
   readonly accuracySec?: TimeSpan;
+  /** The job the timer runs, written as `<name>.service`: a oneshot service by default. */
   readonly service: TimerService;
-  readonly scope?: ScopeParam;
 }
 
 const timeSpan = { anyOf: [singleLine, { type: 'number' }] } as const;
@@ -248,37 +285,63 @@ export const timerSchema = {
   type: 'object',
   required: ['name', 'service'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9:_.\\\\@-]+$', not: { pattern: '\\.(service|timer)$' }, maxLength: 240 },
-    description: singleLine,
-    onCalendar: { anyOf: [singleLine, { type: 'array', items: singleLine, minItems: 1 }] },
-    onBootSec: timeSpan,
-    onStartupSec: timeSpan,
-    onActiveSec: timeSpan,
-    onUnitActiveSec: timeSpan,
-    onUnitInactiveSec: timeSpan,
-    persistent: { type: 'boolean' },
-    randomizedDelaySec: timeSpan,
-    accuracySec: timeSpan,
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9:_.\\\\@-]+$',
+      not: { pattern: '\\.(service|timer)$' },
+      maxLength: 240,
+      description: 'Base name: `backup` writes backup.timer and backup.service.',
+    },
+    description: { ...singleLine, description: 'Description= of both units, written literally (`%` is not a specifier here). Default: `<name> (hostform timer)`.' },
+    onCalendar: {
+      anyOf: [singleLine, { type: 'array', items: singleLine, minItems: 1 }],
+      description: "Calendar events: 'daily', 'Mon *-*-* 03:00:00', ... (see systemd.time).",
+    },
+    onBootSec: { ...timeSpan, description: 'Run the job this long after the machine booted.' },
+    onStartupSec: { ...timeSpan, description: "Run the job this long after the service manager started (for a user timer: the user's manager)." },
+    onActiveSec: { ...timeSpan, description: 'Run the job this long after the timer itself was started.' },
+    onUnitActiveSec: { ...timeSpan, description: 'Run the job again this long after it last started: a repeating interval.' },
+    onUnitInactiveSec: { ...timeSpan, description: 'Run the job again this long after it last finished.' },
+    persistent: { type: 'boolean', description: 'Run a calendar job missed while the machine was off, at the next boot.' },
+    randomizedDelaySec: { ...timeSpan, description: 'Delay each run by a random time up to this span, so that many machines do not all run the job at once.' },
+    accuracySec: { ...timeSpan, description: 'How close to the planned time the job must start; systemd merges wake-ups within it (its default: 1min).' },
     service: {
       type: 'object',
       required: ['execStart'],
       properties: {
-        execStart: { anyOf: [{ type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, { type: 'array', items: { type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, minItems: 1 }] },
-        user: word,
-        group: word,
+        execStart: {
+          anyOf: [{ type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, { type: 'array', items: { type: 'string', pattern: '^[^\\n\\r\\u0000]+$' }, minItems: 1 }],
+          description:
+            "Command line as systemd reads it (absolute program path first; systemd's quoting, `%` specifiers and `$VAR` expansion apply); several run in order.",
+        },
+        user: { ...word, description: "User the job runs as (a name). Left out: root in the system manager, the user in a user's." },
+        group: { ...word, description: "Group the job runs as (a name). Left out: the user's primary group." },
         // Any value but NUL (no environment can hold one): line breaks are escaped. Values are often credentials: never printed in a parameter error.
-        environment: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' } },
-        workingDirectory: { type: 'string', pattern: '^[~/][^\\n\\r\\u0000]*$' },
-        type: { enum: ['oneshot', 'simple', 'exec', 'forking', 'notify'] },
+        environment: {
+          type: 'object',
+          sensitive: true,
+          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+          additionalProperties: { type: 'string', pattern: '^[^\\u0000]*$' },
+          description:
+            'Environment variables of the job. Values arrive exactly as given (quoted and escaped for you, `%` included) and are never printed in a parameter error.',
+        },
+        workingDirectory: {
+          type: 'string',
+          pattern: '^[~/][^\\n\\r\\u0000]*$',
+          description: "An absolute path, or `~` for the user's home; written literally (`%` is not a specifier here).",
+        },
+        type: { enum: ['oneshot', 'simple', 'exec', 'forking', 'notify'], description: "Default 'oneshot': the timer's job runs to completion." },
         options: {
           type: 'object',
           propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$' },
           additionalProperties: { anyOf: [singleLine, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLine, { type: 'number' }] } }] },
+          description: 'Any other [Service] keys (Nice, TimeoutStartSec, ProtectSystem, ...), in systemd\'s syntax.',
         },
       },
       additionalProperties: false,
+      description: 'The job the timer runs, written as `<name>.service`: a oneshot service by default.',
     },
-    scope: scopeSchema,
+    scope: scopedProperty,
   },
   additionalProperties: false,
   anyOf: ['onCalendar', 'onBootSec', 'onStartupSec', 'onActiveSec', 'onUnitActiveSec', 'onUnitInactiveSec'].map((k) => ({ required: [k] })),

@@ -10,13 +10,42 @@ export type SystemdScope = { readonly kind: 'system' } | { readonly kind: 'user'
 export const SYSTEM: SystemdScope = { kind: 'system' };
 
 /** Which manager a task talks to: the system's (default) or one user's (`{ user: 'alice' }`, needs lingering). */
-export type ScopeParam = 'system' | { readonly user: string };
+export type ScopeParam =
+  | 'system'
+  | {
+      /** The user whose own systemd manager it is (a login name); it runs without a login only with lingering on. */
+      readonly user: string;
+    };
 
 /** A login name for a user scope. */
 const userNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' } as const;
 
 export const scopeSchema = {
-  anyOf: [{ const: 'system' }, { type: 'object', required: ['user'], properties: { user: userNameSchema }, additionalProperties: false }],
+  anyOf: [
+    { const: 'system' },
+    {
+      type: 'object',
+      required: ['user'],
+      properties: {
+        user: { ...userNameSchema, description: 'The user whose own systemd manager it is (a login name); it runs without a login only with lingering on.' },
+      },
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+/** The `scope` parameter of the systemd modules. */
+export interface Scoped {
+  /**
+   * The system manager ('system', the default: units in /etc/systemd/system)
+   * or one user's (`{ user: 'alice' }`: units in ~alice/.config/systemd/user).
+   */
+  readonly scope?: ScopeParam;
+}
+
+export const scopedProperty = {
+  ...scopeSchema,
+  description: "The system manager ('system', the default: units in /etc/systemd/system) or one user's (`{ user: 'alice' }`: units in ~alice/.config/systemd/user).",
 } as const;
 
 export function toScope(param: ScopeParam | undefined): SystemdScope {

@@ -55,3 +55,26 @@ for (const [name, schema] of modules) {
     t.same(compare(checker, type, schema).problems, []);
   });
 }
+
+t.test('every parameter of every module has editor docs (TSDoc), and its schema description is the same text', async (t) => {
+  const lacking: string[] = [];
+  const differing: string[] = [];
+  let count = 0;
+  for (const [name, schema] of modules) {
+    const type = types.get(name);
+    if (!type) continue;
+    for (const p of compare(checker, type, schema).parameters) {
+      count++;
+      const where = `${name}: ${p.parameter}`;
+      if (p.tsdoc.length === 0) lacking.push(`${where} has no TSDoc`);
+      if (p.description.length === 0) lacking.push(`${where} has no schema description`);
+      if (p.tsdoc.length > 1) differing.push(`${where}: its declarations say different things: ${p.tsdoc.map((d) => JSON.stringify(d)).join(' / ')}`);
+      if (p.tsdoc.length === 1 && p.description.length > 0 && (p.description.length > 1 || p.description[0] !== p.tsdoc[0])) {
+        differing.push(`${where}: TSDoc ${JSON.stringify(p.tsdoc[0])} but description ${p.description.map((d) => JSON.stringify(d)).join(' / ')}`);
+      }
+    }
+  }
+  t.comment(`${count} parameters`);
+  t.same(lacking, [], 'no parameter lacks docs');
+  t.same(differing, [], 'TSDoc and description agree');
+});
