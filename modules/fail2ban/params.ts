@@ -314,24 +314,16 @@ export function resolveJail(p: JailParams): WantedJail {
 
 /** A filter: its text (values checked first); whether it goes to .conf or .local is decided on the host. */
 export function resolveFilter(p: FilterParams): WantedDefinition {
-  assertNoParamProblems(definitionProblems(p));
-  return {
-    kind: 'filter',
-    name: p.name,
-    paths: definitionPaths('filter.d', p.name),
-    present: p.state !== 'absent',
-    content: p.state === 'absent' ? '' : renderFilter(p.name, p),
-  };
+  return resolveDefinition('filter', p, p.state === 'absent' ? undefined : (name) => renderFilter(name, p));
 }
 
 /** A ban action: its text (values checked first); whether it goes to .conf or .local is decided on the host. */
 export function resolveAction(p: ActionParams): WantedDefinition {
+  return resolveDefinition('action', p, p.state === 'absent' ? undefined : (name) => renderAction(name, p));
+}
+
+/** `render` is undefined for a definition to remove. */
+function resolveDefinition(kind: 'filter' | 'action', p: FilterParams | ActionParams, render: ((name: string) => string) | undefined): WantedDefinition {
   assertNoParamProblems(definitionProblems(p));
-  return {
-    kind: 'action',
-    name: p.name,
-    paths: definitionPaths('action.d', p.name),
-    present: p.state !== 'absent',
-    content: p.state === 'absent' ? '' : renderAction(p.name, p),
-  };
+  return { kind, name: p.name, paths: definitionPaths(`${kind}.d`, p.name), present: render !== undefined, content: render?.(p.name) ?? '' };
 }

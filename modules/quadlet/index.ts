@@ -1,7 +1,8 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend, Capabilities } from '../../lib/module/types.ts';
+import type { Backend } from '../../lib/module/types.ts';
+import type { NixosRenderer } from '../../lib/nixos/renderer.ts';
 import { unitKey } from '../systemd/resources.ts';
-import { scopeSuffix, toScope, type ScopeParam } from '../systemd/scope.ts';
+import { scopeSuffix, toScope } from '../systemd/scope.ts';
 import { applyQuadlets } from './apply.ts';
 import { nixosContainer, nixosQuadletUnit } from './nixos.ts';
 import { parseQuadlet, quadletProbes, type ObservedQuadlet, type QuadletProbes } from './observe.ts';
@@ -41,14 +42,20 @@ const backend: Backend<ResolvedQuadlet, ObservedQuadlet, QuadletAction, QuadletP
   },
 };
 
-const capabilities: Capabilities = {
-  checkMode: true,
-  diff: true,
-  notes: "validation by the quadlet generator's dry run happens when applying; pull: 'always' pulls on every run and is skipped in check mode",
-};
-
-function describe(kind: QuadletKind) {
-  return (p: { name: string; scope?: ScopeParam }) => `quadlet ${fileName(kind, p.name)}${scopeSuffix(toScope(p.scope))}`;
+/** One kind's module: the same backend, capabilities and naming as the others, its own schema and NixOS renderer. */
+function quadletModule<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind, schema: object, nixos: NixosRenderer<ResolvedQuadlet>) {
+  return defineModule<P, ResolvedQuadlet>({
+    name: `quadlet.${kind}`,
+    schema,
+    capabilities: {
+      checkMode: true,
+      diff: true,
+      notes: "validation by the quadlet generator's dry run happens when applying; pull: 'always' pulls on every run and is skipped in check mode",
+    },
+    describe: (p) => `quadlet ${fileName(kind, p.name)}${scopeSuffix(toScope(p.scope))}`,
+    resolve: resolveQuadlet<P>(kind),
+    backends: { el9: backend, linux: backend, nixos },
+  });
 }
 
 /**
@@ -68,36 +75,8 @@ function describe(kind: QuadletKind) {
  *   quadlet.container({ name: 'sync', image: 'localhost/sync:1', scope: { user: 'alice' } })
  */
 export const quadlet = {
-  container: defineModule<ContainerParams, ResolvedQuadlet>({
-    name: 'quadlet.container',
-    schema: containerSchema,
-    capabilities,
-    describe: describe('container'),
-    resolve: resolveQuadlet<ContainerParams>('container'),
-    backends: { el9: backend, linux: backend, nixos: nixosContainer },
-  }),
-  network: defineModule<NetworkParams, ResolvedQuadlet>({
-    name: 'quadlet.network',
-    schema: networkSchema,
-    capabilities,
-    describe: describe('network'),
-    resolve: resolveQuadlet<NetworkParams>('network'),
-    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
-  }),
-  volume: defineModule<VolumeParams, ResolvedQuadlet>({
-    name: 'quadlet.volume',
-    schema: volumeSchema,
-    capabilities,
-    describe: describe('volume'),
-    resolve: resolveQuadlet<VolumeParams>('volume'),
-    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
-  }),
-  pod: defineModule<PodParams, ResolvedQuadlet>({
-    name: 'quadlet.pod',
-    schema: podSchema,
-    capabilities,
-    describe: describe('pod'),
-    resolve: resolveQuadlet<PodParams>('pod'),
-    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
-  }),
+  container: quadletModule<ContainerParams>('container', containerSchema, nixosContainer),
+  network: quadletModule<NetworkParams>('network', networkSchema, nixosQuadletUnit),
+  volume: quadletModule<VolumeParams>('volume', volumeSchema, nixosQuadletUnit),
+  pod: quadletModule<PodParams>('pod', podSchema, nixosQuadletUnit),
 };

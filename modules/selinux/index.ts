@@ -1,5 +1,5 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend, Probes } from '../../lib/module/types.ts';
+import type { Backend, ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { applyFileContexts, applyMode, applyPorts, setsebool } from './apply.ts';
 import { modeProbe, parseMode, parseStore, storeProbe, type ObservedMode, type ObservedStore } from './observe.ts';
 import {
@@ -44,9 +44,14 @@ const modeBackend: Backend<ResolvedMode, ObservedMode, ModeAction, Probes<'mode'
   apply: (_r, changes, context) => applyMode(changes, context),
 };
 
-const booleanBackend: Backend<ResolvedBoolean, ObservedStore, BooleanAction, Probes<'store'>> = {
+/** The policy store, the one probe of the boolean, fileContext and port backends (the engine runs it once per batch). */
+const storeObserved = {
   probes: () => ({ store: { script: storeProbe } }),
-  parse: (_r, outputs) => parseStore(outputs.store),
+  parse: (_r: unknown, outputs: ProbeOutputs<Probes<'store'>>) => parseStore(outputs.store),
+};
+
+const booleanBackend: Backend<ResolvedBoolean, ObservedStore, BooleanAction, Probes<'store'>> = {
+  ...storeObserved,
   plan: planBooleans,
   apply: async (_r, changes, context) => {
     await context.run(setsebool(changes));
@@ -61,8 +66,7 @@ const booleanBackend: Backend<ResolvedBoolean, ObservedStore, BooleanAction, Pro
 };
 
 const fileContextBackend: Backend<ResolvedFileContext, ObservedStore, FileContextAction, Probes<'store'>> = {
-  probes: () => ({ store: { script: storeProbe } }),
-  parse: (_r, outputs) => parseStore(outputs.store),
+  ...storeObserved,
   plan: planFileContext,
   apply: (_r, changes, context) => applyFileContexts(changes, context),
   effects: fileContextEffects,
@@ -73,8 +77,7 @@ const fileContextBackend: Backend<ResolvedFileContext, ObservedStore, FileContex
 };
 
 const portBackend: Backend<ResolvedPort, ObservedStore, PortAction, Probes<'store'>> = {
-  probes: () => ({ store: { script: storeProbe } }),
-  parse: (_r, outputs) => parseStore(outputs.store),
+  ...storeObserved,
   plan: planPorts,
   apply: (_r, changes, context) => applyPorts(changes, context),
   effects: portEffects,
