@@ -1,43 +1,83 @@
 import { defineModule } from '../lib/module/define.ts';
-import { effect, PathResource } from '../lib/module/resources.ts';
-import type { Backend, Change, PlanContext, ProbeOutputs } from '../lib/module/types.ts';
+import { effect, PathResource, type Effect } from '../lib/module/resources.ts';
+import type { ApplyContext, Backend, Change, PlanContext, ProbeOutputs, Probes } from '../lib/module/types.ts';
 import { argv as argvScript, sh, type ShellScript } from '../lib/shell/quote.ts';
 
-// ── parameters ───────────────────────────────────────────────────────────
+// ── params ───────────────────────────────────────────────────────────────
 
 /** A program and its arguments (never parsed by a shell), or a shell script you wrote. */
-export type CommandLine = readonly string[] | { readonly shell: string };
+export type CommandLine =
+  | readonly string[]
+  | {
+      /** A shell script you wrote, run by `sh -c` as written. */
+      readonly shell: string;
+    };
 
 interface CommandCommon {
-  /** Skip the command when this path exists (on the host, or once an earlier task creates it). */
+  /** Skip the command when this path exists (on the host, or once an earlier task creates it); an absolute path. */
   readonly creates?: string;
-  /** Skip the command when this read-only check exits 0. It runs in check mode too. */
+  /** Skip the command when this read-only check exits 0: a program and its arguments, or `{ shell }`. It runs in check mode too. */
   readonly unless?: CommandLine;
-  /** Working directory for the command and its guard. */
+  /** Working directory for the command and its guard; an absolute path. */
   readonly chdir?: string;
+  /** Environment variables for the command and its guard. The values are never printed, and are masked in a failed command's report. */
   readonly env?: Readonly<Record<string, string>>;
 }
 
-export type CommandParams = CommandCommon &
-  ({ readonly argv: readonly string[]; readonly shell?: never } | { readonly shell: string; readonly argv?: never });
+interface Argv {
+  /** The program and its arguments, run as given: no shell parses them, so nothing needs quoting and `$`, `*` or `;` mean nothing special. Give argv or shell, not both. */
+  readonly argv: readonly string[];
+  readonly shell?: never;
+}
+
+interface Shell {
+  /** A shell script you wrote, run by `sh -c` as written: pipes, redirections and `$VAR` work, and the quoting is yours. Give argv or shell, not both. */
+  readonly shell: string;
+  readonly argv?: never;
+}
+
+export type CommandParams = CommandCommon & (Argv | Shell);
 
 const commandLine = {
   anyOf: [
     { type: 'array', items: { type: 'string' }, minItems: 1 },
-    { type: 'object', required: ['shell'], properties: { shell: { type: 'string', minLength: 1 } }, additionalProperties: false },
+    {
+      type: 'object',
+      required: ['shell'],
+      properties: { shell: { type: 'string', minLength: 1, description: 'A shell script you wrote, run by `sh -c` as written.' } },
+      additionalProperties: false,
+    },
   ],
 } as const;
 
-const schema = {
+const commandSchema = {
   type: 'object',
   properties: {
-    argv: { type: 'array', items: { type: 'string' }, minItems: 1 },
-    shell: { type: 'string', minLength: 1 },
-    creates: { type: 'string', pattern: '^/', 'x-expected': 'an absolute path (starting with /)' },
-    unless: commandLine,
-    chdir: { type: 'string', pattern: '^/', 'x-expected': 'an absolute path (starting with /)' },
+    argv: {
+      type: 'array',
+      items: { type: 'string' },
+      minItems: 1,
+      description: 'The program and its arguments, run as given: no shell parses them, so nothing needs quoting and `$`, `*` or `;` mean nothing special. Give argv or shell, not both.',
+    },
+    shell: {
+      type: 'string',
+      minLength: 1,
+      description: 'A shell script you wrote, run by `sh -c` as written: pipes, redirections and `$VAR` work, and the quoting is yours. Give argv or shell, not both.',
+    },
+    creates: { type: 'string', pattern: '^/', 'x-expected': 'an absolute path (starting with /)', description: 'Skip the command when this path exists (on the host, or once an earlier task creates it); an absolute path.' },
+    unless: {
+      ...commandLine,
+      description: 'Skip the command when this read-only check exits 0: a program and its arguments, or `{ shell }`. It runs in check mode too.',
+    },
+    chdir: { type: 'string', pattern: '^/', 'x-expected': 'an absolute path (starting with /)', description: 'Working directory for the command and its guard; an absolute path.' },
     // The usual way to hand a command a credential: never printed, and masked in a failed command's report.
-    env: { type: 'object', sensitive: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', 'x-expected': 'an environment variable name (letters, digits and _, not starting with a digit)' }, additionalProperties: { type: 'string' } },
+    env: {
+      type: 'object',
+      sensitive: true,
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', 'x-expected': 'an environment variable name (letters, digits and _, not starting with a digit)' },
+      additionalProperties: { type: 'string' },
+      description: 'Environment variables for the command and its guard. The values are never printed, and are masked in a failed command\'s report.',
+    },
   },
   oneOf: [{ required: ['argv'] }, { required: ['shell'] }],
   additionalProperties: false,
@@ -50,86 +90,15 @@ interface Resolved {
   readonly unless?: ShellScript;
 }
 
-// ── observe ──────────────────────────────────────────────────────────────
-
-interface Observed {
-  readonly createsExists?: boolean;
-  /** Exit code of the `unless` check. */
-  readonly unlessCode?: number;
-}
-
-function probes(r: Resolved) {
+function resolveCommand(p: CommandParams): Resolved {
+  const wrap = (line: CommandLine, parameter: string) => withContext(toScript(line, parameter), p);
   return {
-    ...(r.creates ? { creates: { script: sh`if [ -e ${r.creates} ] || [ -L ${r.creates} ]; then echo yes; else echo no; fi` } } : {}),
-    ...(r.unless ? { unless: { script: r.unless } } : {}),
+    script: wrap(p.argv ?? { shell: p.shell! }, p.argv ? 'argv' : 'shell'),
+    display: display(p.argv ?? { shell: p.shell! }),
+    ...(p.creates ? { creates: p.creates } : {}),
+    ...(p.unless ? { unless: wrap(p.unless, 'unless') } : {}),
   };
 }
-
-function parse(r: Resolved, outputs: ProbeOutputs): Observed {
-  return {
-    ...(r.creates ? { createsExists: outputs['creates']?.stdout.trim() === 'yes' } : {}),
-    ...(r.unless ? { unlessCode: outputs['unless']?.code ?? 1 } : {}),
-  };
-}
-
-// ── plan ─────────────────────────────────────────────────────────────────
-
-type Action = { readonly do: 'run' };
-
-export function planCommand(r: Resolved, observed: Observed, context: PlanContext): Change<Action>[] {
-  if (r.creates) {
-    const planned = context.planned.get(PathResource, r.creates);
-    const exists = planned ? planned.type !== 'absent' : observed.createsExists;
-    if (exists) return [];
-  }
-  if (r.unless && observed.unlessCode === 0) return [];
-  const guarded = r.creates !== undefined || r.unless !== undefined;
-  return [
-    {
-      summary: `run: ${r.display}`,
-      action: { do: 'run' },
-      ...(guarded ? {} : { uncertain: 'no creates/unless guard: the command would run; it is not run in check mode' }),
-    },
-  ];
-}
-
-// ── apply ────────────────────────────────────────────────────────────────
-
-const posix: Backend<Resolved, Observed, Action> = {
-  probes,
-  parse,
-  plan: planCommand,
-  async apply(r, _changes, context) {
-    await context.run(r.script);
-  },
-  effects: (r) => (r.creates ? [effect(PathResource, r.creates, { type: 'file' })] : []),
-};
-
-/**
- * Run a command, guarded so that it only runs when needed.
- *
- *   command({ argv: ['restic', 'init'], creates: '/srv/backup/config' })
- *   command({ shell: 'podman load < /tmp/app.tar', unless: ['podman', 'image', 'exists', 'app'] })
- *
- * Without `creates` or `unless`, the command runs on every run and reports changed;
- * check mode skips it with a note, since only running it could tell.
- */
-export const command = defineModule<CommandParams, Resolved>({
-  name: 'command',
-  schema,
-  capabilities: { checkMode: true, diff: true, notes: 'commands without a creates/unless guard are skipped in check mode' },
-  describe: (p) => (p.argv || p.shell ? `command ${display(p.argv ?? { shell: p.shell! })}` : 'command'),
-  resolve: (p) => {
-    const wrap = (line: CommandLine, parameter: string) => withContext(toScript(line, parameter), p);
-    return {
-      script: wrap(p.argv ?? { shell: p.shell! }, p.argv ? 'argv' : 'shell'),
-      display: display(p.argv ?? { shell: p.shell! }),
-      ...(p.creates ? { creates: p.creates } : {}),
-      ...(p.unless ? { unless: wrap(p.unless, 'unless') } : {}),
-    };
-  },
-  backends: { el9: posix, linux: posix, nixos: posix },
-});
 
 function toScript(line: CommandLine, parameter: string): ShellScript {
   // A shell string is the user's own script, run as written: that is what `shell` is for.
@@ -172,3 +141,87 @@ function display(line: CommandLine): string {
   const text = isShell(line) ? line.shell : line.join(' ');
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
+
+// ── observe ──────────────────────────────────────────────────────────────
+
+interface Observed {
+  readonly createsExists?: boolean;
+  /** Exit code of the `unless` check. */
+  readonly unlessCode?: number;
+}
+
+/** Each guard's probe, only when the task has that guard. */
+type CommandProbes = Partial<Probes<'creates' | 'unless'>>;
+
+function probes(r: Resolved): CommandProbes {
+  return {
+    ...(r.creates ? { creates: { script: sh`if [ -e ${r.creates} ] || [ -L ${r.creates} ]; then echo yes; else echo no; fi` } } : {}),
+    ...(r.unless ? { unless: { script: r.unless } } : {}),
+  };
+}
+
+function parse(r: Resolved, outputs: ProbeOutputs<CommandProbes>): Observed {
+  return {
+    ...(r.creates ? { createsExists: outputs.creates?.stdout.trim() === 'yes' } : {}),
+    ...(r.unless ? { unlessCode: outputs.unless?.code ?? 1 } : {}),
+  };
+}
+
+// ── plan ─────────────────────────────────────────────────────────────────
+
+type Action = { readonly do: 'run' };
+
+export function planCommand(r: Resolved, observed: Observed, context: PlanContext): Change<Action>[] {
+  if (r.creates) {
+    const planned = context.planned.get(PathResource, r.creates);
+    const exists = planned ? planned.type !== 'absent' : observed.createsExists;
+    if (exists) return [];
+  }
+  if (r.unless && observed.unlessCode === 0) return [];
+  const guarded = r.creates !== undefined || r.unless !== undefined;
+  return [
+    {
+      summary: `run: ${r.display}`,
+      action: { do: 'run' },
+      ...(guarded ? {} : { uncertain: 'no creates/unless guard: the command would run; it is not run in check mode' }),
+    },
+  ];
+}
+
+function commandEffects(r: Resolved): Effect[] {
+  return r.creates ? [effect(PathResource, r.creates, { type: 'file' })] : [];
+}
+
+// ── apply ────────────────────────────────────────────────────────────────
+
+async function applyCommand(r: Resolved, _changes: readonly Change<Action>[], context: ApplyContext): Promise<void> {
+  await context.run(r.script);
+}
+
+// ── index ────────────────────────────────────────────────────────────────
+
+const posix: Backend<Resolved, Observed, Action, CommandProbes> = {
+  probes,
+  parse,
+  plan: planCommand,
+  apply: applyCommand,
+  effects: commandEffects,
+};
+
+/**
+ * Run a command, guarded so that it only runs when needed.
+ *
+ *   command({ argv: ['restic', 'init'], creates: '/srv/backup/config' })
+ *   command({ shell: 'podman load < /tmp/app.tar', unless: ['podman', 'image', 'exists', 'app'] })
+ *
+ * Without `creates` or `unless`, the command runs on every run and reports changed;
+ * check mode skips it with a note, since only running it could tell.
+ */
+export const command = defineModule<CommandParams, Resolved>({
+  name: 'command',
+  schema: commandSchema,
+  capabilities: { checkMode: true, diff: true, notes: 'commands without a creates/unless guard are skipped in check mode' },
+  describe: (p) => (p.argv || p.shell ? `command ${display(p.argv ?? { shell: p.shell! })}` : 'command'),
+  resolve: resolveCommand,
+  backends: { el9: posix, linux: posix, nixos: posix },
+});

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { UsageError } from '../lib/errors.ts';
-import type { UnitFilesParams } from '../modules/systemd/unit-files.ts';
+import type { UnitFilesParams } from '../modules/systemd/params.ts';
 import { fail2ban } from '../modules/fail2ban/index.ts';
-import type { WantedDefinition, WantedJail } from '../modules/fail2ban/plan.ts';
+import type { WantedDefinition, WantedJail } from '../modules/fail2ban/params.ts';
 import { repo } from '../modules/packages/index.ts';
-import type { WantedRepo } from '../modules/packages/repo.ts';
+import type { WantedRepo } from '../modules/packages/params.ts';
 import { quadlet } from '../modules/quadlet/index.ts';
-import type { ResolvedQuadlet } from '../modules/quadlet/observe.ts';
+import type { ResolvedQuadlet } from '../modules/quadlet/params.ts';
 import { service, timer, unit } from '../modules/systemd/index.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
 import { HOSTILE_PIECES, hostileStrings, label, prepare } from './support/hostile.ts';

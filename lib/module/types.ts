@@ -40,7 +40,18 @@ export interface Probe {
   readonly script: ShellScript;
 }
 
-export type ProbeOutputs<K extends string = string> = Readonly<Record<K, ExecResult>>;
+/** The probes of one task, by key. */
+export type ProbeSet = { readonly [key: string]: Probe };
+
+/**
+ * Probes under these keys, for a backend's fourth type parameter:
+ * `Probes<'file' | 'unit'>`, and `Partial<Probes<'image'>>` for a probe only
+ * some tasks need (joined with `&`).
+ */
+export type Probes<K extends string> = { readonly [P in K]: Probe };
+
+/** What each probe printed, under the key `probes` gave it: exactly the keys of P, optional where P's are. */
+export type ProbeOutputs<P extends ProbeSet = ProbeSet> = { readonly [K in keyof P]: ExecResult };
 
 /** One difference between wanted and observed state, and what to do about it. */
 export interface Change<Action> {
@@ -130,9 +141,10 @@ export interface Capabilities {
  * How one module works on one platform: observe (probes + parse) → plan → apply.
  * `parse` and `plan` are pure, so they are unit-tested on captured probe output.
  */
-export interface Backend<Resolved, Observed, Action> {
-  probes(params: Resolved, host: HostView): Readonly<Record<string, Probe>>;
-  parse(params: Resolved, outputs: ProbeOutputs): Observed;
+export interface Backend<Resolved, Observed, Action, Probed extends ProbeSet = ProbeSet> {
+  /** Keyed probes; their keys type what `parse` receives, so it reads `outputs.file`, never `outputs['file']!`. */
+  probes(params: Resolved, host: HostView): Probed;
+  parse(params: Resolved, outputs: ProbeOutputs<Probed>): Observed;
   plan(params: Resolved, observed: Observed, context: PlanContext): readonly Change<Action>[];
   apply(params: Resolved, changes: readonly Change<Action>[], context: ApplyContext): Promise<void>;
   /** The state this task leaves behind, so later tasks plan against it in check mode. */
@@ -174,7 +186,7 @@ export interface ModuleDefinition<Input, Resolved> {
  * the NixOS module hostform writes for the play (see lib/nixos/renderer.ts).
  */
 export interface PlatformBackends<Resolved> {
-  readonly el9?: Backend<Resolved, any, any>;
-  readonly linux?: Backend<Resolved, any, any>;
-  readonly nixos?: Backend<Resolved, any, any> | NixosRenderer<Resolved>;
+  readonly el9?: Backend<Resolved, any, any, any>;
+  readonly linux?: Backend<Resolved, any, any, any>;
+  readonly nixos?: Backend<Resolved, any, any, any> | NixosRenderer<Resolved>;
 }

@@ -1,7 +1,7 @@
 import type { ApplyContext, Change } from '../../lib/module/types.ts';
 import { join, sh, trusted, type ShellScript } from '../../lib/shell/quote.ts';
 import { PRIVATE_TEMP_DIR, privateTempDir } from '../../lib/shell/temp-dir.ts';
-import { CONFIG_DIR } from './observe.ts';
+import { CONFIG_DIR } from './params.ts';
 import type { Fail2banAction } from './plan.ts';
 
 /** Every fail2ban task asks for the same reload; the engine runs it once, after the last of them. */

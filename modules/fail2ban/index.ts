@@ -1,24 +1,23 @@
 import { defineModule } from '../../lib/module/define.ts';
-import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
-import { effect, PathResource } from '../../lib/module/resources.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Probes } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
 import { applyFail2ban } from './apply.ts';
 import { nixosDefinition, nixosJail } from './nixos.ts';
-import { definitionPaths, jailPath, parseService, serviceProbe } from './observe.ts';
-import { actionSchema, filterSchema, jailSchema, type ActionParams, type FilterParams, type JailParams } from './params.ts';
+import { parseService, serviceProbe, type ObservedDefinition, type ObservedJail } from './observe.ts';
 import {
-  definitionKey,
-  DefinitionResource,
-  planDefinition,
-  planJail,
-  type Fail2banAction,
-  type ObservedDefinition,
-  type ObservedJail,
+  actionSchema,
+  filterSchema,
+  jailSchema,
+  resolveAction,
+  resolveFilter,
+  resolveJail,
+  type ActionParams,
+  type FilterParams,
+  type JailParams,
   type WantedDefinition,
   type WantedJail,
-} from './plan.ts';
-import { definitionProblems, jailProblems, renderAction, renderFilter, renderJail } from './render.ts';
+} from './params.ts';
+import { definitionEffects, jailEffects, planDefinition, planJail, type Fail2banAction } from './plan.ts';
 
 export type { ActionParams, Duration, FilterParams, JailParams } from './params.ts';
 
@@ -28,12 +27,12 @@ const capabilities = {
   notes: 'fail2ban-client -t validates the new configuration when it is applied; check mode shows the file diff without validating',
 } as const;
 
-const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction> = {
+const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction, Probes<'file' | 'service'>> = {
   probes: (w) => ({ file: { script: pathProbe(w.path) }, service: { script: serviceProbe } }),
-  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), service: parseService(outputs['service']!) }),
+  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs.file), service: parseService(outputs.service) }),
   plan: planJail,
   apply: (w, changes, context) => applyFail2ban(`jail ${w.name}`, changes, context),
-  effects: (w) => [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content) } : { type: 'absent' })],
+  effects: jailEffects,
   // Jails in a row are tested by fail2ban-client together, in one copy of the configuration.
   batch: {
     key: () => 'fail2ban.jail',
@@ -41,16 +40,16 @@ const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction> = {
   },
 };
 
-const definitionBackend: Backend<WantedDefinition, ObservedDefinition, Fail2banAction> = {
+const definitionBackend: Backend<WantedDefinition, ObservedDefinition, Fail2banAction, Probes<'conf' | 'local' | 'service'>> = {
   probes: (w) => ({ conf: { script: pathProbe(w.paths.conf) }, local: { script: pathProbe(w.paths.local) }, service: { script: serviceProbe } }),
   parse: (w, outputs) => ({
-    conf: parsePathProbe(w.paths.conf, outputs['conf']!),
-    local: parsePathProbe(w.paths.local, outputs['local']!),
-    service: parseService(outputs['service']!),
+    conf: parsePathProbe(w.paths.conf, outputs.conf),
+    local: parsePathProbe(w.paths.local, outputs.local),
+    service: parseService(outputs.service),
   }),
   plan: planDefinition,
   apply: (w, changes, context) => applyFail2ban(`${w.kind} ${w.name}`, changes, context),
-  effects: (w) => [effect(DefinitionResource, definitionKey(w), { present: w.present, content: w.content })],
+  effects: definitionEffects,
   batch: {
     key: (w) => `fail2ban.${w.kind}`,
     apply: (items, context) => applyFail2ban(items.map((i) => `${i.params.kind} ${i.params.name}`).join(', '), items.flatMap((i) => i.changes), context),
@@ -69,23 +68,9 @@ const jail = defineModule<JailParams, WantedJail>({
   schema: jailSchema,
   capabilities,
   describe: (p) => `fail2ban jail ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
-  resolve: (p) => {
-    assertNoParamProblems(jailProblems(p));
-    return resolveJail(p);
-  },
+  resolve: resolveJail,
   backends: { el9: jailBackend, linux: jailBackend, nixos: nixosJail },
 });
-
-function resolveJail(p: JailParams): WantedJail {
-  return {
-    name: p.name,
-    path: jailPath(p.name),
-    present: p.state !== 'absent',
-    enabled: p.state === 'absent' ? false : (p.enabled ?? true),
-    content: p.state === 'absent' ? '' : renderJail(p.name, p),
-    spec: p,
-  };
-}
 
 /**
  * A filter: filter.d/<name>.conf when new, filter.d/<name>.local when it overrides a packaged one.
@@ -97,16 +82,7 @@ const filter = defineModule<FilterParams, WantedDefinition>({
   schema: filterSchema,
   capabilities,
   describe: (p) => `fail2ban filter ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
-  resolve: (p) => {
-    assertNoParamProblems(definitionProblems(p));
-    return {
-      kind: 'filter',
-      name: p.name,
-      paths: definitionPaths('filter.d', p.name),
-      present: p.state !== 'absent',
-      content: p.state === 'absent' ? '' : renderFilter(p.name, p),
-    };
-  },
+  resolve: resolveFilter,
   backends: { el9: definitionBackend, linux: definitionBackend, nixos: nixosDefinition },
 });
 
@@ -120,16 +96,7 @@ const action = defineModule<ActionParams, WantedDefinition>({
   schema: actionSchema,
   capabilities,
   describe: (p) => `fail2ban action ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
-  resolve: (p) => {
-    assertNoParamProblems(definitionProblems(p));
-    return {
-      kind: 'action',
-      name: p.name,
-      paths: definitionPaths('action.d', p.name),
-      present: p.state !== 'absent',
-      content: p.state === 'absent' ? '' : renderAction(p.name, p),
-    };
-  },
+  resolve: resolveAction,
   backends: { el9: definitionBackend, linux: definitionBackend, nixos: nixosDefinition },
 });
 

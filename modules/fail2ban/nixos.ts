@@ -1,8 +1,8 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
-import type { JailSettings } from './params.ts';
-import type { WantedDefinition, WantedJail } from './plan.ts';
+import { asList } from '../shared/list.ts';
+import type { JailSettings, WantedDefinition, WantedJail } from './params.ts';
 import { literal } from './render.ts';
 
 /**
@@ -26,13 +26,13 @@ export const nixosJail = nixosRenderer<WantedJail>((wanted): NixAttrs => {
 function jailSettings(j: JailSettings): NixAttrs {
   const increment = typeof j.bantimeIncrement === 'object' ? j.bantimeIncrement : undefined;
   return {
-    port: j.port === undefined ? undefined : list(j.port).join(','),
+    port: j.port === undefined ? undefined : asList(j.port).join(','),
     protocol: j.protocol,
     filter: j.filter,
     backend: j.backend,
     journalmatch: j.journalmatch,
     // NixOS writes values as they are; log paths and addresses are literal, as on el9.
-    logpath: multiline('logpath', j.logpath === undefined ? undefined : list(j.logpath).map(literal)),
+    logpath: multiline('logpath', j.logpath === undefined ? undefined : asList(j.logpath).map(literal)),
     maxretry: j.maxretry,
     findtime: j.findtime,
     bantime: j.bantime,
@@ -49,16 +49,12 @@ function jailSettings(j: JailSettings): NixAttrs {
 
 /** Several values of one key: continuation lines, indented as fail2ban's INI reader wants them. */
 function multiline(key: string, value: string | readonly string[] | undefined): string | undefined {
-  return value === undefined ? undefined : list(value).join(`\n${' '.repeat(key.length + 3)}`);
+  return value === undefined ? undefined : asList(value).join(`\n${' '.repeat(key.length + 3)}`);
 }
 
 /** renderNix writes whole numbers only; a factor like 1.5 goes as text, which is how fail2ban reads every value anyway. */
 function wholeOrText(n: number): number | string {
   return Number.isSafeInteger(n) ? n : String(n);
-}
-
-function list<T>(value: T | readonly T[]): readonly T[] {
-  return Array.isArray(value) ? value : [value as T];
 }
 
 /**

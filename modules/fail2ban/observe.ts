@@ -1,7 +1,6 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { trusted } from '../../lib/shell/quote.ts';
-
-export const CONFIG_DIR = '/etc/fail2ban';
+import type { ObservedPath } from '../file/observe.ts';
 
 /** What fail2ban itself is doing on the host. */
 export type ServiceState =
@@ -35,11 +34,14 @@ export function parseService(result: ExecResult): ServiceState {
   }
 }
 
-export function jailPath(name: string): string {
-  return `${CONFIG_DIR}/jail.d/${name}.local`;
+/** A jail task's two probes: its file, and fail2ban itself. */
+export interface ObservedJail {
+  readonly file: ObservedPath;
+  readonly service: ServiceState;
 }
 
-/** A filter or action lives in `<dir>/<name>.conf` (new ones) or `<name>.local` (overriding a stock one). */
-export function definitionPaths(dir: 'filter.d' | 'action.d', name: string): { readonly conf: string; readonly local: string } {
-  return { conf: `${CONFIG_DIR}/${dir}/${name}.conf`, local: `${CONFIG_DIR}/${dir}/${name}.local` };
+export interface ObservedDefinition {
+  readonly conf: ObservedPath;
+  readonly local: ObservedPath;
+  readonly service: ServiceState;
 }

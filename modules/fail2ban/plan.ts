@@ -1,54 +1,17 @@
 import { fieldDiff, textDiff } from '../../lib/diff.ts';
-import { PathResource, ResourceKind } from '../../lib/module/resources.ts';
+import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { observedFromPlanned, type ObservedPath } from '../file/observe.ts';
-import type { ServiceState } from './observe.ts';
-import type { JailParams } from './params.ts';
+import type { ObservedDefinition, ObservedJail, ServiceState } from './observe.ts';
+import type { WantedDefinition, WantedJail } from './params.ts';
 import { MARKER } from './render.ts';
-
-/** A jail made concrete: its file's bytes and whether it should run. */
-export interface WantedJail {
-  readonly name: string;
-  readonly path: string;
-  readonly present: boolean;
-  readonly enabled: boolean;
-  readonly content: string;
-  /** The task's parameters, for the NixOS renderer's structured options. */
-  readonly spec?: JailParams;
-}
-
-/** A filter or an action made concrete. Which file it goes to depends on the host (see planDefinition). */
-export interface WantedDefinition {
-  readonly kind: 'filter' | 'action';
-  readonly name: string;
-  readonly paths: { readonly conf: string; readonly local: string };
-  readonly present: boolean;
-  readonly content: string;
-}
-
-export interface ObservedJail {
-  readonly file: ObservedPath;
-  readonly service: ServiceState;
-}
-
-export interface ObservedDefinition {
-  readonly conf: ObservedPath;
-  readonly local: ObservedPath;
-  readonly service: ServiceState;
-}
+import { DefinitionResource, definitionKey } from './resources.ts';
 
 /** Files are validated together and installed, then fail2ban reloads once; `reload` alone is for a jail whose file is right but whose state is not. */
 export type Fail2banAction =
   | { readonly do: 'write'; readonly path: string; readonly content: string }
   | { readonly do: 'remove'; readonly path: string }
   | { readonly do: 'reload' };
-
-/** Filters and actions an earlier task of the run writes (their path is only known after observing). */
-export const DefinitionResource = new ResourceKind<{ readonly present: boolean; readonly content: string }>('fail2ban-definition');
-
-export function definitionKey(w: Pick<WantedDefinition, 'kind' | 'name'>): string {
-  return `${w.kind}:${w.name}`;
-}
 
 /** Pure: the changes that make the jail's file what the task wants and fail2ban run it (or not). */
 export function planJail(w: WantedJail, observed: ObservedJail, context: PlanContext): Change<Fail2banAction>[] {
@@ -144,4 +107,14 @@ function textOf(path: string, observed: ObservedPath): string | undefined {
   if (observed.type !== 'file') throw new Error(`${path} is a ${observed.type === 'other' ? observed.description : observed.type}, not a file; remove it so hostform can write the fail2ban configuration there`);
   if (!observed.content) throw new Error(`${path} is larger than hostform compares (64 KiB); a fail2ban file that large is not one hostform wrote: move it away`);
   return observed.content.toString('utf8');
+}
+
+/** The jail file as the task leaves it, for the tasks after it in check mode. */
+export function jailEffects(w: WantedJail): Effect[] {
+  return [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content) } : { type: 'absent' })];
+}
+
+/** The filter or action as the task leaves it (its file is only known on the host). */
+export function definitionEffects(w: WantedDefinition): Effect[] {
+  return [effect(DefinitionResource, definitionKey(w), { present: w.present, content: w.content })];
 }

@@ -1,4 +1,5 @@
 import { problemsIn, type ParamProblem } from '../../lib/module/param-problems.ts';
+import { asList } from '../shared/list.ts';
 import type { ActionDefinition, ActionParams, BantimeIncrement, FilterDefinition, FilterParams, JailParams, JailSettings } from './params.ts';
 
 /** First line of every file hostform writes; it also tells our own `filter.d/<name>.conf` from a stock one. */
@@ -36,12 +37,12 @@ export function renderJail(name: string, j: JailSettings): string {
   const increment = typeof j.bantimeIncrement === 'object' ? j.bantimeIncrement : undefined;
   const entries: Entry[] = [
     ['enabled', j.enabled ?? true],
-    ['port', j.port === undefined ? undefined : list(j.port).join(',')],
+    ['port', j.port === undefined ? undefined : asList(j.port).join(',')],
     ['protocol', j.protocol],
     ['filter', j.filter],
     ['backend', j.backend],
     ['journalmatch', j.journalmatch],
-    ['logpath', j.logpath === undefined ? undefined : list(j.logpath).map(literal)],
+    ['logpath', j.logpath === undefined ? undefined : asList(j.logpath).map(literal)],
     ['maxretry', j.maxretry],
     ['findtime', j.findtime],
     ['bantime', j.bantime],
@@ -49,7 +50,7 @@ export function renderJail(name: string, j: JailSettings): string {
     ...incrementEntries(increment),
     ['ignoreip', j.ignoreip?.map(literal).join(' ')],
     ['banaction', j.banaction],
-    ['action', j.action === undefined ? undefined : list(j.action)],
+    ['action', j.action === undefined ? undefined : asList(j.action)],
     ...sorted(j.options),
   ];
   return renderIni(`fail2ban.jail ${name}`, [{ name, entries }]);
@@ -57,13 +58,13 @@ export function renderJail(name: string, j: JailSettings): string {
 
 export function renderFilter(name: string, f: FilterDefinition): string {
   return renderIni(`fail2ban.filter ${name}`, [
-    { name: 'INCLUDES', entries: [['before', f.before === undefined ? undefined : list(f.before)]] },
+    { name: 'INCLUDES', entries: [['before', f.before === undefined ? undefined : asList(f.before)]] },
     {
       name: 'Definition',
       entries: [
         ['prefregex', f.prefregex],
-        ['failregex', f.failregex === undefined ? undefined : list(f.failregex)],
-        ['ignoreregex', f.ignoreregex === undefined ? undefined : list(f.ignoreregex)],
+        ['failregex', f.failregex === undefined ? undefined : asList(f.failregex)],
+        ['ignoreregex', f.ignoreregex === undefined ? undefined : asList(f.ignoreregex)],
         ['datepattern', f.datepattern],
         ['journalmatch', f.journalmatch],
         ...sorted(f.definition),
@@ -75,7 +76,7 @@ export function renderFilter(name: string, f: FilterDefinition): string {
 
 export function renderAction(name: string, a: ActionDefinition): string {
   return renderIni(`fail2ban.action ${name}`, [
-    { name: 'INCLUDES', entries: [['before', a.before === undefined ? undefined : list(a.before)]] },
+    { name: 'INCLUDES', entries: [['before', a.before === undefined ? undefined : asList(a.before)]] },
     {
       name: 'Definition',
       entries: [
@@ -98,10 +99,6 @@ function incrementEntries(increment: BantimeIncrement | undefined): Entry[] {
     ['bantime.maxtime', increment?.maxtime],
     ['bantime.overalljails', increment?.overalljails],
   ];
-}
-
-function list<T>(value: T | readonly T[]): readonly T[] {
-  return Array.isArray(value) ? value : [value as T];
 }
 
 /** Free-form keys after the typed ones, sorted so their order in the task does not matter. */

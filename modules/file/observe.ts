@@ -4,6 +4,7 @@ import type { ExecResult } from '../../lib/connection/types.ts';
 import type { PathState } from '../../lib/module/resources.ts';
 import { asControllerOf } from '../../lib/shell/path-guard.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { probeFailure } from '../shared/become.ts';
 import { normalizeMode } from './params.ts';
 
 /** Files up to this size come back whole so a change can be shown as a diff; larger ones only as a hash. */
@@ -42,7 +43,7 @@ else echo absent; fi`;
 export function parsePathProbe(path: string, result: ExecResult): ObservedPath {
   if (result.code !== 0) {
     const reason = result.stderr.trim() || `exit code ${result.code}`;
-    throw new Error(`cannot read ${path}: ${reason}${/denied/i.test(reason) ? ' (set become: true to read it as root)' : ''}`);
+    throw probeFailure(`cannot read ${path}`, reason);
   }
   const [parent, type, ...rest] = result.stdout.split('\n');
   const parentExists = parent === 'parent';

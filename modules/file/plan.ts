@@ -1,6 +1,6 @@
 import { dirname } from 'node:path/posix';
 import { fieldDiff, isText, textDiff } from '../../lib/diff.ts';
-import { PathResource } from '../../lib/module/resources.ts';
+import { effect, PathResource, type Effect, type PathState } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { observedFromPlanned, sha256, type ObservedPath } from './observe.ts';
 import type { WantedPath } from './params.ts';
@@ -119,4 +119,27 @@ function attributeText(wanted: Attributes, current?: Attributes): string {
     .filter((k) => wanted[k] !== undefined && (!current || current[k] !== wanted[k]))
     .map((k) => `${k} ${wanted[k]}`);
   return parts.length > 0 ? `, ${parts.join(', ')}` : '';
+}
+
+/** What the task leaves at the path (and, for a directory, at its parents), for the tasks after it in check mode. */
+export function fileEffects(wanted: WantedPath): Effect[] {
+  const after: PathState =
+    wanted.state === 'absent'
+      ? { type: 'absent' }
+      : wanted.state === 'link'
+        ? { type: 'link', target: wanted.target }
+        : wanted.state === 'file'
+          ? { type: 'file', content: wanted.content, ...(wanted.secret ? { secret: true } : {}), ...definedAttributes(wanted) }
+          : { type: 'directory', ...definedAttributes(wanted) };
+  const parents = wanted.state === 'directory' ? ancestors(wanted.path).map((p) => effect(PathResource, p, { type: 'directory' } as PathState)) : [];
+  return [...parents, effect(PathResource, wanted.path, after)];
+}
+
+function definedAttributes(w: Attributes) {
+  return { ...(w.mode ? { mode: w.mode } : {}), ...(w.owner ? { owner: w.owner } : {}), ...(w.group ? { group: w.group } : {}) };
+}
+
+function ancestors(path: string): string[] {
+  const parts = path.split('/').filter(Boolean);
+  return parts.slice(0, -1).map((_, i) => '/' + parts.slice(0, i + 1).join('/'));
 }

@@ -1,6 +1,7 @@
 import { defineModule } from '../../lib/module/define.ts';
-import type { Backend, Capabilities } from '../../lib/module/types.ts';
+import type { Backend, Capabilities, Probes } from '../../lib/module/types.ts';
 import { applyFirewalld, applyFirewalldBatch } from './apply.ts';
+import { nixosFirewall } from './nixos.ts';
 import { firewallProbe, parseFirewallProbe, type ObservedFirewall } from './observe.ts';
 import {
   resolveForwardPort,
@@ -18,17 +19,15 @@ import {
   type Wanted,
   type ZoneParams,
 } from './params.ts';
-import { planFirewalld, type FirewalldAction } from './plan.ts';
-import { firewalldEffects } from './planned.ts';
-import { nixosFirewall } from './nixos.ts';
+import { firewalldEffects, planFirewalld, type FirewalldAction } from './plan.ts';
 
 export type { ForwardPort, ForwardPortParams, MasqueradeParams, PortParams, RichRuleParams, ServiceParams, ZoneParams } from './params.ts';
 export { normalizeRichRule } from './rich-rule.ts';
 
 /** One backend for all six modules: they share the probe, the plan and the commands. */
-const backend: Backend<Wanted, ObservedFirewall, FirewalldAction> = {
+const backend: Backend<Wanted, ObservedFirewall, FirewalldAction, Probes<'firewall'>> = {
   probes: () => ({ firewall: { script: firewallProbe } }),
-  parse: (_wanted, outputs) => parseFirewallProbe(outputs['firewall']!),
+  parse: (_wanted, outputs) => parseFirewallProbe(outputs.firewall),
   plan: planFirewalld,
   apply: (_wanted, changes, context) => applyFirewalld(changes, context),
   effects: firewalldEffects,

@@ -1,6 +1,7 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { trusted } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
+import { probeFailure } from '../shared/become.ts';
 import { emptyItems, type Category } from './params.ts';
 import { normalizeRichRule } from './rich-rule.ts';
 
@@ -57,7 +58,7 @@ export function parseFirewallProbe(result: ExecResult): ObservedFirewall {
   const mode = sections.get('mode')?.[0] ?? '';
   if (result.code !== 0 || !['online', 'offline', 'failed', 'missing'].includes(mode)) {
     const reason = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-5).join('\n') || `exit code ${result.code}`;
-    throw new Error(`cannot read the firewalld configuration: ${reason}${/denied|root|authoriz/i.test(reason) ? ' (set become: true to run as root)' : ''}`);
+    throw probeFailure('cannot read the firewalld configuration', reason);
   }
   if (mode === 'missing') throw new Error('firewalld is not installed on this host (no firewall-offline-cmd): install the firewalld package first');
   if (mode === 'failed') {

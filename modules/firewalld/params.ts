@@ -9,14 +9,17 @@ export type PortNumber = number | `${number}-${number}`;
 export type PortSpec = `${number}/${Protocol}` | `${number}-${number}/${Protocol}`;
 export type ItemState = 'present' | 'absent';
 
-export interface InZone {
+interface InZone {
   /** The zone to change; the default zone when left out. */
   readonly zone?: string;
+  /** 'present' (default): the zone has it; 'absent': the zone does not. */
   readonly state?: ItemState;
 }
 
 export type ZoneParams = {
+  /** The zone's name: letters, digits, `_` and `-`, at most 17 characters (firewalld's limit). */
   readonly name: string;
+  /** 'present' (default) creates the zone or changes it; 'absent' deletes it (a zone shipped with firewalld can be changed, not deleted). */
   readonly state?: ItemState;
   /** What happens to packets no rule matched: default (reject, but ICMP flows), ACCEPT, DROP or REJECT. */
   readonly target?: 'default' | 'ACCEPT' | 'DROP' | 'REJECT';
@@ -28,28 +31,80 @@ export type ZoneParams = {
   readonly default?: true;
 };
 
-export type ServiceParams = InZone & ({ readonly service: string; readonly services?: never } | { readonly services: readonly string[]; readonly service?: never });
+export type ServiceParams = InZone &
+  (
+    | {
+        /** A firewalld service by name (`http`, `ssh`; `firewall-cmd --get-services` lists them). Give service or services, not both. */
+        readonly service: string;
+        readonly services?: never;
+      }
+    | {
+        /** Several firewalld services by name. Give service or services, not both. */
+        readonly services: readonly string[];
+        readonly service?: never;
+      }
+  );
 
 export type PortParams = InZone &
   (
-    | { readonly port: PortNumber; readonly protocol?: Protocol; readonly ports?: never }
-    | { readonly ports: readonly PortSpec[]; readonly port?: never; readonly protocol?: never }
+    | {
+        /** A port (`8080`) or range (`'8000-8010'`), with `protocol`. Give port or ports, not both. */
+        readonly port: PortNumber;
+        /** The protocol of `port`. Default 'tcp'. */
+        readonly protocol?: Protocol;
+        readonly ports?: never;
+      }
+    | {
+        /** Ports or ranges with their protocol: `['80/tcp', '60000-61000/udp']`. Give port or ports, not both. */
+        readonly ports: readonly PortSpec[];
+        readonly port?: never;
+        readonly protocol?: never;
+      }
   );
 
-export type RichRuleParams = InZone & ({ readonly rule: string; readonly rules?: never } | { readonly rules: readonly string[]; readonly rule?: never });
+export type RichRuleParams = InZone &
+  (
+    | {
+        /**
+         * A rich rule in firewalld's language: `rule family=ipv4 source address=10.0.0.0/8 service name=ssh accept`.
+         * Compared in firewalld's normalized form, so any spelling of a rule already there is left alone. Give rule or rules, not both.
+         */
+        readonly rule: string;
+        readonly rules?: never;
+      }
+    | {
+        /** Several rich rules. Give rule or rules, not both. */
+        readonly rules: readonly string[];
+        readonly rule?: never;
+      }
+  );
 
 export type MasqueradeParams = InZone;
 
 export interface ForwardPort {
+  /** The port (or range) traffic arrives on. */
   readonly port: PortNumber;
+  /** The protocol of `port`. */
   readonly protocol: Protocol;
+  /** The port (or range) to forward to; left out, the same port on `toAddr`. Give toPort, toAddr or both. */
   readonly toPort?: PortNumber;
-  /** Forward to another host (IPv4 address); needs masquerading in the zone for traffic that leaves. */
+  /** Forward to another host (IPv4 address); needs masquerading in the zone for traffic that leaves. Give toPort, toAddr or both. */
   readonly toAddr?: string;
 }
 
 export type ForwardPortParams = InZone &
-  ({ readonly forwardPort: ForwardPort; readonly forwardPorts?: never } | { readonly forwardPorts: readonly ForwardPort[]; readonly forwardPort?: never });
+  (
+    | {
+        /** A port forward: `{ port: 2222, protocol: 'tcp', toPort: 22 }`. Give forwardPort or forwardPorts, not both. */
+        readonly forwardPort: ForwardPort;
+        readonly forwardPorts?: never;
+      }
+    | {
+        /** Several port forwards. Give forwardPort or forwardPorts, not both. */
+        readonly forwardPorts: readonly ForwardPort[];
+        readonly forwardPort?: never;
+      }
+  );
 
 // ── schemas ──────────────────────────────────────────────────────────────
 
@@ -67,20 +122,31 @@ const forwardPort = {
   type: 'object',
   required: ['port', 'protocol'],
   properties: {
-    port: portNumber,
-    protocol: { enum: PROTOCOLS },
-    toPort: portNumber,
-    toAddr: { type: 'string', pattern: '^[0-9.]+$', 'x-expected': 'an IPv4 address such as "10.0.0.5"' },
+    port: { ...portNumber, description: 'The port (or range) traffic arrives on.' },
+    protocol: { enum: PROTOCOLS, description: 'The protocol of `port`.' },
+    toPort: { ...portNumber, description: 'The port (or range) to forward to; left out, the same port on `toAddr`. Give toPort, toAddr or both.' },
+    toAddr: {
+      type: 'string',
+      pattern: '^[0-9.]+$',
+      'x-expected': 'an IPv4 address such as "10.0.0.5"',
+      description: 'Forward to another host (IPv4 address); needs masquerading in the zone for traffic that leaves. Give toPort, toAddr or both.',
+    },
   },
   anyOf: [{ required: ['toPort'] }, { required: ['toAddr'] }],
   additionalProperties: false,
 } as const;
 
-/** A module of one or many values: `{ service }` or `{ services: [...] }`. */
-function itemSchema(one: string, many: string, value: object, extra: Record<string, object> = {}) {
+/** The parameters of InZone, which every module but zone takes. */
+const inZoneProperties = {
+  zone: { ...zoneName, description: 'The zone to change; the default zone when left out.' },
+  state: { ...state, description: "'present' (default): the zone has it; 'absent': the zone does not." },
+} as const;
+
+/** A module of one or many values: `{ service }` or `{ services: [...] }`, each described. */
+function itemSchema(one: string, many: string, value: object, docs: { readonly one: string; readonly many: string }) {
   return {
     type: 'object',
-    properties: { zone: zoneName, state, [one]: value, [many]: { type: 'array', items: value, minItems: 1 }, ...extra },
+    properties: { ...inZoneProperties, [one]: { ...value, description: docs.one }, [many]: { type: 'array', items: value, minItems: 1, description: docs.many } },
     oneOf: [{ required: [one] }, { required: [many] }],
     additionalProperties: false,
   };
@@ -91,29 +157,51 @@ export const schemas = {
     type: 'object',
     required: ['name'],
     properties: {
-      name: zoneName,
-      state,
-      target: { enum: ['default', 'ACCEPT', 'DROP', 'REJECT'] },
-      interfaces: { type: 'array', items: interfaceName },
-      sources: { type: 'array', items: source },
-      default: { const: true },
+      name: { ...zoneName, description: "The zone's name: letters, digits, `_` and `-`, at most 17 characters (firewalld's limit)." },
+      state: { ...state, description: "'present' (default) creates the zone or changes it; 'absent' deletes it (a zone shipped with firewalld can be changed, not deleted)." },
+      target: {
+        enum: ['default', 'ACCEPT', 'DROP', 'REJECT'],
+        description: 'What happens to packets no rule matched: default (reject, but ICMP flows), ACCEPT, DROP or REJECT.',
+      },
+      interfaces: {
+        type: 'array',
+        items: interfaceName,
+        description: 'Exactly these interfaces are bound to the zone; an interface bound to another zone moves here.',
+      },
+      sources: { type: 'array', items: source, description: 'Exactly these sources (address, CIDR, MAC or `ipset:NAME`) are bound to the zone.' },
+      default: { const: true, description: 'Make this the default zone.' },
     },
     additionalProperties: false,
   },
-  service: itemSchema('service', 'services', serviceName),
+  service: itemSchema('service', 'services', serviceName, {
+    one: 'A firewalld service by name (`http`, `ssh`; `firewall-cmd --get-services` lists them). Give service or services, not both.',
+    many: 'Several firewalld services by name. Give service or services, not both.',
+  }),
   port: {
-    ...itemSchema('port', 'ports', portNumber, { protocol: { enum: PROTOCOLS } }),
+    type: 'object',
     properties: {
-      zone: zoneName,
-      state,
-      port: portNumber,
-      protocol: { enum: PROTOCOLS },
-      ports: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?/(tcp|udp|sctp|dccp)$', 'x-expected': 'a port or range with its protocol, such as \"443/tcp\" or \"8000-8100/udp\"' } },
+      ...inZoneProperties,
+      port: { ...portNumber, description: "A port (`8080`) or range (`'8000-8010'`), with `protocol`. Give port or ports, not both." },
+      protocol: { enum: PROTOCOLS, description: "The protocol of `port`. Default 'tcp'." },
+      ports: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?/(tcp|udp|sctp|dccp)$', 'x-expected': 'a port or range with its protocol, such as \"443/tcp\" or \"8000-8100/udp\"' },
+        description: "Ports or ranges with their protocol: `['80/tcp', '60000-61000/udp']`. Give port or ports, not both.",
+      },
     },
+    oneOf: [{ required: ['port'] }, { required: ['ports'] }],
+    additionalProperties: false,
   },
-  richRule: itemSchema('rule', 'rules', richRule),
-  masquerade: { type: 'object', properties: { zone: zoneName, state }, additionalProperties: false },
-  forwardPort: itemSchema('forwardPort', 'forwardPorts', forwardPort),
+  richRule: itemSchema('rule', 'rules', richRule, {
+    one: "A rich rule in firewalld's language: `rule family=ipv4 source address=10.0.0.0/8 service name=ssh accept`. Compared in firewalld's normalized form, so any spelling of a rule already there is left alone. Give rule or rules, not both.",
+    many: 'Several rich rules. Give rule or rules, not both.',
+  }),
+  masquerade: { type: 'object', properties: inZoneProperties, additionalProperties: false },
+  forwardPort: itemSchema('forwardPort', 'forwardPorts', forwardPort, {
+    one: "A port forward: `{ port: 2222, protocol: 'tcp', toPort: 22 }`. Give forwardPort or forwardPorts, not both.",
+    many: 'Several port forwards. Give forwardPort or forwardPorts, not both.',
+  }),
 } as const;
 
 // ── what the backend works with ──────────────────────────────────────────

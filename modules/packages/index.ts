@@ -1,31 +1,37 @@
 import { defineModule } from '../../lib/module/define.ts';
-import { effect } from '../../lib/module/resources.ts';
-import type { Backend } from '../../lib/module/types.ts';
+import type { Backend, Probes } from '../../lib/module/types.ts';
+import { applyPath } from '../file/apply.ts';
+import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
+import { planPath, type FileAction } from '../file/plan.ts';
 import { applyPackages, applyPackagesBatch } from './apply.ts';
 import { nixosPackages } from './nixos.ts';
 import { packagesProbe, parsePackagesProbe, type ObservedPackages } from './observe.ts';
-import { packagesSchema, resolvePackages, type PackagesParams, type WantedPackages } from './params.ts';
-import { planPackages, type PackageAction } from './plan.ts';
-import { PackageResource } from './resources.ts';
+import { packagesSchema, repoSchema, resolvePackages, resolveRepo, type PackagesParams, type RepoParams, type WantedPackages, type WantedRepo } from './params.ts';
+import { packagesEffects, planPackages, repoEffects, withHostSecrecy, type PackageAction } from './plan.ts';
 
-export type { PackagesParams } from './params.ts';
+export type { PackagesParams, RepoParams } from './params.ts';
 export { PackageResource, RepoResource } from './resources.ts';
-export { repo, type RepoParams } from './repo.ts';
 
-const dnf: Backend<WantedPackages, ObservedPackages, PackageAction> = {
+const dnf: Backend<WantedPackages, ObservedPackages, PackageAction, Probes<'packages'>> = {
   probes: (w) => ({ packages: { script: packagesProbe(w) } }),
-  parse: (w, outputs) => parsePackagesProbe(w, outputs['packages']!),
+  parse: (w, outputs) => parsePackagesProbe(w, outputs.packages),
   plan: planPackages,
   apply: applyPackages,
-  effects: (w) => [
-    ...[...w.present, ...w.latest].map((s) => effect(PackageResource, s.spec, { present: true })),
-    ...w.absent.map((s) => effect(PackageResource, s.spec, { present: false })),
-  ],
+  effects: packagesEffects,
   // Tasks in a row that use the same repositories share one dnf transaction.
   batch: {
     key: (w) => JSON.stringify([w.disableRepos, w.enableRepos]),
     apply: applyPackagesBatch,
   },
+};
+
+// The file module does the observing, planning and writing; a repo is a file with a known shape.
+const repoFile: Backend<WantedRepo, ObservedPath, FileAction, Probes<'path'>> = {
+  probes: (r) => ({ path: { script: pathProbe(r.file.path) } }),
+  parse: (r, outputs) => parsePathProbe(r.file.path, outputs.path),
+  plan: (r, observed, context) => planPath(withHostSecrecy(r.file, observed), observed, context),
+  apply: (r, changes, context) => applyPath(r.file, changes, context),
+  effects: repoEffects,
 };
 
 /**
@@ -55,3 +61,21 @@ function describePackages(p: PackagesParams): string {
   if (text === '') return 'packages';
   return `packages ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
+
+/**
+ * A dnf repository file, rendered the same way every time. gpgcheck is on
+ * unless you turn it off.
+ *
+ *   repo({ name: 'epel', metalink: 'https://mirrors.fedoraproject.org/metalink?repo=epel-9&arch=$basearch',
+ *          gpgkey: 'file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-9' })
+ *   repo({ name: 'local', baseurl: 'file:///srv/repo', gpgcheck: false })
+ *   repo({ name: 'old', state: 'absent' })
+ */
+export const repo = defineModule<RepoParams, WantedRepo>({
+  name: 'repo',
+  schema: repoSchema,
+  capabilities: { checkMode: true, diff: true, notes: 'a repository file with a password (in the task or on the host) is shown without its content, and written 0600' },
+  describe: (p) => `repo ${typeof p.name === 'string' ? p.name : '?'}${p.state === 'absent' ? ' (absent)' : ''}`,
+  resolve: resolveRepo,
+  backends: { el9: repoFile },
+});

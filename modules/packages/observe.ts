@@ -1,5 +1,6 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { quote, sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { probeFailure } from '../shared/become.ts';
 import { allSpecs, type PackageSpec, type WantedPackages } from './params.ts';
 
 /** An installed package as rpm reports it. */
@@ -102,7 +103,7 @@ function repoQueries(spec: string, index: number, latest: boolean): string[] {
 export function parsePackagesProbe(w: WantedPackages, result: ExecResult): ObservedPackages {
   if (result.code !== 0) {
     const reason = result.stderr.trim() || `exit code ${result.code}`;
-    throw new Error(`cannot query the rpm database: ${reason}${/denied|permission/i.test(reason) ? ' (set become: true)' : ''}`);
+    throw probeFailure('cannot query the rpm database', reason);
   }
   const [rpmPart = '', repoPart] = result.stdout.split('\n@@repo\n');
   const [namesPart = '', providesPart = ''] = rpmPart.split('\n@@provides\n');

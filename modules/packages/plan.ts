@@ -1,6 +1,9 @@
+import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
+import type { ObservedPath } from '../file/observe.ts';
+import type { WantedPath } from '../file/params.ts';
 import { evr, nevra, type ObservedPackages, type RepoAnswer, type RepoPackage, type RpmPackage } from './observe.ts';
-import type { PackageSpec, WantedPackages } from './params.ts';
+import type { PackageSpec, WantedPackages, WantedRepo } from './params.ts';
 import { ANY_REPO, PackageResource, RepoResource } from './resources.ts';
 
 /** One dnf shell command's worth of work; all of a task's (or a batch's) actions run in one transaction. */
@@ -8,6 +11,8 @@ export type PackageAction =
   | { readonly do: 'install'; readonly spec: string }
   | { readonly do: 'upgrade'; readonly spec: string }
   | { readonly do: 'remove'; readonly spec: string };
+
+// ── packages ─────────────────────────────────────────────────────────────
 
 /** Pure: the installs, pin changes, upgrades and removals that make the host match the task. */
 export function planPackages(w: WantedPackages, observed: ObservedPackages, context: PlanContext): Change<PackageAction>[] {
@@ -115,4 +120,37 @@ function repoAnswer(observed: ObservedPackages, s: PackageSpec, context: PlanCon
   throw new Error(
     `cannot read the package repositories (needed for ${s.spec}):\n  ${repo.error}\n  check the repository files in /etc/yum.repos.d and the network, or disable the failing repository with disableRepos`,
   );
+}
+
+/** The packages as the task leaves them, for the tasks after it in check mode. */
+export function packagesEffects(w: WantedPackages): Effect[] {
+  return [
+    ...[...w.present, ...w.latest].map((s) => effect(PackageResource, s.spec, { present: true })),
+    ...w.absent.map((s) => effect(PackageResource, s.spec, { present: false })),
+  ];
+}
+
+// ── repo: the file module plans the file; a repo file only adds its secrecy ──
+
+/** A `password=` or `proxy_password=` line: the file on the host holds a secret. */
+const PASSWORD_LINE = /^[ \t]*[a-z0-9_]*password[ \t]*=/im;
+
+/**
+ * The repo file as the plan must treat it: secret when the task's file holds
+ * a password, and also when the file on the host does (a removal, or an
+ * update that drops the password, would otherwise show the old one).
+ */
+export function withHostSecrecy(file: WantedPath, observed: ObservedPath): WantedPath {
+  const onHost = observed.type === 'file' && observed.content !== undefined && PASSWORD_LINE.test(observed.content.toString('utf8'));
+  return (file.state === 'file' || file.state === 'absent') && onHost ? { ...file, secret: true } : file;
+}
+
+/** The repo file, the repository, and "some repository changes" (ANY_REPO), for the tasks after it in check mode. */
+export function repoEffects(r: WantedRepo): Effect[] {
+  const present = r.file.state !== 'absent';
+  const after =
+    r.file.state === 'file'
+      ? ({ type: 'file', content: r.file.content, ...(r.file.mode ? { mode: r.file.mode } : {}), owner: 'root', group: 'root', ...(r.file.secret ? { secret: true } : {}) } as const)
+      : ({ type: 'absent' } as const);
+  return [effect(PathResource, r.file.path, after), effect(RepoResource, r.name, { present }), effect(RepoResource, ANY_REPO, { present: true })];
 }

@@ -3,9 +3,11 @@ import type { ApplyContext, Change } from '../../lib/module/types.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { applyPath } from '../file/apply.ts';
-import { controlUnit } from '../systemd/control.ts';
-import { asUser, daemonReload, type SystemdScope } from '../systemd/scope.ts';
-import { podman, type ResolvedQuadlet } from './observe.ts';
+import { asUser } from '../shared/account.ts';
+import { controlUnit } from '../systemd/apply.ts';
+import { daemonReload, type SystemdScope } from '../systemd/scope.ts';
+import { podman } from './observe.ts';
+import type { ResolvedQuadlet } from './params.ts';
 import type { QuadletAction } from './plan.ts';
 
 /** The generator systemd runs at boot and on daemon-reload; `--dryrun` prints units and errors without installing. */

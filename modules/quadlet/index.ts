@@ -1,15 +1,26 @@
 import { defineModule } from '../../lib/module/define.ts';
-import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
-import { effect, PathResource } from '../../lib/module/resources.ts';
-import type { Backend, Capabilities } from '../../lib/module/types.ts';
-import { scopeSuffix, toScope, type ScopeParam } from '../systemd/scope-param.ts';
-import { UnitResource, unitKey } from '../systemd/scope.ts';
+import type { Backend } from '../../lib/module/types.ts';
+import type { NixosRenderer } from '../../lib/nixos/renderer.ts';
+import { unitKey } from '../systemd/resources.ts';
+import { scopeSuffix, toScope } from '../systemd/scope.ts';
 import { applyQuadlets } from './apply.ts';
 import { nixosContainer, nixosQuadletUnit } from './nixos.ts';
-import { parseQuadlet, quadletPath, quadletProbes, type ObservedQuadlet, type ResolvedQuadlet } from './observe.ts';
-import { containerSchema, networkSchema, podSchema, volumeSchema, type ContainerParams, type NetworkParams, type PodParams, type QuadletKind, type VolumeParams } from './params.ts';
-import { planQuadlet, type QuadletAction } from './plan.ts';
-import { fileName, quadletProblems, renderQuadlet, serviceName, type QuadletParams } from './render.ts';
+import { parseQuadlet, quadletProbes, type ObservedQuadlet, type QuadletProbes } from './observe.ts';
+import {
+  containerSchema,
+  networkSchema,
+  podSchema,
+  resolveQuadlet,
+  volumeSchema,
+  type ContainerParams,
+  type NetworkParams,
+  type PodParams,
+  type QuadletKind,
+  type ResolvedQuadlet,
+  type VolumeParams,
+} from './params.ts';
+import { planQuadlet, quadletEffects, type QuadletAction } from './plan.ts';
+import { fileName } from './render.ts';
 
 export type { ContainerParams, NetworkParams, PodParams, VolumeParams, PullPolicy, RawSection, RawValue } from './params.ts';
 
@@ -19,52 +30,32 @@ export type { ContainerParams, NetworkParams, PodParams, VolumeParams, PullPolic
  * container using them are validated in one generator dry run and share one
  * daemon-reload.
  */
-const backend: Backend<ResolvedQuadlet, ObservedQuadlet, QuadletAction> = {
+const backend: Backend<ResolvedQuadlet, ObservedQuadlet, QuadletAction, QuadletProbes> = {
   probes: quadletProbes,
   parse: parseQuadlet,
   plan: planQuadlet,
   apply: (params, changes, context) => applyQuadlets([{ params, changes }], context),
-  effects: (r) => [
-    effect(UnitResource, unitKey(r.scope, r.service), { scope: r.scope, present: true }),
-    // A rootless quadlet's path depends on a home directory only the host knows.
-    ...(r.scope.kind === 'system' ? [effect(PathResource, quadletPath(r), { type: 'file' as const, content: r.content, mode: '0644', owner: 'root', group: 'root' })] : []),
-  ],
+  effects: quadletEffects,
   batch: {
     key: (r) => unitKey(r.scope, ''),
     apply: applyQuadlets,
   },
 };
 
-const capabilities: Capabilities = {
-  checkMode: true,
-  diff: true,
-  notes: "validation by the quadlet generator's dry run happens when applying; pull: 'always' pulls on every run and is skipped in check mode",
-};
-
-function resolver<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind) {
-  return (params: P): ResolvedQuadlet => {
-    const spec = { kind, params } as QuadletParams;
-    assertNoParamProblems(quadletProblems(spec));
-    const scope = toScope(params.scope);
-    const content = Buffer.from(renderQuadlet(spec, scope), 'utf8');
-    const image = kind === 'container' ? (params as ContainerParams).image : undefined;
-    return {
-      kind,
-      name: params.name,
-      scope,
-      file: fileName(kind, params.name),
-      service: serviceName(kind, params.name),
-      content,
-      // `.image` and `.build` quadlets are units of their own that quadlet makes the container depend on.
-      ...(image !== undefined && !/\.(image|build)$/.test(image) ? { image } : {}),
-      pull: kind === 'container' ? ((params as ContainerParams).pull ?? 'missing') : 'missing',
-      spec,
-    };
-  };
-}
-
-function describe(kind: QuadletKind) {
-  return (p: { name: string; scope?: ScopeParam }) => `quadlet ${fileName(kind, p.name)}${scopeSuffix(toScope(p.scope))}`;
+/** One kind's module: the same backend, capabilities and naming as the others, its own schema and NixOS renderer. */
+function quadletModule<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind, schema: object, nixos: NixosRenderer<ResolvedQuadlet>) {
+  return defineModule<P, ResolvedQuadlet>({
+    name: `quadlet.${kind}`,
+    schema,
+    capabilities: {
+      checkMode: true,
+      diff: true,
+      notes: "validation by the quadlet generator's dry run happens when applying; pull: 'always' pulls on every run and is skipped in check mode",
+    },
+    describe: (p) => `quadlet ${fileName(kind, p.name)}${scopeSuffix(toScope(p.scope))}`,
+    resolve: resolveQuadlet<P>(kind),
+    backends: { el9: backend, linux: backend, nixos },
+  });
 }
 
 /**
@@ -84,36 +75,8 @@ function describe(kind: QuadletKind) {
  *   quadlet.container({ name: 'sync', image: 'localhost/sync:1', scope: { user: 'alice' } })
  */
 export const quadlet = {
-  container: defineModule<ContainerParams, ResolvedQuadlet>({
-    name: 'quadlet.container',
-    schema: containerSchema,
-    capabilities,
-    describe: describe('container'),
-    resolve: resolver<ContainerParams>('container'),
-    backends: { el9: backend, linux: backend, nixos: nixosContainer },
-  }),
-  network: defineModule<NetworkParams, ResolvedQuadlet>({
-    name: 'quadlet.network',
-    schema: networkSchema,
-    capabilities,
-    describe: describe('network'),
-    resolve: resolver<NetworkParams>('network'),
-    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
-  }),
-  volume: defineModule<VolumeParams, ResolvedQuadlet>({
-    name: 'quadlet.volume',
-    schema: volumeSchema,
-    capabilities,
-    describe: describe('volume'),
-    resolve: resolver<VolumeParams>('volume'),
-    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
-  }),
-  pod: defineModule<PodParams, ResolvedQuadlet>({
-    name: 'quadlet.pod',
-    schema: podSchema,
-    capabilities,
-    describe: describe('pod'),
-    resolve: resolver<PodParams>('pod'),
-    backends: { el9: backend, linux: backend, nixos: nixosQuadletUnit },
-  }),
+  container: quadletModule<ContainerParams>('container', containerSchema, nixosContainer),
+  network: quadletModule<NetworkParams>('network', networkSchema, nixosQuadletUnit),
+  volume: quadletModule<VolumeParams>('volume', volumeSchema, nixosQuadletUnit),
+  pod: quadletModule<PodParams>('pod', podSchema, nixosQuadletUnit),
 };

@@ -1,10 +1,10 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
+import { asList } from '../shared/list.ts';
 import { forced } from '../systemd/nixos.ts';
 import { literalValue } from '../systemd/sections.ts';
-import type { ResolvedQuadlet } from './observe.ts';
-import type { ContainerParams } from './params.ts';
+import type { ContainerParams, ResolvedQuadlet } from './params.ts';
 
 /**
  * A container on NixOS: virtualisation.oci-containers with the podman
@@ -27,7 +27,7 @@ export const nixosContainer = nixosRenderer<ResolvedQuadlet>((r): NixAttrs => {
   if (/\.(image|build)$/.test(p.image)) throw refuse(`image ${p.image} is a quadlet unit; nixos has none: name the image reference, or load an image built with pkgs.dockerTools via the NixOS configuration`);
   if (p.pod !== undefined) throw refuse(`pod ${p.pod}: virtualisation.oci-containers has no pods; publish the ports on the container, or keep this task off nixos hosts`);
   for (const v of p.volume ?? []) if (/^[^:/]+\.volume(:|$)/.test(v)) throw refuse(`volume ${v} names a quadlet .volume unit, which nixos does not have: use a host path or a podman volume name`);
-  for (const n of list(p.network)) if (n.endsWith('.network')) throw refuse(`network ${n} is a quadlet .network unit, which nixos does not have: use host, none or a podman network's name`);
+  for (const n of asList(p.network)) if (n.endsWith('.network')) throw refuse(`network ${n} is a quadlet .network unit, which nixos does not have: use host, none or a podman network's name`);
   if (Object.keys(p.extra?.Container ?? {}).length > 0) throw refuse('extra [Container] keys are quadlet syntax and have no nixos form: give them as podmanArgs');
   if (Object.keys(p.extra?.Install ?? {}).length > 0) throw refuse('extra [Install] keys are not read on nixos: use wantedBy');
   if (p.group !== undefined && p.user === undefined) throw refuse('group without user: give user too (podman run --user takes user:group)');
@@ -64,7 +64,7 @@ export const nixosContainer = nixosRenderer<ResolvedQuadlet>((r): NixAttrs => {
             ports: p.publishPort?.map(String),
             volumes: p.volume,
             environment: p.environment,
-            environmentFiles: p.environmentFile === undefined ? undefined : list(p.environmentFile),
+            environmentFiles: p.environmentFile === undefined ? undefined : asList(p.environmentFile),
             labels: Object.keys(labels).length > 0 ? labels : undefined,
             user: p.user === undefined ? undefined : p.group === undefined ? String(p.user) : `${p.user}:${p.group}`,
             extraOptions: runOptions(p),
@@ -81,7 +81,7 @@ export const nixosContainer = nixosRenderer<ResolvedQuadlet>((r): NixAttrs => {
 function runOptions(p: ContainerParams): string[] | undefined {
   const options = [
     ...(p.pull !== undefined && p.pull !== 'missing' ? [`--pull=${p.pull}`] : []),
-    ...list(p.network).map((n) => `--network=${n}`),
+    ...asList(p.network).map((n) => `--network=${n}`),
     ...(p.secret ?? []).map((s) => `--secret=${s}`),
     ...(p.healthCmd !== undefined ? [`--health-cmd=${p.healthCmd}`] : []),
     ...(p.healthInterval !== undefined ? [`--health-interval=${p.healthInterval}`] : []),
@@ -107,10 +107,6 @@ function commandWords(file: string, exec: string | readonly string[]): readonly 
   if (typeof exec !== 'string') return exec;
   if (/["'\\]/.test(exec)) throw new Error(`quadlet ${file}: exec ${JSON.stringify(exec)} uses quoting; on nixos give it as a list of words`);
   return exec.trim().split(/\s+/);
-}
-
-function list<T>(value: T | readonly T[] | undefined): readonly T[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value as T];
 }
 
 /**

@@ -1,27 +1,10 @@
-import type { ProbeOutputs } from '../../lib/module/types.ts';
+import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
+import { asUser, homeOf } from '../shared/account.ts';
+import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/observe.ts';
 import type { SystemdScope } from '../systemd/scope.ts';
-import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/state.ts';
-import type { QuadletKind, PullPolicy } from './params.ts';
-import type { QuadletParams } from './render.ts';
-
-/** A quadlet task made concrete: what to write, where, and which service it becomes. */
-export interface ResolvedQuadlet {
-  readonly kind: QuadletKind;
-  readonly name: string;
-  readonly scope: SystemdScope;
-  /** `web.container` */
-  readonly file: string;
-  /** `web.service`, `web-network.service`, ... */
-  readonly service: string;
-  readonly content: Buffer;
-  /** The image to look for before starting; absent for networks, volumes, pods and `.image`/`.build` references. */
-  readonly image?: string;
-  readonly pull: PullPolicy;
-  /** The task's parameters, for the NixOS renderer's structured options. */
-  readonly spec?: QuadletParams;
-}
+import type { ResolvedQuadlet } from './params.ts';
 
 export const SYSTEM_QUADLET_DIR = '/etc/containers/systemd';
 /** Below the user's home directory. */
@@ -50,28 +33,29 @@ export function quadletPath(r: Pick<ResolvedQuadlet, 'scope' | 'file'>, home?: s
   return r.scope.kind === 'system' ? `${SYSTEM_QUADLET_DIR}/${r.file}` : `${home ?? `~${r.scope.user}`}/${USER_QUADLET_DIR}/${r.file}`;
 }
 
+/** The file and the service always; the account only for a rootless quadlet, the image only when there is one to look for. */
+export type QuadletProbes = Probes<'file' | 'unit'> & Partial<Probes<'account' | 'image'>>;
+
 /** Read-only probes, independent of each other, so the engine can batch them with every other task's. */
-export function quadletProbes(r: ResolvedQuadlet): Record<string, { script: ShellScript }> {
-  const probes: Record<string, { script: ShellScript }> = {
+export function quadletProbes(r: ResolvedQuadlet): QuadletProbes {
+  return {
     file: { script: fileProbe(r) },
     unit: { script: unitProbe(r) },
+    ...(r.scope.kind === 'user' ? { account: { script: accountProbe(r.scope.user) } } : {}),
+    ...(r.image !== undefined ? { image: { script: imageProbe(r.scope, r.image) } } : {}),
   };
-  if (r.scope.kind === 'user') {
-    const user = r.scope.user;
-    probes['account'] = {
-      script: sh`echo "account=$(getent passwd ${user} | cut -d: -f3,6)"
+}
+
+function accountProbe(user: string): ShellScript {
+  return sh`echo "account=$(id -u ${user} 2>/dev/null):"${homeOf(user)}
 echo "group=$(getent group "$(id -g ${user} 2>/dev/null)" | cut -d: -f1)"
-if [ -e /var/lib/systemd/linger/${user} ]; then echo linger=yes; else echo linger=no; fi`,
-    };
-  }
-  if (r.image !== undefined) probes['image'] = { script: imageProbe(r.scope, r.image) };
-  return probes;
+if [ -e /var/lib/systemd/linger/${user} ]; then echo linger=yes; else echo linger=no; fi`;
 }
 
 function fileProbe(r: ResolvedQuadlet): ShellScript {
   if (r.scope.kind === 'system') return pathProbe(quadletPath(r));
   // The home directory is only known on the host: probe relative to it, and say nothing when the user is missing.
-  return sh`h=$(getent passwd ${r.scope.user} | cut -d: -f6) && [ -n "$h" ] && cd "$h" || exit 0
+  return sh`h=${homeOf(r.scope.user)} && [ -n "$h" ] && cd "$h" || exit 0
 ${pathProbe(`${USER_QUADLET_DIR}/${r.file}`)}`;
 }
 
@@ -87,32 +71,27 @@ function imageProbe(scope: SystemdScope, image: string): ShellScript {
 ${podman(scope)} image inspect --format '{{.Id}}' ${image} 2>/dev/null || echo absent`;
 }
 
-/**
- * `podman` for a scope. A user's podman uses the user's runtime directory
- * while their manager runs (as the services it starts do); before lingering
- * there is none, and podman must not be pointed at one it cannot create.
- */
+/** `podman` for a scope: a user's runs as the user, in their runtime directory when there is one (see asUser). */
 export function podman(scope: SystemdScope): ShellScript {
-  if (scope.kind === 'system') return sh`podman`;
-  return sh`cd / && runuser -u ${scope.user} -- sh -c ${'d=/run/user/$(id -u); if [ -d "$d" ]; then export XDG_RUNTIME_DIR="$d"; else unset XDG_RUNTIME_DIR; fi; exec podman "$@"'} podman`;
+  return scope.kind === 'system' ? sh`podman` : sh`cd / && ${asUser(scope.user)} podman`;
 }
 
 /** Pure: probe output → what is on the host. */
-export function parseQuadlet(r: ResolvedQuadlet, outputs: ProbeOutputs): ObservedQuadlet {
-  const account = r.scope.kind === 'user' ? parseAccount(outputs['account']?.stdout ?? '') : undefined;
-  const fileOutput = outputs['file']!;
+export function parseQuadlet(r: ResolvedQuadlet, outputs: ProbeOutputs<QuadletProbes>): ObservedQuadlet {
+  const account = r.scope.kind === 'user' ? parseAccount(outputs.account?.stdout ?? '') : undefined;
+  const fileOutput = outputs.file;
   const file =
     r.scope.kind === 'user' && fileOutput.code === 0 && fileOutput.stdout === ''
       ? undefined
       : parsePathProbe(quadletPath(r, account?.account?.home), fileOutput);
-  const unitOutput = outputs['unit']!;
+  const unitOutput = outputs.unit;
   const unit = unitOutput.code === 0 && unitOutput.stdout.trim() === 'NoManager' ? 'no-manager' : parseUnitState(r.scope, r.service, unitOutput);
   return {
     ...(account?.account ? { account: account.account } : {}),
     ...(account ? { linger: account.linger } : {}),
     ...(file ? { file } : {}),
     unit,
-    ...(r.image !== undefined ? { image: parseImage(outputs['image']?.stdout ?? '') } : {}),
+    ...(r.image !== undefined ? { image: parseImage(outputs.image?.stdout ?? '') } : {}),
   };
 }
 

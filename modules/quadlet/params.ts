@@ -1,4 +1,6 @@
-import { scopeSchema, type ScopeParam } from '../systemd/scope-param.ts';
+import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
+import { scopeSchema, toScope, type ScopeParam, type SystemdScope } from '../systemd/scope.ts';
+import { fileName, quadletProblems, renderQuadlet, serviceName, type QuadletParams } from './render.ts';
 
 /**
  * The typed options of the four quadlet kinds. Names are the quadlet keys in
@@ -15,7 +17,17 @@ export type PullPolicy = 'missing' | 'always' | 'never';
 
 export type RestartPolicy = 'no' | 'always' | 'on-success' | 'on-failure' | 'on-abnormal' | 'on-abort' | 'on-watchdog';
 
-interface QuadletCommon<Section extends string> {
+/** Raw keys of the sections every kind has (a type, not an interface, so it reads as a record of sections). */
+type CommonSections = {
+  /** Raw [Unit] keys: `{ After: 'network-online.target' }`. */
+  readonly Unit?: RawSection;
+  /** Raw [Service] keys: `{ RestartSec: 10 }`. */
+  readonly Service?: RawSection;
+  /** Raw [Install] keys. */
+  readonly Install?: RawSection;
+};
+
+interface QuadletCommon<Extra extends CommonSections> {
   /** Unit base name: `web` → `web.container` and `web.service`. */
   readonly name: string;
   /**
@@ -43,10 +55,16 @@ interface QuadletCommon<Section extends string> {
    * quadlet's syntax (`%` specifiers and, in the kind's section, `$VAR`
    * are resolved by systemd in the generated service).
    */
-  readonly extra?: { readonly [S in 'Unit' | 'Service' | 'Install' | Section]?: RawSection };
+  readonly extra?: Extra;
 }
 
-export interface ContainerParams extends QuadletCommon<'Container'> {
+export interface ContainerParams
+  extends QuadletCommon<
+    CommonSections & {
+      /** Raw [Container] keys: those of quadlet's container keys this module has no parameter for. */
+      readonly Container?: RawSection;
+    }
+  > {
   /** Image reference (`localhost/app:1`, `registry.example/app:2`) or a `.image`/`.build` quadlet; never starting with `-`. */
   readonly image: string;
   /** `missing` (default) pulls when the image is not on the host; `never` fails instead; `always` pulls on every run (reported as a change every run). */
@@ -58,6 +76,7 @@ export interface ContainerParams extends QuadletCommon<'Container'> {
    * word of its own (systemd would start another command there).
    */
   readonly exec?: string | readonly string[];
+  /** The container's name in podman (`podman ps`); quadlet's default is `systemd-<name>`. */
   readonly containerName?: string;
   /** `8080:80`, `127.0.0.1:8443:443/tcp`. */
   readonly publishPort?: readonly (string | number)[];
@@ -67,26 +86,37 @@ export interface ContainerParams extends QuadletCommon<'Container'> {
   readonly network?: string | readonly string[];
   /** Values arrive in the container exactly as given (quoted and escaped for you); CR LF is refused, since podman turns it into LF. */
   readonly environment?: Readonly<Record<string, string>>;
+  /** Files of `NAME=value` lines read into the container's environment (paths on the host). */
   readonly environmentFile?: string | readonly string[];
   /** Podman secrets: `dbpass,type=env,target=DB_PASSWORD`. */
   readonly secret?: readonly string[];
+  /** Labels on the container: `{ app: 'web' }`; values arrive exactly as given. */
   readonly label?: Readonly<Record<string, string>>;
+  /** Command podman runs inside the container to check its health: `curl -f http://localhost/`. */
   readonly healthCmd?: string;
+  /** How often the health check runs: '30s', '1m'. */
   readonly healthInterval?: string;
+  /** How many failed checks in a row make the container unhealthy. */
   readonly healthRetries?: number;
+  /** Time after the start during which failed checks do not count. */
   readonly healthStartPeriod?: string;
+  /** How long one check may take before it counts as failed. */
   readonly healthTimeout?: string;
   /** `registry` or `local`: picked up by podman-auto-update.timer. */
   readonly autoUpdate?: 'registry' | 'local';
   /** User (name or uid) the process runs as inside the container. */
   readonly user?: string | number;
+  /** Group (name or gid) the process runs as inside the container. */
   readonly group?: string | number;
-  /** `keep-id`, `auto`, ... */
+  /** The user namespace of the container: `keep-id`, `auto`, ... */
   readonly userNS?: string;
   /** The pod quadlet this container joins: `app.pod`. */
   readonly pod?: string;
+  /** Linux capabilities to add: `['NET_ADMIN']`. */
   readonly addCapability?: readonly string[];
+  /** Linux capabilities to drop: `['ALL']`. */
   readonly dropCapability?: readonly string[];
+  /** Mount the container's root filesystem read-only. */
   readonly readOnly?: boolean;
   /** `/tmp`, `/run:rw,size=64m`. */
   readonly tmpfs?: readonly string[];
@@ -94,33 +124,64 @@ export interface ContainerParams extends QuadletCommon<'Container'> {
   readonly podmanArgs?: readonly string[];
 }
 
-export interface NetworkParams extends QuadletCommon<'Network'> {
+export interface NetworkParams
+  extends QuadletCommon<
+    CommonSections & {
+      /** Raw [Network] keys: those of quadlet's network keys this module has no parameter for. */
+      readonly Network?: RawSection;
+    }
+  > {
   /** Podman network name; quadlet's default is `systemd-<name>`. */
   readonly networkName?: string;
+  /** The network driver: 'bridge' (podman's default), 'macvlan' or 'ipvlan'. */
   readonly driver?: 'bridge' | 'macvlan' | 'ipvlan';
+  /** Subnet(s) of the network, in CIDR form: `10.89.7.0/24`. */
   readonly subnet?: string | readonly string[];
+  /** Gateway address(es), one per subnet. */
   readonly gateway?: string | readonly string[];
+  /** No route out of the network: its containers reach only each other. */
   readonly internal?: boolean;
+  /** Enable IPv6 on the network. */
   readonly ipv6?: boolean;
+  /** Labels on the network; values arrive exactly as given. */
   readonly label?: Readonly<Record<string, string>>;
 }
 
-export interface VolumeParams extends QuadletCommon<'Volume'> {
+export interface VolumeParams
+  extends QuadletCommon<
+    CommonSections & {
+      /** Raw [Volume] keys: those of quadlet's volume keys this module has no parameter for. */
+      readonly Volume?: RawSection;
+    }
+  > {
   /** Podman volume name; quadlet's default is `systemd-<name>`. */
   readonly volumeName?: string;
+  /** The volume driver: podman's 'local' by default, or a volume plugin's name. */
   readonly driver?: string;
+  /** Labels on the volume; values arrive exactly as given. */
   readonly label?: Readonly<Record<string, string>>;
   /** A device to mount as the volume (`/dev/sdb1`, `tmpfs`), with its filesystem `type` and mount `options`. */
   readonly device?: string;
+  /** The filesystem type of `device` (`ext4`, `tmpfs`), as mount -t takes it. */
   readonly type?: string;
+  /** Mount options for `device` (`size=64m`, `nodev`), as mount -o takes them. */
   readonly options?: string;
 }
 
-export interface PodParams extends QuadletCommon<'Pod'> {
+export interface PodParams
+  extends QuadletCommon<
+    CommonSections & {
+      /** Raw [Pod] keys: those of quadlet's pod keys this module has no parameter for. */
+      readonly Pod?: RawSection;
+    }
+  > {
   /** Podman pod name; quadlet's default is `systemd-<name>`. */
   readonly podName?: string;
+  /** Ports the pod publishes, for all its containers: `8443:443`, `127.0.0.1:8080:80/tcp`. */
   readonly publishPort?: readonly (string | number)[];
+  /** Networks the pod joins: `host`, `web.network`, or a podman network name. */
   readonly network?: string | readonly string[];
+  /** Volumes mounted in every container of the pod: `data.volume:/data`. */
   readonly volume?: readonly string[];
 }
 
@@ -150,16 +211,35 @@ const rawSection = { type: 'object', propertyNames: { pattern: '^[A-Za-z][A-Za-z
 
 function commonProperties(section: string) {
   return {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 200, 'x-expected': 'a name of letters, digits, _, . and -, starting with a letter or digit' },
-    scope: scopeSchema,
-    description: line,
-    restart: { enum: ['no', 'always', 'on-success', 'on-failure', 'on-abnormal', 'on-abort', 'on-watchdog'] },
-    timeoutStartSec: { anyOf: [{ type: 'integer', minimum: 0 }, timeSpan, { const: 'infinity' }] },
-    wantedBy: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9:_.@-]+$', 'x-expected': 'a unit name such as "default.target"' } },
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 200, 'x-expected': 'a name of letters, digits, _, . and -, starting with a letter or digit', description: 'Unit base name: `web` → `web.container` and `web.service`.' },
+    scope: {
+      ...scopeSchema,
+      description:
+        "`{ user: 'alice' }` for a rootless quadlet in `~alice/.config/containers/systemd/`, run by alice's own systemd manager (lingering is turned on so it runs without a login). Default: 'system'.",
+    },
+    description: { ...line, description: '`[Unit] Description=`, written literally (`%` is not a specifier here).' },
+    restart: { enum: ['no', 'always', 'on-success', 'on-failure', 'on-abnormal', 'on-abort', 'on-watchdog'], description: '`[Service] Restart=`.' },
+    timeoutStartSec: {
+      anyOf: [{ type: 'integer', minimum: 0 }, timeSpan, { const: 'infinity' }],
+      description: "`[Service] TimeoutStartSec=`: seconds, or a systemd time span like '5min'. A first image pull can take long.",
+    },
+    wantedBy: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[A-Za-z0-9:_.@-]+$', 'x-expected': 'a unit name such as "default.target"' },
+      description:
+        '`[Install] WantedBy=`: the targets that start the service at boot. The generator turns it into wants links, since generated units cannot be `systemctl enable`d. Default for containers and pods: `multi-user.target default.target` (system) or `default.target` (user); none for networks and volumes, which start as dependencies of the containers using them. `[]` for none.',
+    },
     extra: {
       type: 'object',
-      properties: { Unit: rawSection, Service: rawSection, Install: rawSection, [section]: rawSection },
+      properties: {
+        Unit: { ...rawSection, description: "Raw [Unit] keys: `{ After: 'network-online.target' }`." },
+        Service: { ...rawSection, description: 'Raw [Service] keys: `{ RestartSec: 10 }`.' },
+        Install: { ...rawSection, description: 'Raw [Install] keys.' },
+        [section]: { ...rawSection, description: `Raw [${section}] keys: those of quadlet's ${section.toLowerCase()} keys this module has no parameter for.` },
+      },
       additionalProperties: false,
+      description:
+        "Raw keys per section, written after the typed ones in key order, in quadlet's syntax (`%` specifiers and, in the kind's section, `$VAR` are resolved by systemd in the generated service).",
     },
   };
 }
@@ -169,33 +249,40 @@ export const containerSchema = {
   required: ['name', 'image'],
   properties: {
     ...commonProperties('Container'),
-    image: nonEmptyLine,
-    pull: { enum: ['missing', 'always', 'never'] },
-    exec: { anyOf: [nonEmptyLine, { type: 'array', items: line, minItems: 1 }], 'x-expected': 'a command line, or a non-empty list of arguments (no line breaks)' },
-    containerName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'x-expected': 'a name of letters, digits, _, . and -, starting with a letter or digit' },
-    publishPort: ports,
-    volume: lines,
-    network: lineOrLines,
+    image: { ...nonEmptyLine, description: 'Image reference (`localhost/app:1`, `registry.example/app:2`) or a `.image`/`.build` quadlet; never starting with `-`.' },
+    pull: {
+      enum: ['missing', 'always', 'never'],
+      description: '`missing` (default) pulls when the image is not on the host; `never` fails instead; `always` pulls on every run (reported as a change every run).',
+    },
+    exec: {
+      anyOf: [nonEmptyLine, { type: 'array', items: line, minItems: 1 }], 'x-expected': 'a command line, or a non-empty list of arguments (no line breaks)',
+      description:
+        'Command and arguments after the image: a command line as quadlet reads it, or words (quoted for you). Either way `%h` and `$VAR` are resolved by systemd (write `%%`, `$$` for the characters), and `;` cannot be a word of its own (systemd would start another command there).',
+    },
+    containerName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'x-expected': 'a name of letters, digits, _, . and -, starting with a letter or digit', description: "The container's name in podman (`podman ps`); quadlet's default is `systemd-<name>`." },
+    publishPort: { ...ports, description: '`8080:80`, `127.0.0.1:8443:443/tcp`.' },
+    volume: { ...lines, description: '`/srv/data:/data:Z`, `data.volume:/data`.' },
+    network: { ...lineOrLines, description: '`host`, `none`, `web.network`, or a podman network name.' },
     // Environment values are often credentials (POSTGRES_PASSWORD): never printed in a parameter error.
-    environment: { ...envValues, sensitive: true },
-    environmentFile: lineOrLines,
-    secret: lines,
-    label: keyValues,
-    healthCmd: nonEmptyLine,
-    healthInterval: timeSpan,
-    healthRetries: { type: 'integer', minimum: 0 },
-    healthStartPeriod: timeSpan,
-    healthTimeout: timeSpan,
-    autoUpdate: { enum: ['registry', 'local'] },
-    user: userOrId,
-    group: userOrId,
-    userNS: nonEmptyLine,
-    pod: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*\\.pod$', 'x-expected': 'a pod unit name such as "web.pod"' },
-    addCapability: lines,
-    dropCapability: lines,
-    readOnly: { type: 'boolean' },
-    tmpfs: lines,
-    podmanArgs: { type: 'array', items: line },
+    environment: { ...envValues, sensitive: true, description: 'Values arrive in the container exactly as given (quoted and escaped for you); CR LF is refused, since podman turns it into LF.' },
+    environmentFile: { ...lineOrLines, description: "Files of `NAME=value` lines read into the container's environment (paths on the host)." },
+    secret: { ...lines, description: 'Podman secrets: `dbpass,type=env,target=DB_PASSWORD`.' },
+    label: { ...keyValues, description: "Labels on the container: `{ app: 'web' }`; values arrive exactly as given." },
+    healthCmd: { ...nonEmptyLine, description: 'Command podman runs inside the container to check its health: `curl -f http://localhost/`.' },
+    healthInterval: { ...timeSpan, description: "How often the health check runs: '30s', '1m'." },
+    healthRetries: { type: 'integer', minimum: 0, description: 'How many failed checks in a row make the container unhealthy.' },
+    healthStartPeriod: { ...timeSpan, description: 'Time after the start during which failed checks do not count.' },
+    healthTimeout: { ...timeSpan, description: 'How long one check may take before it counts as failed.' },
+    autoUpdate: { enum: ['registry', 'local'], description: '`registry` or `local`: picked up by podman-auto-update.timer.' },
+    user: { ...userOrId, description: 'User (name or uid) the process runs as inside the container.' },
+    group: { ...userOrId, description: 'Group (name or gid) the process runs as inside the container.' },
+    userNS: { ...nonEmptyLine, description: 'The user namespace of the container: `keep-id`, `auto`, ...' },
+    pod: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*\\.pod$', 'x-expected': 'a pod unit name such as "web.pod"', description: 'The pod quadlet this container joins: `app.pod`.' },
+    addCapability: { ...lines, description: "Linux capabilities to add: `['NET_ADMIN']`." },
+    dropCapability: { ...lines, description: "Linux capabilities to drop: `['ALL']`." },
+    readOnly: { type: 'boolean', description: "Mount the container's root filesystem read-only." },
+    tmpfs: { ...lines, description: '`/tmp`, `/run:rw,size=64m`.' },
+    podmanArgs: { type: 'array', items: line, description: 'Extra `podman run` arguments, one word each.' },
   },
   additionalProperties: false,
 } as const;
@@ -205,13 +292,13 @@ export const networkSchema = {
   required: ['name'],
   properties: {
     ...commonProperties('Network'),
-    networkName: nonEmptyLine,
-    driver: { enum: ['bridge', 'macvlan', 'ipvlan'] },
-    subnet: lineOrLines,
-    gateway: lineOrLines,
-    internal: { type: 'boolean' },
-    ipv6: { type: 'boolean' },
-    label: keyValues,
+    networkName: { ...nonEmptyLine, description: "Podman network name; quadlet's default is `systemd-<name>`." },
+    driver: { enum: ['bridge', 'macvlan', 'ipvlan'], description: "The network driver: 'bridge' (podman's default), 'macvlan' or 'ipvlan'." },
+    subnet: { ...lineOrLines, description: 'Subnet(s) of the network, in CIDR form: `10.89.7.0/24`.' },
+    gateway: { ...lineOrLines, description: 'Gateway address(es), one per subnet.' },
+    internal: { type: 'boolean', description: 'No route out of the network: its containers reach only each other.' },
+    ipv6: { type: 'boolean', description: 'Enable IPv6 on the network.' },
+    label: { ...keyValues, description: 'Labels on the network; values arrive exactly as given.' },
   },
   additionalProperties: false,
 } as const;
@@ -221,12 +308,12 @@ export const volumeSchema = {
   required: ['name'],
   properties: {
     ...commonProperties('Volume'),
-    volumeName: nonEmptyLine,
-    driver: nonEmptyLine,
-    label: keyValues,
-    device: nonEmptyLine,
-    type: nonEmptyLine,
-    options: nonEmptyLine,
+    volumeName: { ...nonEmptyLine, description: "Podman volume name; quadlet's default is `systemd-<name>`." },
+    driver: { ...nonEmptyLine, description: "The volume driver: podman's 'local' by default, or a volume plugin's name." },
+    label: { ...keyValues, description: 'Labels on the volume; values arrive exactly as given.' },
+    device: { ...nonEmptyLine, description: 'A device to mount as the volume (`/dev/sdb1`, `tmpfs`), with its filesystem `type` and mount `options`.' },
+    type: { ...nonEmptyLine, description: 'The filesystem type of `device` (`ext4`, `tmpfs`), as mount -t takes it.' },
+    options: { ...nonEmptyLine, description: 'Mount options for `device` (`size=64m`, `nodev`), as mount -o takes them.' },
   },
   additionalProperties: false,
 } as const;
@@ -236,10 +323,52 @@ export const podSchema = {
   required: ['name'],
   properties: {
     ...commonProperties('Pod'),
-    podName: nonEmptyLine,
-    publishPort: ports,
-    network: lineOrLines,
-    volume: lines,
+    podName: { ...nonEmptyLine, description: "Podman pod name; quadlet's default is `systemd-<name>`." },
+    publishPort: { ...ports, description: 'Ports the pod publishes, for all its containers: `8443:443`, `127.0.0.1:8080:80/tcp`.' },
+    network: { ...lineOrLines, description: 'Networks the pod joins: `host`, `web.network`, or a podman network name.' },
+    volume: { ...lines, description: 'Volumes mounted in every container of the pod: `data.volume:/data`.' },
   },
   additionalProperties: false,
 } as const;
+
+// ── what a task resolves to ──────────────────────────────────────────────
+
+/** A quadlet task made concrete: what to write, where, and which service it becomes. */
+export interface ResolvedQuadlet {
+  readonly kind: QuadletKind;
+  readonly name: string;
+  readonly scope: SystemdScope;
+  /** `web.container` */
+  readonly file: string;
+  /** `web.service`, `web-network.service`, ... */
+  readonly service: string;
+  readonly content: Buffer;
+  /** The image to look for before starting; absent for networks, volumes, pods and `.image`/`.build` references. */
+  readonly image?: string;
+  readonly pull: PullPolicy;
+  /** The task's parameters, for the NixOS renderer's structured options. */
+  readonly spec?: QuadletParams;
+}
+
+/** The task for one kind, made concrete: its file rendered (values checked first), its service named. */
+export function resolveQuadlet<P extends ContainerParams | NetworkParams | VolumeParams | PodParams>(kind: QuadletKind) {
+  return (params: P): ResolvedQuadlet => {
+    const spec = { kind, params } as QuadletParams;
+    assertNoParamProblems(quadletProblems(spec));
+    const scope = toScope(params.scope);
+    const content = Buffer.from(renderQuadlet(spec, scope), 'utf8');
+    const image = kind === 'container' ? (params as ContainerParams).image : undefined;
+    return {
+      kind,
+      name: params.name,
+      scope,
+      file: fileName(kind, params.name),
+      service: serviceName(kind, params.name),
+      content,
+      // `.image` and `.build` quadlets are units of their own that quadlet makes the container depend on.
+      ...(image !== undefined && !/\.(image|build)$/.test(image) ? { image } : {}),
+      pull: kind === 'container' ? ((params as ContainerParams).pull ?? 'missing') : 'missing',
+      spec,
+    };
+  };
+}

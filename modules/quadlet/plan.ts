@@ -1,9 +1,12 @@
 import { fieldDiff } from '../../lib/diff.ts';
+import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import type { WantedPath } from '../file/params.ts';
 import { planPath, type FileAction } from '../file/plan.ts';
-import { isRunning } from '../systemd/state.ts';
-import { quadletPath, type ObservedQuadlet, type ResolvedQuadlet } from './observe.ts';
+import { isRunning } from '../systemd/observe.ts';
+import { UnitResource, unitKey } from '../systemd/resources.ts';
+import { quadletPath, type ObservedQuadlet } from './observe.ts';
+import type { ResolvedQuadlet } from './params.ts';
 
 export type QuadletAction =
   | { readonly do: 'linger' }
@@ -94,5 +97,14 @@ function planImage(r: ResolvedQuadlet, observed: ObservedQuadlet, context: PlanC
       action: { do: 'pull', image: r.image, always: false },
       diff: fieldDiff([{ name: 'image', before: undefined, after: r.image }]),
     },
+  ];
+}
+
+/** The generated service and (rootful) the quadlet file, for the tasks after it in check mode. */
+export function quadletEffects(r: ResolvedQuadlet): Effect[] {
+  return [
+    effect(UnitResource, unitKey(r.scope, r.service), { scope: r.scope, present: true }),
+    // A rootless quadlet's path depends on a home directory only the host knows.
+    ...(r.scope.kind === 'system' ? [effect(PathResource, quadletPath(r), { type: 'file' as const, content: r.content, mode: '0644', owner: 'root', group: 'root' })] : []),
   ];
 }

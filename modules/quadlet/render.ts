@@ -1,5 +1,6 @@
 import type { ParamProblem } from '../../lib/module/param-problems.ts';
 import { problemsIn } from '../../lib/module/param-problems.ts';
+import { asList } from '../shared/list.ts';
 import type { SystemdScope } from '../systemd/scope.ts';
 import { literalValue, literalValueProblem } from '../systemd/sections.ts';
 import type { ContainerParams, NetworkParams, PodParams, QuadletKind, RawSection, VolumeParams } from './params.ts';
@@ -165,8 +166,7 @@ function rawLines(section: RawSection | undefined): string[] {
 }
 
 function repeated(key: string, value: string | number | boolean | readonly (string | number)[]): string[] {
-  const values = Array.isArray(value) ? value : [value];
-  return values.map((v) => `${key}=${String(v)}`);
+  return asList<string | number | boolean>(value).map((v) => `${key}=${String(v)}`);
 }
 
 /**

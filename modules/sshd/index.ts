@@ -1,23 +1,22 @@
 import { defineModule } from '../../lib/module/define.ts';
-import { effect, PathResource } from '../../lib/module/resources.ts';
-import type { Backend, Change } from '../../lib/module/types.ts';
+import type { Backend, Change, Probes } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
 import { applyDropIn, previewDropIn } from './apply.ts';
 import { nixosSshd } from './nixos.ts';
-import { parseSetup, setupProbe } from './observe.ts';
+import { parseSetup, setupProbe, type ObservedDropIn } from './observe.ts';
 import { dropInPath, resolveDropIn, sshdConfigSchema, type SshdConfigParams, type WantedDropIn } from './params.ts';
-import { planDropIn, type ObservedDropIn, type SshdAction } from './plan.ts';
+import { dropInEffects, planDropIn, type SshdAction } from './plan.ts';
 
 export type { SshdConfigParams } from './params.ts';
 export type { SshdDuration, SshdOptions } from './options.ts';
 
-const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction> = {
+const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction, Probes<'file' | 'setup'>> = {
   probes: (w) => ({ file: { script: pathProbe(w.path) }, setup: { script: setupProbe } }),
-  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs['file']!), setup: parseSetup(outputs['setup']!) }),
+  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs.file), setup: parseSetup(outputs.setup) }),
   plan: planDropIn,
   apply: (w, changes, context) => applyDropIn(w, (changes[0] as Change<SshdAction>).action, context),
   preview: (w, observed, _changes, context) => previewDropIn(w, observed.setup, context),
-  effects: (w) => [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content), mode: '0600' } : { type: 'absent' })],
+  effects: dropInEffects,
 };
 
 /**

@@ -1,6 +1,7 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs, NixValue } from '../../lib/nixos/value.ts';
+import { asList } from '../shared/list.ts';
 import type { OptionName, SshdOptions } from './options.ts';
 import type { WantedDropIn } from './params.ts';
 
@@ -41,10 +42,10 @@ export const nixosSshd = nixosRenderer<WantedDropIn>((wanted): NixAttrs => {
     if (value === undefined) continue;
     switch (name) {
       case 'Port':
-        openssh['ports'] = list(value as number | readonly number[]);
+        openssh['ports'] = asList(value as number | readonly number[]);
         break;
       case 'ListenAddress':
-        openssh['listenAddresses'] = list(value as string | readonly string[]).map((addr) => ({ addr }));
+        openssh['listenAddresses'] = asList(value as string | readonly string[]).map((addr) => ({ addr }));
         break;
       case 'AuthorizedKeysFile':
         openssh['authorizedKeysFiles'] = value as readonly string[];
@@ -65,8 +66,4 @@ function settingValue(name: OptionName, value: unknown): NixValue {
   if (Array.isArray(value)) return value.join(name.endsWith('Algorithms') ? ',' : ' ');
   if (STRING_SETTINGS.has(name) && typeof value === 'boolean') return value ? 'yes' : 'no';
   return value as string | number | boolean;
-}
-
-function list<T>(value: T | readonly T[]): readonly T[] {
-  return Array.isArray(value) ? value : [value as T];
 }

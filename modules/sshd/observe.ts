@@ -1,5 +1,6 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { trusted } from '../../lib/shell/quote.ts';
+import type { ObservedPath } from '../file/observe.ts';
 
 /** sshd lives in /usr/sbin, which a non-login shell's PATH may lack. */
 export const SBIN_PATH = trusted('PATH="$PATH:/usr/sbin:/sbin"');
@@ -19,4 +20,10 @@ export function parseSetup(result: ExecResult): SshdSetup {
   const word = result.stdout.trim();
   if (word === 'missing' || word === 'include' || word === 'noinclude') return word;
   throw new Error(`unexpected output from the sshd probe: ${JSON.stringify(result.stdout.slice(0, 200))} ${result.stderr.trim()}`);
+}
+
+/** A task's two probes: the drop-in, and sshd's setup. */
+export interface ObservedDropIn {
+  readonly file: ObservedPath;
+  readonly setup: SshdSetup;
 }

@@ -1,3 +1,4 @@
+import { asList } from '../shared/list.ts';
 import { effectiveValue, OPTIONS, optionLines, optionsSchema, WORDS, type OptionName, type SshdOptions } from './options.ts';
 
 export const DROP_IN_DIR = '/etc/ssh/sshd_config.d';
@@ -11,13 +12,20 @@ export interface SshdConfigParams {
    * order, so the lowest prefix wins.
    */
   readonly order?: number;
+  /** 'present' (default) writes the drop-in; 'absent' removes it, and then options and extra may not be given. */
   readonly state?: 'present' | 'absent';
+  /**
+   * sshd_config keywords hostform types, by sshd's own names: booleans for
+   * yes/no, enums where sshd has a fixed set, lists as arrays. Give options,
+   * extra or both.
+   */
   readonly options?: SshdOptions;
   /**
    * Keywords hostform does not type, written as is after the typed ones:
    * `{ Subsystem: 'sftp internal-sftp' }`. A value is sshd arguments separated
    * by single spaces; sshd's quote, escape and comment characters and control
    * characters are refused (see WORD in options.ts). sshd -t still checks them.
+   * Give options, extra or both.
    */
   readonly extra?: Readonly<Record<string, string | number>>;
 }
@@ -25,15 +33,26 @@ export interface SshdConfigParams {
 export const sshdConfigSchema = {
   type: 'object',
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100, 'x-expected': 'a file name of letters, digits, _, . and -, starting with a letter or digit' },
-    order: { type: 'integer', minimum: 0, maximum: 99 },
-    state: { enum: ['present', 'absent'] },
-    options: optionsSchema,
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 100, 'x-expected': 'a file name of letters, digits, _, . and -, starting with a letter or digit', description: "Drop-in file name: `<order>-<name>.conf`. Default 'hostform'." },
+    order: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 99,
+      description:
+        "Two-digit prefix of the file name, default 0 ('00-'). sshd keeps the first value it reads for most keywords and reads the drop-ins in name order, so the lowest prefix wins.",
+    },
+    state: { enum: ['present', 'absent'], description: "'present' (default) writes the drop-in; 'absent' removes it, and then options and extra may not be given." },
+    options: {
+      ...optionsSchema,
+      description: "sshd_config keywords hostform types, by sshd's own names: booleans for yes/no, enums where sshd has a fixed set, lists as arrays. Give options, extra or both.",
+    },
     extra: {
       type: 'object',
       // Match blocks would swallow every line after them: they are not supported here.
       propertyNames: { pattern: '^(?![Mm][Aa][Tt][Cc][Hh]$)[A-Za-z][A-Za-z0-9]*$', 'x-expected': 'an sshd keyword such as "Subsystem" (Match is not supported)' },
       additionalProperties: { type: ['string', 'number'], pattern: WORDS, 'x-expected': 'sshd arguments separated by single spaces, without quotes, backslashes, # or control characters' },
+      description:
+        "Keywords hostform does not type, written as is after the typed ones: `{ Subsystem: 'sftp internal-sftp' }`. A value is sshd arguments separated by single spaces; sshd's quote, escape and comment characters and control characters are refused (see WORD in options.ts). sshd -t still checks them. Give options, extra or both.",
     },
   },
   additionalProperties: false,
@@ -93,8 +112,7 @@ export function resolveDropIn(p: SshdConfigParams): WantedDropIn {
  * every new connection from outside is refused.
  */
 function refuseImpossible(options: SshdOptions): void {
-  const listen = options.ListenAddress;
-  for (const address of listen === undefined ? [] : typeof listen === 'string' ? [listen] : listen) {
+  for (const address of asList(options.ListenAddress)) {
     if (/[*?]/.test(address)) {
       throw new Error(
         `parameter 'options.ListenAddress' = ${JSON.stringify(address)}: sshd has no wildcard addresses (with '*' it listens on 127.0.0.1 and ::1 only, and the host can no longer be reached); ` +

@@ -1,14 +1,9 @@
 import { textDiff } from '../../lib/diff.ts';
-import { PathResource } from '../../lib/module/resources.ts';
+import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { observedFromPlanned, type ObservedPath } from '../file/observe.ts';
-import type { SshdSetup } from './observe.ts';
+import type { ObservedDropIn, SshdSetup } from './observe.ts';
 import type { WantedDropIn } from './params.ts';
-
-export interface ObservedDropIn {
-  readonly file: ObservedPath;
-  readonly setup: SshdSetup;
-}
 
 /** `previous`: the drop-in's content before, put back when sshd turns hostform away after the reload. */
 export type SshdAction = { readonly do: 'write'; readonly previous?: string } | { readonly do: 'remove'; readonly previous: string };
@@ -48,4 +43,9 @@ function textOf(path: string, observed: ObservedPath): string | undefined {
   if (observed.type !== 'file') throw new Error(`${path} is a ${observed.type === 'other' ? observed.description : observed.type}, not a file; remove it so hostform can write the sshd drop-in there`);
   if (!observed.content) throw new Error(`${path} is larger than hostform compares (64 KiB); it is not a drop-in hostform wrote: move it away or choose another name`);
   return observed.content.toString('utf8');
+}
+
+/** The drop-in as the task leaves it, for the tasks after it in check mode. */
+export function dropInEffects(w: WantedDropIn): Effect[] {
+  return [effect(PathResource, w.path, w.present ? { type: 'file', content: Buffer.from(w.content), mode: '0600' } : { type: 'absent' })];
 }

@@ -1,11 +1,9 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import { NixExpr, type NixAttrs, type NixValue } from '../../lib/nixos/value.ts';
+import type { ResolvedService, TimerParams, UnitFilesParams } from './params.ts';
 import type { SystemdScope } from './scope.ts';
 import { literalValue } from './sections.ts';
-import type { ResolvedService } from './service.ts';
-import type { TimerParams } from './timer.ts';
-import type { UnitFilesParams } from './unit-files.ts';
 
 /**
  * systemd on NixOS. Units are declared, never enabled or started by hand:

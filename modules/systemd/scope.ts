@@ -1,5 +1,5 @@
-import { ResourceKind } from '../../lib/module/resources.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { asUser } from '../shared/account.ts';
 
 /**
  * Where a unit lives: the system manager, or one user's manager (rootless
@@ -9,6 +9,55 @@ export type SystemdScope = { readonly kind: 'system' } | { readonly kind: 'user'
 
 export const SYSTEM: SystemdScope = { kind: 'system' };
 
+/** Which manager a task talks to: the system's (default) or one user's (`{ user: 'alice' }`, needs lingering). */
+export type ScopeParam =
+  | 'system'
+  | {
+      /** The user whose own systemd manager it is (a login name); it runs without a login only with lingering on. */
+      readonly user: string;
+    };
+
+/** A login name for a user scope. */
+const userNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', 'x-expected': 'a login name' } as const;
+
+export const scopeSchema = {
+  anyOf: [
+    { const: 'system' },
+    {
+      type: 'object',
+      required: ['user'],
+      properties: {
+        user: { ...userNameSchema, description: 'The user whose own systemd manager it is (a login name); it runs without a login only with lingering on.' },
+      },
+      additionalProperties: false,
+    },
+  ],
+  'x-expected': '"system", or { user: NAME } for a user\'s manager',
+} as const;
+
+/** The `scope` parameter of the systemd modules. */
+export interface Scoped {
+  /**
+   * The system manager ('system', the default: units in /etc/systemd/system)
+   * or one user's (`{ user: 'alice' }`: units in ~alice/.config/systemd/user).
+   */
+  readonly scope?: ScopeParam;
+}
+
+export const scopedProperty = {
+  ...scopeSchema,
+  description: "The system manager ('system', the default: units in /etc/systemd/system) or one user's (`{ user: 'alice' }`: units in ~alice/.config/systemd/user).",
+} as const;
+
+export function toScope(param: ScopeParam | undefined): SystemdScope {
+  return param === undefined || param === 'system' ? SYSTEM : { kind: 'user', user: param.user };
+}
+
+/** ` (user alice)` for task names and summaries; nothing for the system manager. */
+export function scopeSuffix(scope: SystemdScope): string {
+  return scope.kind === 'user' ? ` (user ${scope.user})` : '';
+}
+
 /**
  * `systemctl` for a scope; for a user, through the user's own manager. Not
  * `--user -M user@`: that needs systemd-machined, which RHEL 9 does not
@@ -16,14 +65,6 @@ export const SYSTEM: SystemdScope = { kind: 'system' };
  */
 export function systemctl(scope: SystemdScope, args: readonly string[]): ShellScript {
   return scope.kind === 'system' ? sh`systemctl ${args}` : sh`${asUser(scope.user)} systemctl --user ${args}`;
-}
-
-/**
- * Prefix that runs a command as `user` against that user's own systemd
- * manager (its runtime directory holds the manager's socket).
- */
-export function asUser(user: string): ShellScript {
-  return sh`runuser -u ${user} -- env XDG_RUNTIME_DIR=/run/user/"$(id -u ${user})"`;
 }
 
 /**
@@ -36,17 +77,4 @@ export function daemonReload(scope: SystemdScope): { readonly id: string; readon
     id: scope.kind === 'system' ? 'systemctl daemon-reload' : `systemctl --user daemon-reload (${scope.user})`,
     script: systemctl(scope, ['daemon-reload']),
   };
-}
-
-/** A unit an earlier task of this run installs, so check mode can plan a service for it. */
-export interface PlannedUnit {
-  readonly scope: SystemdScope;
-  readonly present: boolean;
-}
-
-/** Keyed by `system:<unit>` or `user:<name>:<unit>` (see unitKey). */
-export const UnitResource = new ResourceKind<PlannedUnit>('systemd-unit');
-
-export function unitKey(scope: SystemdScope, unit: string): string {
-  return scope.kind === 'system' ? `system:${unit}` : `user:${scope.user}:${unit}`;
 }

@@ -1,3 +1,5 @@
+import { asList } from '../shared/list.ts';
+
 /**
  * Unit files as data: `{ Unit: { Description: 'x', After: ['a', 'b'] }, Service: {...} }`,
  * rendered the same way every run so a file never churns.
@@ -16,8 +18,7 @@ export function renderSections(sections: UnitSections): string {
   const blocks = ordered.map((name) => {
     const lines = [`[${name}]`];
     for (const [key, value] of Object.entries(sections[name] ?? {})) {
-      const values = Array.isArray(value) ? value : [value];
-      for (const v of values) lines.push(`${key}=${renderValue(v as string | number | boolean)}`);
+      for (const v of asList<string | number | boolean>(value)) lines.push(`${key}=${renderValue(v)}`);
     }
     return lines.join('\n');
   });
@@ -82,52 +83,8 @@ export function environmentValue(name: string, value: string): string {
   return `"${escaped}"`;
 }
 
-// ── schema pieces ────────────────────────────────────────────────────────
-
-/** A value may not hold a line break (LF, CR or NUL, each ends a line for systemd): it would start a new key (or section) in the file. */
-const singleLine = { type: 'string', pattern: '^[^\\n\\r\\u0000]*$', 'x-expected': 'one line (no line break or NUL)' } as const;
-
-export const sectionsSchema = {
-  type: 'object',
-  minProperties: 1,
-  propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9-]*$', 'x-expected': 'a section name such as "Service" (letters, digits and -)' },
-  additionalProperties: {
-    type: 'object',
-    propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9]*$', 'x-expected': 'a key such as "ExecStart" (letters and digits)' },
-    additionalProperties: {
-      anyOf: [singleLine, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { anyOf: [singleLine, { type: 'number' }] } }],
-      'x-expected': 'one line, a number, true or false, or a list of lines and numbers',
-    },
-  },
-} as const;
-
-export const singleLineSchema = singleLine;
-
-/**
- * What a unit-file task's schema says about the file's body: `sections` or
- * raw `content`, exactly one of them, and neither with `state: 'absent'`.
- */
-export const fileBodyProperties = {
-  sections: sectionsSchema,
-  content: { type: 'string', minLength: 1 },
-  state: { enum: ['present', 'absent'] },
-} as const;
-export const fileBodyRule = {
-  if: { properties: { state: { const: 'absent' } }, required: ['state'] },
-  then: { not: { anyOf: [{ required: ['sections'] }, { required: ['content'] }] } },
-  else: { oneOf: [{ required: ['sections'] }, { required: ['content'] }] },
-} as const;
-
-const UNIT_TYPES = 'service|socket|device|mount|automount|swap|target|path|timer|slice|scope';
-
-/** A full unit name, suffix included: `app.service`, `getty@tty1.service`, `backup.timer`. */
-export const unitNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@-]+\\.(${UNIT_TYPES})$`, maxLength: 255, 'x-expected': 'a unit name with its type, such as "app.service" or "backup.timer"' } as const;
-/** A unit name where `.service` may be left out: `nginx` means `nginx.service`. */
-export const serviceNameSchema = { type: 'string', pattern: `^[A-Za-z0-9:_.\\\\@][A-Za-z0-9:_.\\\\@-]*$`, maxLength: 255, 'x-expected': 'a unit name such as "nginx" or "getty@tty1.service" (not starting with -)' } as const;
-/** A drop-in's file name without `.conf`. */
-export const dropInNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.@-]*$', maxLength: 200, 'x-expected': 'a drop-in name without .conf (letters, digits, _, ., @ and -)' } as const;
-/** A login name for a user scope. */
-export const userNameSchema = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', 'x-expected': 'a login name' } as const;
+/** The unit types systemd knows, as a regex alternation of their suffixes. */
+export const UNIT_TYPES = 'service|socket|device|mount|automount|swap|target|path|timer|slice|scope';
 
 /** `nginx` → `nginx.service`; names with a unit type suffix are kept. */
 export function withServiceSuffix(name: string): string {

@@ -10,10 +10,13 @@ const accountId = { type: 'integer', minimum: 0, maximum: 4294967294 } as const;
 const absolutePath = { type: 'string', pattern: '^/', minLength: 1, 'x-expected': 'an absolute path (starting with /)' } as const;
 
 export interface GroupParams {
+  /** The group's name: letters, digits, `_`, `.`, `-`, at most 32 characters, not starting with a digit or `-`. */
   readonly name: string;
+  /** The numeric group id; left out, the system picks one when the group is created, and an existing group keeps its own. */
   readonly gid?: number;
   /** Create as a system group (gid below GID_MIN); only used when the group is created. */
   readonly system?: boolean;
+  /** `present` (default) creates the group or changes its gid; `absent` removes it, refused while it is some user's primary group. */
   readonly state?: 'present' | 'absent';
 }
 
@@ -21,10 +24,10 @@ export const groupSchema = {
   type: 'object',
   required: ['name'],
   properties: {
-    name: accountName,
-    gid: accountId,
-    system: { type: 'boolean' },
-    state: { enum: ['present', 'absent'] },
+    name: { ...accountName, description: 'The group\'s name: letters, digits, `_`, `.`, `-`, at most 32 characters, not starting with a digit or `-`.' },
+    gid: { ...accountId, description: 'The numeric group id; left out, the system picks one when the group is created, and an existing group keeps its own.' },
+    system: { type: 'boolean', description: 'Create as a system group (gid below GID_MIN); only used when the group is created.' },
+    state: { enum: ['present', 'absent'], description: '`present` (default) creates the group or changes its gid; `absent` removes it, refused while it is some user\'s primary group.' },
   },
   additionalProperties: false,
   if: { properties: { state: { const: 'absent' } }, required: ['state'] },
@@ -41,14 +44,19 @@ export function resolveGroup(p: GroupParams): WantedGroup {
 }
 
 export interface UserParams {
+  /** The login name: letters, digits, `_`, `.`, `-`, at most 32 characters, not starting with a digit or `-`. */
   readonly name: string;
+  /** The numeric user id; left out, the system picks one when the user is created, and an existing user keeps its own. */
   readonly uid?: number;
   /** Primary group (a name); it must exist or be created by an earlier group task. */
   readonly group?: string;
   /** Supplementary groups: the exact set, or with `append: true` groups to add to the ones the user has. */
   readonly groups?: readonly string[];
+  /** With `groups`: add the user to those groups and leave its other groups as they are. Default false: `groups` is the exact set. */
   readonly append?: boolean;
+  /** The login shell, an absolute path: `/bin/bash`, `/sbin/nologin`. Left out: useradd's default for a new user, unchanged for an existing one. */
   readonly shell?: string;
+  /** The home directory, an absolute path. Left out: useradd's default (`/home/<name>`) for a new user, unchanged for an existing one. */
   readonly home?: string;
   /**
    * Create the home directory (from /etc/skel) when the user is created, and
@@ -67,6 +75,7 @@ export interface UserParams {
   readonly passwordHash?: string;
   /** The exact set of lines of ~/.ssh/authorized_keys (`ssh-ed25519 AAAA... me@laptop`, options allowed). */
   readonly authorizedKeys?: readonly string[];
+  /** `present` (default) creates or changes the account; `absent` removes it (see removeHome and force). */
   readonly state?: 'present' | 'absent';
   /** With state 'absent': remove the home directory and mail spool too. */
   readonly removeHome?: boolean;
@@ -83,22 +92,39 @@ export const userSchema = {
   type: 'object',
   required: ['name'],
   properties: {
-    name: accountName,
-    uid: accountId,
-    group: accountName,
-    groups: { type: 'array', items: accountName, uniqueItems: true },
-    append: { type: 'boolean' },
-    shell: absolutePath,
-    home: absolutePath,
-    createHome: { type: 'boolean' },
-    system: { type: 'boolean' },
-    comment: { type: 'string', pattern: '^[^:\\n]*$', 'x-expected': 'one line without ":"' },
+    name: { ...accountName, description: 'The login name: letters, digits, `_`, `.`, `-`, at most 32 characters, not starting with a digit or `-`.' },
+    uid: { ...accountId, description: 'The numeric user id; left out, the system picks one when the user is created, and an existing user keeps its own.' },
+    group: { ...accountName, description: 'Primary group (a name); it must exist or be created by an earlier group task.' },
+    groups: {
+      type: 'array',
+      items: accountName,
+      uniqueItems: true,
+      description: 'Supplementary groups: the exact set, or with `append: true` groups to add to the ones the user has.',
+    },
+    append: { type: 'boolean', description: 'With `groups`: add the user to those groups and leave its other groups as they are. Default false: `groups` is the exact set.' },
+    shell: { ...absolutePath, description: 'The login shell, an absolute path: `/bin/bash`, `/sbin/nologin`. Left out: useradd\'s default for a new user, unchanged for an existing one.' },
+    home: { ...absolutePath, description: 'The home directory, an absolute path. Left out: useradd\'s default (`/home/<name>`) for a new user, unchanged for an existing one.' },
+    createHome: {
+      type: 'boolean',
+      description: 'Create the home directory (from /etc/skel) when the user is created, and when set explicitly, also when an existing user\'s home is missing. Default: true, false for system users.',
+    },
+    system: { type: 'boolean', description: 'Create as a system user (uid below UID_MIN); only used when the user is created.' },
+    comment: { type: 'string', pattern: '^[^:\\n]*$', 'x-expected': 'one line without ":"', description: 'The GECOS field.' },
     // Never printed: a plaintext password given here by mistake is still a password. Its shape is checked in resolveUser.
-    passwordHash: { type: 'string', sensitive: true },
-    authorizedKeys: { type: 'array', items: authorizedKey },
-    state: { enum: ['present', 'absent'] },
-    removeHome: { type: 'boolean' },
-    force: { type: 'boolean' },
+    passwordHash: {
+      type: 'string',
+      sensitive: true,
+      description:
+        "A crypt(3) hash (`openssl passwd -6`, `mkpasswd -m yescrypt`), or '!' / '*' to lock. Never shown in reports. An empty string is refused: in /etc/shadow it means \"no password\", and anyone could `su` to the account.",
+    },
+    authorizedKeys: {
+      type: 'array',
+      items: authorizedKey,
+      description: 'The exact set of lines of ~/.ssh/authorized_keys (`ssh-ed25519 AAAA... me@laptop`, options allowed).',
+    },
+    state: { enum: ['present', 'absent'], description: '`present` (default) creates or changes the account; `absent` removes it (see removeHome and force).' },
+    removeHome: { type: 'boolean', description: "With state 'absent': remove the home directory and mail spool too." },
+    force: { type: 'boolean', description: "With state 'absent': kill the user's processes (their sessions included) instead of failing while they run." },
   },
   additionalProperties: false,
   allOf: [

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { fail2ban } from '../../modules/fail2ban/index.ts';
-import type { WantedJail } from '../../modules/fail2ban/plan.ts';
+import type { WantedJail } from '../../modules/fail2ban/params.ts';
 import { quadlet } from '../../modules/quadlet/index.ts';
-import type { ResolvedQuadlet } from '../../modules/quadlet/observe.ts';
+import type { ResolvedQuadlet } from '../../modules/quadlet/params.ts';
 import { literalWord } from '../../modules/quadlet/render.ts';
 import { dropIn, timer, unit } from '../../modules/systemd/index.ts';
 import { environmentValue } from '../../modules/systemd/sections.ts';
-import { renderTimer } from '../../modules/systemd/timer.ts';
+import { renderTimer } from '../../modules/systemd/params.ts';
 import { prepare } from '../support/hostile.ts';
 
 // How each renderer escapes or refuses the bytes its parser treats

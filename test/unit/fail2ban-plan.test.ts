@@ -5,8 +5,9 @@ import type { HostView, PlanContext, Task } from '../../lib/module/types.ts';
 import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
 import { candidateTest, testErrors } from '../../modules/fail2ban/apply.ts';
 import { fail2ban } from '../../modules/fail2ban/index.ts';
-import { definitionPaths, jailPath, parseService } from '../../modules/fail2ban/observe.ts';
-import { planDefinition, planJail, type WantedDefinition, type WantedJail } from '../../modules/fail2ban/plan.ts';
+import { parseService } from '../../modules/fail2ban/observe.ts';
+import { definitionPaths, jailPath, type WantedDefinition, type WantedJail } from '../../modules/fail2ban/params.ts';
+import { planDefinition, planJail } from '../../modules/fail2ban/plan.ts';
 import { renderFilter, renderJail } from '../../modules/fail2ban/render.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;

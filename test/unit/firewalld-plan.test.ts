@@ -4,7 +4,7 @@ import type { HostView, PlanContext } from '../../lib/module/types.ts';
 import { parseFirewallProbe, parseZones } from '../../modules/firewalld/observe.ts';
 import { resolveForwardPort, resolveMasquerade, resolvePort, resolveRichRule, resolveService, resolveZone } from '../../modules/firewalld/params.ts';
 import { planFirewalld } from '../../modules/firewalld/plan.ts';
-import { firewalldEffects } from '../../modules/firewalld/planned.ts';
+import { firewalldEffects } from '../../modules/firewalld/plan.ts';
 
 // Captured from the firewalld probe on a test host (firewalld 2.3), trimmed to
 // a few zones: the runtime has port 8080/tcp in public that the permanent

@@ -5,9 +5,9 @@ import { assertTasksValid } from '../../lib/module/validate.ts';
 import { sha256 } from '../../modules/file/observe.ts';
 import { transactionScript } from '../../modules/packages/apply.ts';
 import { parsePackagesProbe } from '../../modules/packages/observe.ts';
-import { parseSpec, resolvePackages, type PackagesParams } from '../../modules/packages/params.ts';
+import { repo } from '../../modules/packages/index.ts';
+import { parseSpec, renderRepo, resolvePackages, type PackagesParams, type RepoParams, type WantedRepo } from '../../modules/packages/params.ts';
 import { planPackages } from '../../modules/packages/plan.ts';
-import { renderRepo, repo, type RepoParams, type WantedRepo } from '../../modules/packages/repo.ts';
 import { ANY_REPO, PackageResource, RepoResource } from '../../modules/packages/resources.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;

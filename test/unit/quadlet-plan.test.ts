@@ -5,21 +5,22 @@ import type { HostView, PlanContext, ProbeOutputs, Task } from '../../lib/module
 import { assertTasksValid } from '../../lib/module/validate.ts';
 import { generatorProblems } from '../../modules/quadlet/apply.ts';
 import { quadlet } from '../../modules/quadlet/index.ts';
-import { parseQuadlet, type ResolvedQuadlet } from '../../modules/quadlet/observe.ts';
+import { parseQuadlet, type QuadletProbes } from '../../modules/quadlet/observe.ts';
+import type { ResolvedQuadlet } from '../../modules/quadlet/params.ts';
 import { planQuadlet } from '../../modules/quadlet/plan.ts';
 import { renderQuadlet, serviceName, systemdWord } from '../../modules/quadlet/render.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (checkMode = false): PlanContext => ({ host, checkMode, planned: new PlannedState() });
 const resolve = <I>(task: Task<I>) => task.module.resolve(task.params, host) as ResolvedQuadlet;
-const plan = (task: Task<any>, outputs: ProbeOutputs, checkMode = false) => {
+const plan = (task: Task<any>, outputs: ProbeOutputs<QuadletProbes>, checkMode = false) => {
   const r = resolve(task);
   return planQuadlet(r, parseQuadlet(r, outputs), context(checkMode));
 };
 const summaries = (changes: readonly { summary: string }[]) => changes.map((c) => c.summary);
 
 /** Probe output captured on a test host (hf el9-like image, podman 5.4, systemd 257). */
-const captured: Record<string, ProbeOutputs> = {
+const captured: Record<string, ProbeOutputs<QuadletProbes>> = {
   rootfulRunning: {
     file: { code: 0, stdout: "parent\nfile\n644 root root 317\n92c15c7b523a9b6d61b0019f4466f3958d5f024caa46e79e1468bb3b608b3271\nIyBNYW5hZ2VkIGJ5IGhvc3Rmb3JtOiBjaGFuZ2VzIG1hZGUgaGVyZSBhcmUgb3ZlcndyaXR0ZW4gb24gdGhlIG5leHQgcnVuLgpbQ29udGFpbmVyXQpJbWFnZT1sb2NhbGhvc3QvYnVzeWJveDpsYXRlc3QKRXhlYz1odHRwZCAtZiAtcCA4MDgwIC1oIC9kYXRhCk5ldHdvcms9d2ViLm5ldHdvcmsKUHVibGlzaFBvcnQ9ODA4MTo4MDgwClZvbHVtZT1kYXRhLnZvbHVtZTovZGF0YQpFbnZpcm9ubWVudD0iR1JFRVRJTkc9aGVsbG8gd29ybGQiCkxhYmVsPWFwcD13ZWIKCltJbnN0YWxsXQpXYW50ZWRCeT1tdWx0aS11c2VyLnRhcmdldCBkZWZhdWx0LnRhcmdldAo=\n", stderr: '' },
     unit: { code: 0, stdout: "LoadState=loaded\nActiveState=active\nSubState=running\nFragmentPath=/run/systemd/generator/web.service\nUnitFileState=generated\nNeedDaemonReload=yes\n", stderr: '' },

@@ -3,15 +3,11 @@ import { PlannedState } from '../../lib/module/resources.ts';
 import { Skip } from '../../lib/module/skip.ts';
 import type { Change, HostView, PlanContext, Task } from '../../lib/module/types.ts';
 import { taskProblems } from '../../lib/module/validate.ts';
-import { planBooleans } from '../../modules/selinux/boolean.ts';
-import { planFileContext } from '../../modules/selinux/file-context.ts';
-import { configuredMode, parseMode, planMode, withMode } from '../../modules/selinux/mode.ts';
-import { planPorts } from '../../modules/selinux/port.ts';
-import { restoreconPathFor } from '../../modules/selinux/restorecon-paths.ts';
-import { importLine } from '../../modules/selinux/semanage-import.ts';
-import { parseGuarded } from '../../modules/selinux/status.ts';
-import { parseStore, parseStoreJson, type SelinuxStore } from '../../modules/selinux/store.ts';
+import { importLine } from '../../modules/selinux/apply.ts';
 import { selinux } from '../../modules/selinux/index.ts';
+import { parseGuarded, parseMode, parseStore, parseStoreJson, type SelinuxStore } from '../../modules/selinux/observe.ts';
+import { configuredMode, planBooleans, planFileContext, planMode, planPorts, withMode } from '../../modules/selinux/plan.ts';
+import { restoreconPathFor } from '../../modules/selinux/restorecon-paths.ts';
 
 // Probe output of read-store.py captured from the el9 test image (libsemanage 3.8, Debian's default
 // policy) after `semanage import` of a few mappings; lists cut to what the tests use.

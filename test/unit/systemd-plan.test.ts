@@ -4,14 +4,14 @@ import { effect, PathResource, PlannedState } from '../../lib/module/resources.t
 import type { ApplyContext, HostView, PlanContext } from '../../lib/module/types.ts';
 import { assertTasksValid } from '../../lib/module/validate.ts';
 import type { ShellScript } from '../../lib/shell/quote.ts';
-import { controlScript } from '../../modules/systemd/control.ts';
+import { applyUnitFiles, controlScript, verifyScript } from '../../modules/systemd/apply.ts';
 import { dropIn, service, timer, unit } from '../../modules/systemd/index.ts';
-import { daemonReload, SYSTEM, systemctl, UnitResource, unitKey, type SystemdScope } from '../../modules/systemd/scope.ts';
+import { parseUnitFiles, parseUnitState, templateOf, unitFilesProbe, unitStateProbe } from '../../modules/systemd/observe.ts';
+import { renderTimer, type ResolvedService, type UnitFilesParams } from '../../modules/systemd/params.ts';
+import { planService, planUnitFiles } from '../../modules/systemd/plan.ts';
+import { UnitResource, unitKey } from '../../modules/systemd/resources.ts';
+import { daemonReload, SYSTEM, systemctl, type SystemdScope } from '../../modules/systemd/scope.ts';
 import { renderSections } from '../../modules/systemd/sections.ts';
-import { planService, type ResolvedService } from '../../modules/systemd/service.ts';
-import { parseUnitState, templateOf, unitStateProbe } from '../../modules/systemd/state.ts';
-import { renderTimer } from '../../modules/systemd/timer.ts';
-import { applyUnitFiles, parseUnitFiles, planUnitFiles, unitFilesProbe, verifyScript, type UnitFilesParams } from '../../modules/systemd/unit-files.ts';
 
 const host = { name: 'h1', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (planned = new PlannedState(), checkMode = true): PlanContext => ({ host, checkMode, planned });
@@ -177,10 +177,13 @@ t.test('user scope: files live in the user’s ~/.config/systemd/user and system
   const [change] = planUnitFiles(user, observed, context());
   t.equal(change?.summary, 'install /home/alice/.config/systemd/user/sync.service');
 
-  t.equal(systemctl(ALICE, ['start', 'sync.service']).text, 'runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/"$(id -u alice)" systemctl --user start sync.service');
+  t.equal(
+    systemctl(ALICE, ['start', 'sync.service']).text,
+    `runuser -u alice -- sh -c 'd=/run/user/$(id -u); if [ -d "$d" ]; then export XDG_RUNTIME_DIR="$d"; else unset XDG_RUNTIME_DIR; fi; exec "$@"' sh systemctl --user start sync.service`,
+  );
   t.equal(daemonReload(ALICE).id, 'systemctl --user daemon-reload (alice)');
   t.match(controlScript(ALICE, 'sync.service', ['enable', 'start']).text, /systemctl --user enable -- sync.service && \{ runuser -u alice .* systemctl --user start -- sync.service \|\|/);
-  t.match(verifyScript(user, [{ do: 'install', file: 'sync.service', path: '', content: 'x' }]).text, /^runuser -u alice -- env XDG_RUNTIME_DIR=\/run\/user\/"\$\(id -u alice\)" sh -c '[^]*systemd-analyze --user verify --man=no/, 'the check runs as alice, copies and all');
+  t.match(verifyScript(user, [{ do: 'install', file: 'sync.service', path: '', content: 'x' }]).text, /^runuser -u alice -- sh -c '.*XDG_RUNTIME_DIR.*' sh sh -c '[^]*systemd-analyze --user verify --man=no/, 'the check runs as alice, copies and all');
   t.match(unitStateProbe(ALICE, 'sync.service').text, /systemctl --user show -p LoadState/);
 
   // Apply as it would run: verify, create the directory as alice, write the file owned by her, defer her manager's reload.
@@ -197,7 +200,7 @@ t.test('user scope: files live in the user’s ~/.config/systemd/user and system
   };
   await applyUnitFiles(user, [change!], fake);
   t.match(ran[0], /systemd-analyze --user verify/);
-  t.match(ran[1], /runuser -u alice -- env .* mkdir -p -- .config\/systemd\/user/);
+  t.match(ran[1], /runuser -u alice -- .* mkdir -p -- .config\/systemd\/user/);
   t.same(written, [{ path: '/home/alice/.config/systemd/user/sync.service', owner: 'alice' }]);
   t.same(deferred, ['systemctl --user daemon-reload (alice)']);
 });

@@ -1,12 +1,11 @@
 import t from 'tap';
 import { PlannedState } from '../../lib/module/resources.ts';
 import type { HostView, PlanContext } from '../../lib/module/types.ts';
-import { parseGroupProbe, planGroup } from '../../modules/users/group.ts';
 import { describeKey, parseKey } from '../../modules/users/keys.ts';
 import { resolveGroup, resolveUser, type UserParams } from '../../modules/users/params.ts';
 import { GroupResource, UserResource } from '../../modules/users/resources.ts';
-import { parseUserProbe } from '../../modules/users/user-observe.ts';
-import { planUser } from '../../modules/users/user-plan.ts';
+import { parseGroupProbe, parseUserProbe } from '../../modules/users/observe.ts';
+import { planGroup, planUser } from '../../modules/users/plan.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (planned = new PlannedState()): PlanContext => ({ host, checkMode: true, planned });

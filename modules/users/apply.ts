@@ -2,8 +2,10 @@ import { dirname } from 'node:path/posix';
 import type { ApplyContext, Change } from '../../lib/module/types.ts';
 import { asControllerOf, onlyWhereRootControls } from '../../lib/shell/path-guard.ts';
 import { argv, sh } from '../../lib/shell/quote.ts';
-import type { WantedUser } from './params.ts';
-import type { UserAction } from './user-plan.ts';
+import type { WantedGroup, WantedUser } from './params.ts';
+import type { GroupAction, UserAction } from './plan.ts';
+
+// ── user ─────────────────────────────────────────────────────────────────
 
 /** userdel's exit code for "user is currently used by process N". */
 const USER_BUSY = 8;
@@ -72,5 +74,24 @@ ${userdel}`);
     throw new Error(
       `user ${name} cannot be removed: ${result.stderr.trim().split('\n').pop() ?? 'it is in use'}. Stop its processes (loginctl terminate-user ${name}, or stop the service that runs them) and run again, or set force: true to kill them first`,
     );
+  }
+}
+
+// ── group ────────────────────────────────────────────────────────────────
+
+/** groupadd, groupmod or groupdel, as planned. */
+export async function applyGroup(wanted: WantedGroup, changes: readonly Change<GroupAction>[], context: ApplyContext): Promise<void> {
+  for (const { action } of changes) {
+    switch (action.do) {
+      case 'groupadd':
+        await context.run(argv(['groupadd', ...(action.system ? ['--system'] : []), ...(action.gid !== undefined ? ['--gid', String(action.gid)] : []), wanted.name]));
+        break;
+      case 'groupmod':
+        await context.run(argv(['groupmod', '--gid', String(action.gid), wanted.name]));
+        break;
+      case 'groupdel':
+        await context.run(argv(['groupdel', wanted.name]));
+        break;
+    }
   }
 }

@@ -1,8 +1,60 @@
-import type { ProbeOutputs } from '../../lib/module/types.ts';
+import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
-import { linesByTag, parseGroupLine, parsePasswdLine, probeFailed, whoami, type PasswdEntry } from './accounts.ts';
+import { homeOf } from '../shared/account.ts';
 import { keyLines } from './keys.ts';
-import type { WantedUser } from './params.ts';
+import type { WantedGroup, WantedUser } from './params.ts';
+
+// ── reading getent lines, shared by the user and group probes ──────────
+
+export interface GroupEntry {
+  readonly name: string;
+  readonly gid: number;
+  readonly members: readonly string[];
+}
+
+export interface PasswdEntry {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly comment: string;
+  readonly home: string;
+  readonly shell: string;
+}
+
+export function parseGroupLine(line: string): GroupEntry | undefined {
+  const [name, , gid, members = ''] = line.split(':');
+  if (!name || gid === undefined || !/^\d+$/.test(gid)) return undefined;
+  return { name, gid: Number(gid), members: members.split(',').filter(Boolean) };
+}
+
+export function parsePasswdLine(line: string): PasswdEntry | undefined {
+  const [name, , uid, gid, comment = '', home = '', shell = ''] = line.split(':');
+  if (!name || !/^\d+$/.test(uid ?? '') || !/^\d+$/.test(gid ?? '')) return undefined;
+  return { name, uid: Number(uid), gid: Number(gid), comment, home, shell };
+}
+
+/** First probe line: whether the probe ran as root, which reading /etc/shadow and changing accounts need. */
+export const whoami: ShellScript = sh`if [ "$(id -u)" = 0 ]; then echo root; else echo user; fi`;
+
+/** Tagged probe lines (`tag rest...`) by tag, in order. */
+export function linesByTag(stdout: string): Map<string, string[]> {
+  const tagged = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const space = line.indexOf(' ');
+    const tag = space < 0 ? line : line.slice(0, space);
+    const rest = space < 0 ? '' : line.slice(space + 1);
+    tagged.set(tag, [...(tagged.get(tag) ?? []), rest]);
+  }
+  return tagged;
+}
+
+/** A failed probe: its stderr, and what to do about it. */
+export function probeFailed(what: string, result: { code: number; stderr: string }): Error {
+  return new Error(`cannot read ${what}: ${result.stderr.trim() || `exit code ${result.code}`} (the probe needs getent, awk and coreutils on the host)`);
+}
+
+// ── user ─────────────────────────────────────────────────────────────────
 
 /** What is at a path in the user's home: a type as stat names it ('directory', 'symbolic link', ...), mode and owner. */
 export type PathEntry = { readonly type: 'absent' } | { readonly type: string; readonly mode: string; readonly owner: string };
@@ -56,7 +108,7 @@ if p=$(getent passwd "$n"); then
   echo "passwd $p"
   if g=$(getent group "$(echo "$p" | cut -d: -f4)"); then echo "primary $g"; fi
   getent group | awk -F: -v u="$n" '{ k = split($4, m, ","); for (i = 1; i <= k; i++) if (m[i] == u) { print "member " $1; break } }'
-  home=$(echo "$p" | cut -d: -f6)
+  home=${homeOf(wanted.name)}
 else
   p=
   home="$(useradd -D 2>/dev/null | sed -n 's/^HOME=//p')/$n"
@@ -71,9 +123,9 @@ ${processes}
 true`;
 }
 
-export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs): ObservedUser {
-  const result = outputs['user'];
-  if (!result || result.code !== 0) throw probeFailed(`user ${wanted.name}`, result ?? { code: -1, stderr: 'no probe output' });
+export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs<Probes<'user'>>): ObservedUser {
+  const result = outputs.user;
+  if (result.code !== 0) throw probeFailed(`user ${wanted.name}`, result);
   const lines = linesByTag(result.stdout);
   const first = (tag: string) => lines.get(tag)?.[0];
   const passwd = first('passwd');
@@ -118,4 +170,42 @@ function pathEntry(text: string): PathEntry {
   if (text === 'absent') return { type: 'absent' };
   const [mode = '', owner = '', ...type] = text.split(' ');
   return { type: type.join(' '), mode: mode.padStart(4, '0'), owner };
+}
+
+// ── group ────────────────────────────────────────────────────────────────
+
+export interface ObservedGroup {
+  readonly root: boolean;
+  readonly group?: GroupEntry;
+  /** Users whose primary group this is: groupdel refuses to remove it. */
+  readonly primaryOf: readonly string[];
+  /** The group that already has the wanted gid, if any. */
+  readonly gidOwner?: GroupEntry;
+}
+
+/** One probe: the group, who has it as primary group, and who holds the wanted gid. */
+export function groupProbe(wanted: WantedGroup) {
+  const gid = wanted.state === 'present' && wanted.gid !== undefined ? wanted.gid : undefined;
+  return sh`${whoami}
+if g=$(getent group ${wanted.name}); then
+  echo "group $g"
+  getent passwd | awk -F: -v gid="$(echo "$g" | cut -d: -f3)" '$4 == gid { print "primary-of " $1 }'
+fi
+${gid !== undefined ? sh`if o=$(getent group ${gid}); then echo "gid-owner $o"; fi` : sh`true`}`;
+}
+
+export function parseGroupProbe(wanted: WantedGroup, outputs: ProbeOutputs<Probes<'group'>>): ObservedGroup {
+  const result = outputs.group;
+  if (result.code !== 0) throw probeFailed(`group ${wanted.name}`, result);
+  const lines = linesByTag(result.stdout);
+  const group = lines.get('group')?.[0];
+  const owner = lines.get('gid-owner')?.[0];
+  const gidOwner = owner !== undefined ? parseGroupLine(owner) : undefined;
+  const entry = group !== undefined ? parseGroupLine(group) : undefined;
+  return {
+    root: lines.has('root'),
+    ...(entry ? { group: entry } : {}),
+    primaryOf: lines.get('primary-of') ?? [],
+    ...(gidOwner ? { gidOwner } : {}),
+  };
 }

@@ -1,10 +1,13 @@
 import { fieldDiff } from '../../lib/diff.ts';
+import { effect, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
-import { rootNeeded } from './accounts.ts';
+import { rootNeeded } from '../shared/become.ts';
 import { keyChanges, keyDiff } from './keys.ts';
-import type { WantedAbsentUser, WantedPresentUser, WantedUser } from './params.ts';
-import { GroupResource, UserResource } from './resources.ts';
-import type { ObservedUser, PathEntry } from './user-observe.ts';
+import type { ObservedGroup, ObservedUser, PathEntry } from './observe.ts';
+import type { WantedAbsentUser, WantedGroup, WantedPresentUser, WantedUser } from './params.ts';
+import { GroupResource, UserResource, type PlannedUser } from './resources.ts';
+
+// ── user ─────────────────────────────────────────────────────────────────
 
 export type UserAction =
   | { readonly do: 'useradd'; readonly args: readonly string[] }
@@ -207,4 +210,84 @@ function describeUser(name: string, uid: number | undefined): string {
 function describeProcesses(processes: ObservedUser['processes']): string {
   const shown = processes.slice(0, 5).map((p) => `${p.pid} ${p.command}`);
   return processes.length > 5 ? `${shown.join(', ')}, and ${processes.length - 5} more` : shown.join(', ');
+}
+
+/** What the task leaves behind, for the tasks after it in check mode. */
+export function userEffects(wanted: WantedUser): Effect[] {
+  return [effect(UserResource, wanted.name, plannedUser(wanted))];
+}
+
+function plannedUser(wanted: WantedUser): PlannedUser {
+  if (wanted.state === 'absent') return { present: false };
+  const { uid, group, groups, shell, home, comment } = wanted;
+  return {
+    present: true,
+    ...(uid !== undefined ? { uid } : {}),
+    ...(group !== undefined ? { group } : {}),
+    ...(groups !== undefined ? { groups: { names: groups, exact: !wanted.append } } : {}),
+    ...(shell !== undefined ? { shell } : {}),
+    ...(home !== undefined ? { home } : {}),
+    ...(comment !== undefined ? { comment } : {}),
+  };
+}
+
+// ── group ────────────────────────────────────────────────────────────────
+
+export type GroupAction =
+  | { readonly do: 'groupadd'; readonly gid?: number; readonly system: boolean }
+  | { readonly do: 'groupmod'; readonly gid: number }
+  | { readonly do: 'groupdel' };
+
+export function planGroup(wanted: WantedGroup, observed: ObservedGroup, context: PlanContext): Change<GroupAction>[] {
+  const changes = planGroupChanges(wanted, observed, context);
+  if (changes.length > 0 && !observed.root) throw rootNeeded(`changing group ${wanted.name}`);
+  return changes;
+}
+
+function planGroupChanges(wanted: WantedGroup, observed: ObservedGroup, context: PlanContext): Change<GroupAction>[] {
+  const planned = context.planned.get(GroupResource, wanted.name);
+  const exists = planned ? planned.present : observed.group !== undefined;
+  // A gid an earlier task sets wins over what the host has; an unknown one (the system picks) is unknown.
+  const gid = planned?.present ? planned.gid : planned ? undefined : observed.group?.gid;
+
+  if (wanted.state === 'absent') {
+    if (!exists) return [];
+    if (!planned && observed.primaryOf.length > 0) {
+      throw new Error(
+        `group ${wanted.name} is the primary group of ${observed.primaryOf.join(', ')}: give them another primary group (user({ name, group })) or remove them before removing the group`,
+      );
+    }
+    return [{ summary: `remove group ${wanted.name}`, action: { do: 'groupdel' }, diff: fieldDiff([{ name: 'group', before: describe(wanted.name, gid), after: undefined }]) }];
+  }
+
+  if (wanted.gid !== undefined && observed.gidOwner && observed.gidOwner.name !== wanted.name && context.planned.get(GroupResource, observed.gidOwner.name)?.present !== false) {
+    throw new Error(`gid ${wanted.gid} already belongs to group ${observed.gidOwner.name}: choose another gid, or remove or renumber that group first`);
+  }
+  if (!exists) {
+    return [
+      {
+        summary: `create ${wanted.system ? 'system ' : ''}group ${describe(wanted.name, wanted.gid)}`,
+        action: { do: 'groupadd', system: wanted.system, ...(wanted.gid !== undefined ? { gid: wanted.gid } : {}) },
+        diff: fieldDiff([{ name: 'group', before: undefined, after: describe(wanted.name, wanted.gid) }]),
+      },
+    ];
+  }
+  if (wanted.gid !== undefined && gid !== wanted.gid) {
+    return [
+      {
+        summary: `group ${wanted.name}: gid ${gid ?? '?'} → ${wanted.gid}`,
+        action: { do: 'groupmod', gid: wanted.gid },
+        diff: fieldDiff([{ name: 'gid', before: gid === undefined ? undefined : String(gid), after: String(wanted.gid) }]),
+      },
+    ];
+  }
+  return [];
+}
+
+function describe(name: string, gid: number | undefined): string {
+  return gid === undefined ? name : `${name} (gid ${gid})`;
+}
+
+export function groupEffects(wanted: WantedGroup): Effect[] {
+  return [effect(GroupResource, wanted.name, wanted.state === 'absent' ? { present: false } : { present: true, ...(wanted.gid !== undefined ? { gid: wanted.gid } : {}) })];
 }

@@ -1,56 +1,53 @@
-import { fieldDiff } from '../../lib/diff.ts';
-import { defineModule } from '../../lib/module/define.ts';
-import { PathResource } from '../../lib/module/resources.ts';
-import type { Backend, Change, PlanContext } from '../../lib/module/types.ts';
-import { controlUnit, type UnitVerb } from './control.ts';
-import { nixosService } from './nixos.ts';
-import { scopeSchema, scopeSuffix, toScope, type ScopeParam } from './scope-param.ts';
-import { serviceNameSchema, withServiceSuffix } from './sections.ts';
-import { UnitResource, unitKey, type SystemdScope } from './scope.ts';
-import { isRunning, NEW_UNIT, parseUnitState, unitStateProbe, type UnitState } from './state.ts';
-import { SYSTEM_UNIT_DIR, USER_UNIT_DIR } from './unit-files.ts';
+import { fieldDiff, textDiff } from '../../lib/diff.ts';
+import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
+import type { Change, PlanContext } from '../../lib/module/types.ts';
+import type { UnitVerb } from './apply.ts';
+import { isRunning, NEW_UNIT, SYSTEM_UNIT_DIR, USER_UNIT_DIR, type ObservedTimer, type ObservedUnitFiles, type UnitState } from './observe.ts';
+import type { ResolvedService, ResolvedTimer, UnitFilesParams } from './params.ts';
+import { UnitResource, unitKey } from './resources.ts';
+import { scopeSuffix, type SystemdScope } from './scope.ts';
 
-// ── parameters ───────────────────────────────────────────────────────────
+// ── unit files ───────────────────────────────────────────────────────────
 
-export interface ServiceParams {
-  /** `nginx` or `nginx.service`; other unit types (`backup.timer`, `app.socket`) by their full name. */
-  readonly name: string;
-  /** Start at boot (`systemctl enable`) or not. Left out: not changed. */
-  readonly enabled?: boolean;
-  /**
-   * `started`/`stopped` act only when the unit is not already so.
-   * `restarted` and `reloaded` act on every run, as in Ansible: use them in
-   * handlers, notified by the task that changed the configuration.
-   */
-  readonly state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
-  /** `true` links the unit to /dev/null so nothing can start it; `false` undoes that. */
-  readonly masked?: boolean;
-  readonly scope?: ScopeParam;
+export type UnitFileAction = { readonly do: 'install'; readonly file: string; readonly path: string; readonly content: string } | { readonly do: 'remove'; readonly file: string; readonly path: string };
+
+/** Pure: install or remove each file whose content differs from what is wanted. */
+export function planUnitFiles(p: UnitFilesParams, observed: ObservedUnitFiles, context: PlanContext): Change<UnitFileAction>[] {
+  const changes: Change<UnitFileAction>[] = [];
+  for (const f of p.files) {
+    const path = `${observed.dir}/${f.file}`;
+    const current = currentContent(p.scope, path, observed.files[f.file] ?? null, context);
+    if (current === f.content) continue;
+    if (f.content === null) {
+      changes.push({ summary: `remove ${path}`, diff: textDiff(path, current ?? '', ''), action: { do: 'remove', file: f.file, path } });
+    } else {
+      changes.push({
+        summary: `${current === null ? 'install' : 'update'} ${path}`,
+        diff: textDiff(path, current ?? '', f.content),
+        action: { do: 'install', file: f.file, path, content: f.content },
+      });
+    }
+  }
+  return changes;
 }
 
-const schema = {
-  type: 'object',
-  required: ['name'],
-  properties: {
-    name: serviceNameSchema,
-    enabled: { type: 'boolean' },
-    state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
-    masked: { type: 'boolean' },
-    scope: scopeSchema,
-  },
-  additionalProperties: false,
-  anyOf: [{ required: ['enabled'] }, { required: ['state'] }, { required: ['masked'] }],
-} as const;
-
-export interface ResolvedService {
-  readonly unit: string;
-  readonly scope: SystemdScope;
-  readonly enabled?: boolean;
-  readonly state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
-  readonly masked?: boolean;
+/** What an earlier task of this run leaves at the path (check mode) wins over what the host shows now. */
+function currentContent(scope: SystemdScope, path: string, onHost: string | null, context: PlanContext): string | null {
+  if (scope.kind !== 'system') return onHost;
+  const planned = context.planned.get(PathResource, path);
+  if (!planned) return onHost;
+  if (planned.type === 'file' && planned.content) return planned.content.toString('utf8');
+  return planned.type === 'absent' ? null : onHost;
 }
 
-// ── plan ─────────────────────────────────────────────────────────────────
+/** In check mode, later tasks see the files as installed and their units as present. */
+export function unitFileEffects(p: UnitFilesParams, units: readonly string[]): Effect[] {
+  const present = p.files.some((f) => f.content !== null);
+  const paths = p.scope.kind === 'system' ? p.files.map((f) => effect(PathResource, `${SYSTEM_UNIT_DIR}/${f.file}`, f.content === null ? { type: 'absent' as const } : { type: 'file' as const, content: Buffer.from(f.content), mode: '0644' })) : [];
+  return [...paths, ...units.map((u) => effect(UnitResource, unitKey(p.scope, u), { scope: p.scope, present }))];
+}
+
+// ── service ──────────────────────────────────────────────────────────────
 
 export interface ServiceAction {
   readonly verb: UnitVerb;
@@ -134,45 +131,18 @@ function withPlanned(r: ResolvedService, observed: UnitState, context: PlanConte
   return observed;
 }
 
-// ── observe → plan → apply ───────────────────────────────────────────────
+// ── timer ────────────────────────────────────────────────────────────────
 
-const ORDER: readonly UnitVerb[] = ['unmask', 'enable', 'disable', 'stop', 'start', 'restart', 'reload', 'reload-or-restart', 'mask'];
+export type TimerAction = { readonly files: UnitFileAction } | { readonly control: ServiceAction };
 
-const backend: Backend<ResolvedService, UnitState, ServiceAction> = {
-  probes: (r) => ({ state: { script: unitStateProbe(r.scope, r.unit) } }),
-  parse: (r, outputs) => parseUnitState(r.scope, r.unit, outputs['state']!),
-  plan: planService,
-  async apply(r, changes, context) {
-    const verbs = changes.map((c) => c.action.verb).sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b));
-    await controlUnit(context, r.scope, r.unit, verbs, { reload: changes.some((c) => c.action.reload) });
-  },
-};
-
-/**
- * Whether a unit runs, starts at boot, or is masked.
- *
- *   service({ name: 'nginx', state: 'started', enabled: true })
- *   service({ name: 'cups', state: 'stopped', enabled: false, masked: true })
- *   handlers: [service({ name: 'Restart app', ... })] → service({ name: 'app', state: 'restarted' })
- *   service({ name: 'sync.service', state: 'started', scope: { user: 'alice' } })
- */
-export const service = defineModule<ServiceParams, ResolvedService>({
-  name: 'systemd.service',
-  schema,
-  capabilities: { checkMode: true, diff: true, notes: "state 'restarted' and 'reloaded' act on every run (use them in handlers)" },
-  describe: (p) => `service ${p.name}${describeWanted(p)}${scopeSuffix(toScope(p.scope))}`,
-  resolve: (p) => ({
-    unit: withServiceSuffix(p.name),
-    scope: toScope(p.scope),
-    ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
-    ...(p.state !== undefined ? { state: p.state } : {}),
-    ...(p.masked !== undefined ? { masked: p.masked } : {}),
-  }),
-  backends: { el9: backend, linux: backend, nixos: nixosService },
-});
-
-function describeWanted(p: ServiceParams): string {
-  const parts = [p.state, p.enabled === undefined ? undefined : p.enabled ? 'enabled' : 'disabled', p.masked === undefined ? undefined : p.masked ? 'masked' : 'unmasked'];
-  const text = parts.filter(Boolean).join(', ');
-  return text ? ` (${text})` : '';
+/** The unit files, then the timer enabled and started like a service of its own. */
+export function planTimer(r: ResolvedTimer, observed: ObservedTimer, context: PlanContext): Change<TimerAction>[] {
+  const files = planUnitFiles(r, observed.files, context);
+  const timerFile = files.find((c) => c.action.file === r.timer);
+  const known = observed.timer.loadState !== 'not-found' || observed.timer.onDisk !== undefined;
+  // The timer is enabled and started like a service of its own; a changed schedule re-arms a running timer.
+  const current = timerFile && !known ? NEW_UNIT : observed.timer;
+  const wanted = { unit: r.timer, scope: r.scope, enabled: true, state: timerFile && known ? ('restarted' as const) : ('started' as const) };
+  const control = planService(wanted, current, context);
+  return [...files.map((c) => ({ ...c, action: { files: c.action } })), ...control.map((c) => ({ ...c, action: { control: c.action } }))];
 }

@@ -1,6 +1,59 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
-import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { asUser, homeOf } from '../shared/account.ts';
+import { probeFailure } from '../shared/become.ts';
+import type { UnitFilesParams } from './params.ts';
 import { systemctl, type SystemdScope } from './scope.ts';
+
+// ── unit files ───────────────────────────────────────────────────────────
+
+export const SYSTEM_UNIT_DIR = '/etc/systemd/system';
+/** Relative to the user's home directory. */
+export const USER_UNIT_DIR = '.config/systemd/user';
+
+export interface ObservedUnitFiles {
+  /** The unit directory on the host (a user's directory depends on their home). */
+  readonly dir: string;
+  /** Content by file; null when absent. */
+  readonly files: Readonly<Record<string, string | null>>;
+}
+
+/** The unit directory for the scope, as a shell expression (a user's home is looked up on the host). */
+function dirExpression(scope: SystemdScope): ShellScript {
+  return scope.kind === 'system' ? sh`${SYSTEM_UNIT_DIR}` : sh`${homeOf(scope.user)}/${USER_UNIT_DIR}`;
+}
+
+/** One probe: the directory, then per file `present` + base64 content, or `absent`. */
+export function unitFilesProbe(p: UnitFilesParams): ShellScript {
+  const userCheck = p.scope.kind === 'user' ? sh`getent passwd ${p.scope.user} >/dev/null || { echo 'no such user:' ${p.scope.user} >&2; exit 3; }\n` : sh``;
+  const perFile = p.files.map(
+    (f) => sh`if [ -f "$dir"/${f.file} ]; then echo present; base64 -w0 <"$dir"/${f.file} || exit 1; echo; else echo absent; echo; fi`,
+  );
+  const reads = join(perFile);
+  // A user's files are read as the user: a link they planted shows only what they could read themselves.
+  const read = p.scope.kind === 'system' ? reads : sh`${asUser(p.scope.user)} sh -c ${sh`dir=$1
+${reads}`.text} sh "$dir"`;
+  return sh`${userCheck}dir=${dirExpression(p.scope)}
+echo "$dir"
+${read}`;
+}
+
+export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
+  if (result.code !== 0) {
+    const reason = result.stderr.trim() || `exit code ${result.code}`;
+    throw probeFailure(`cannot read unit files ${p.files.map((f) => f.file).join(', ')}`, reason);
+  }
+  const [dir = '', ...lines] = result.stdout.split('\n');
+  const files: Record<string, string | null> = {};
+  p.files.forEach((f, i) => {
+    const state = lines[i * 2];
+    if (state !== 'present' && state !== 'absent') throw new Error(`unexpected probe output for ${f.file}: ${JSON.stringify(result.stdout.slice(0, 200))}`);
+    files[f.file] = state === 'present' ? Buffer.from(lines[i * 2 + 1] ?? '', 'base64').toString('utf8') : null;
+  });
+  return { dir, files };
+}
+
+// ── unit state ───────────────────────────────────────────────────────────
 
 /** What the manager says about one unit (`systemctl show`), plus what is on disk when it has not loaded it yet. */
 export interface UnitState {
@@ -34,7 +87,7 @@ export function unitStateProbe(scope: SystemdScope, unit: string): ShellScript {
   const dirs =
     scope.kind === 'system'
       ? sh`${SYSTEM_UNIT_DIRS}`
-      : sh`"$(getent passwd ${scope.user} | cut -d: -f6)/.config/systemd/user" ${USER_UNIT_DIRS}`;
+      : sh`${homeOf(scope.user)}/${USER_UNIT_DIR} ${USER_UNIT_DIRS}`;
   const show = systemctl(scope, ['show', '-p', PROPERTIES, '--', unit]);
   const isEnabled = systemctl(scope, ['is-enabled', '--', unit]);
   // An instance (getty@tty2.service) has no file of its own: its template (getty@.service) is what is on disk.
@@ -55,7 +108,7 @@ export function templateOf(unit: string): string | undefined {
 }
 
 export function parseUnitState(scope: SystemdScope, unit: string, result: ExecResult): UnitState {
-  if (result.code !== 0) throw new Error(unreachableManager(scope, unit, result));
+  if (result.code !== 0) throw unreachableManager(scope, unit, result);
   const fields = new Map<string, string>();
   for (const line of result.stdout.split('\n')) {
     const eq = line.indexOf('=');
@@ -76,12 +129,14 @@ export function parseUnitState(scope: SystemdScope, unit: string, result: ExecRe
   };
 }
 
-function unreachableManager(scope: SystemdScope, unit: string, result: ExecResult): string {
+function unreachableManager(scope: SystemdScope, unit: string, result: ExecResult): Error {
   const reason = result.stderr.trim() || result.stdout.trim() || `exit code ${result.code}`;
   if (scope.kind === 'user' && /bus|connect|No such file/i.test(reason)) {
-    return `cannot reach the systemd user manager of ${scope.user} to read ${unit}: ${reason}. It runs only while the user is logged in unless lingering is on: run 'loginctl enable-linger ${scope.user}' (or a command task doing so) before this task`;
+    return new Error(
+      `cannot reach the systemd user manager of ${scope.user} to read ${unit}: ${reason}. It runs only while the user is logged in unless lingering is on: run 'loginctl enable-linger ${scope.user}' (or a command task doing so) before this task`,
+    );
   }
-  return `cannot read the state of ${unit}: ${reason}${/denied|access/i.test(reason) ? ' (set become: true)' : ''}`;
+  return probeFailure(`cannot read the state of ${unit}`, reason);
 }
 
 /** A unit whose file is about to be installed: what the manager will say once it has reloaded. */
@@ -90,4 +145,12 @@ export const NEW_UNIT: UnitState = { loadState: 'loaded', activeState: 'inactive
 /** The unit counts as running: asking to start it would do nothing. */
 export function isRunning(state: Pick<UnitState, 'activeState'>): boolean {
   return ['active', 'activating', 'reloading', 'refreshing'].includes(state.activeState);
+}
+
+// ── timer ────────────────────────────────────────────────────────────────
+
+/** A timer task's two probes: its unit files, and the timer unit's state. */
+export interface ObservedTimer {
+  readonly files: ObservedUnitFiles;
+  readonly timer: UnitState;
 }
