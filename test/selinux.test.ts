@@ -122,7 +122,7 @@ t.test('invalid parameters fail before the host is touched, naming task, paramet
     [selinux.boolean({ values: { httpd_can_network_connect: false } }), selinux.port({ ports: ['http/tcp' as never], type: 'http_port_t' })],
     'apply',
   ).catch((e: Error) => e);
-  t.match(String(report), /invalid task parameters \(nothing was changed on any host\)/);
+  t.match(String(report), /the playbook has 1 problem \(nothing was changed on any host\)/);
   t.match(String(report), /task 'selinux port http\/tcp → http_port_t' \(selinux.port\): parameter 'ports.0' = "http\/tcp"/);
   t.match(await sh('getsebool httpd_can_network_connect'), /--> on/, 'the valid task before it did not run either');
 });
