@@ -8,6 +8,7 @@ import { isNixosRenderer } from './renderer.ts';
 import type { NixAttrs } from './value.ts';
 
 const DEFAULT_CONFIGURATION = '/etc/nixos/configuration.nix';
+const DEFAULT_CONFIRM_SECONDS = 120;
 
 /**
  * On a nixos host, the tasks of a play that render NixOS options become one
@@ -43,6 +44,7 @@ export function nixosPlaySteps(
     entryPath,
     importPath,
     action: settings.action ?? 'switch',
+    confirmSeconds: settings.confirmSeconds ?? DEFAULT_CONFIRM_SECONDS,
     ...(flake ? { flake } : {}),
   };
   const switchTask: PreparedTask = {
