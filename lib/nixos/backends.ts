@@ -4,6 +4,7 @@ import { textDiff } from '../diff.ts';
 import { RemoteCommandError } from '../errors.ts';
 import type { ApplyContext, Backend, Change } from '../module/types.ts';
 import { join, sh, trusted, type ShellScript } from '../shell/quote.ts';
+import { asControllerOf } from '../shell/path-guard.ts';
 import { armSelfRevert, disarmSelfRevert, SELF_REVERT_DIR, selfRevertState } from '../shell/self-revert.ts';
 import { privateTempDir } from '../shell/temp-dir.ts';
 import { parseModuleBlocks, renderDefaultNix, withImport } from './module-file.ts';
@@ -198,7 +199,7 @@ export const switchBackend: Backend<SwitchParams, SwitchObserved, SwitchAction> 
     for (const w of writes) await context.run(sh`mkdir -p -- ${dirname(w.path)}`).then(() => context.writeFile(w.path, w.content, { mode: 0o644 }));
     const restoreFiles = async () => {
       // Leave the files describing the generation that is still running.
-      for (const w of writes) await (w.before === undefined ? context.run(sh`rm -f -- ${w.path}`) : context.writeFile(w.path, w.before, { mode: 0o644 }));
+      for (const w of writes) await (w.before === undefined ? context.run(removeAsController(w.path)) : context.writeFile(w.path, w.before, { mode: 0o644 }));
     };
 
     let system: string;
@@ -307,11 +308,17 @@ function returnScript(writes: readonly Extract<SwitchAction, { do: 'write' }>[],
   return join([
     trusted('PATH=/run/current-system/sw/bin:$PATH'),
     sh`while systemctl is-active --quiet ${`${ACTIVATION_UNIT}.service`}; do sleep 1; done`,
-    ...writes.map((w, i) => (w.before === undefined ? sh`rm -f -- ${w.path}` : sh`cp -- ${`${BACKUP_DIR}/${i}`} ${w.path}`)),
+    // Each file as its directory's controller (a flake may be a user's), in a subshell: one refused file does not stop the return.
+    ...writes.map((w, i) => (w.before === undefined ? sh`(${removeAsController(w.path)})` : sh`(${asControllerOf(dirname(w.path), sh`cat > "$1"`, [w.path])}) < ${`${BACKUP_DIR}/${i}`}`)),
     sh`nix-env -p ${SYSTEM_PROFILE} --switch-generation ${previous}`,
     sh`${`${SYSTEM_PROFILE}/bin/switch-to-configuration`} switch`,
     sh`rm -rf -- ${BACKUP_DIR}`,
   ]);
+}
+
+/** `rm -f` of a file hostform created, as whoever controls its directory (root never removes through a user's directory). */
+function removeAsController(path: string): ShellScript {
+  return asControllerOf(dirname(path), sh`rm -f -- "$1"`, [path]);
 }
 
 function removedBlocks(before: string, after: string): boolean {
