@@ -13,6 +13,8 @@ export interface NixosSettings {
   readonly flake?: { readonly path: string; readonly attr: string };
   /** 'switch' (default) activates now; 'boot' only makes it the boot default. */
   readonly action?: 'switch' | 'boot';
+  /** Seconds hostform has, after activating, to log in anew and confirm before the host switches back by itself; default 120. */
+  readonly confirmSeconds?: number;
 }
 
 /** One host as written in an inventory file (before group vars are merged). */

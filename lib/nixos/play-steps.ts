@@ -2,22 +2,27 @@ import { dirname } from 'node:path/posix';
 import type { HostView } from '../module/types.ts';
 import type { PreparedTask } from '../run/prepare.ts';
 import { blockBackend, switchBackend, type BlockParams, type SwitchParams } from './backends.ts';
+import { renderingConflicts } from './conflicts.ts';
 import { moduleBlocks, moduleFileName, renderModule } from './module-file.ts';
+import { isNixosRenderer } from './renderer.ts';
 import type { NixAttrs } from './value.ts';
 
 const DEFAULT_CONFIGURATION = '/etc/nixos/configuration.nix';
+const DEFAULT_CONFIRM_SECONDS = 120;
 
 /**
  * On a nixos host, the tasks of a play that render NixOS options become one
  * module file: each task checks its own block in it, and one closing task
  * writes the file and runs nixos-rebuild (a dry-activate on a copy in check
  * mode). Flush points do not split this: a play switches once.
+ * `conflicts` are options a nixos.options task defines that another task
+ * defines differently: the run reports them before changing anything.
  */
 export function nixosPlaySteps(
   play: string,
   host: HostView,
   rendering: readonly (PreparedTask & { readonly fragment: NixAttrs })[],
-): { blocks: Map<PreparedTask, PreparedTask>; switchTask: PreparedTask } {
+): { blocks: Map<PreparedTask, PreparedTask>; switchTask: PreparedTask; conflicts: { task: PreparedTask; text: string }[] } {
   const settings = host.nixos ?? {};
   const flake = settings.flake;
   const entryPath = flake ? `${flake.path}/flake.nix` : (settings.configuration ?? DEFAULT_CONFIGURATION);
@@ -39,6 +44,7 @@ export function nixosPlaySteps(
     entryPath,
     importPath,
     action: settings.action ?? 'switch',
+    confirmSeconds: settings.confirmSeconds ?? DEFAULT_CONFIRM_SECONDS,
     ...(flake ? { flake } : {}),
   };
   const switchTask: PreparedTask = {
@@ -54,5 +60,11 @@ export function nixosPlaySteps(
     resolved,
     backend: switchBackend as PreparedTask['backend'],
   };
-  return { blocks: blockTasks, switchTask };
+  const conflicts = renderingConflicts(
+    rendering.map((t) => {
+      const renderer = t.task.module.backends.nixos;
+      return { name: t.name, module: t.module, fragment: t.fragment, checked: isNixosRenderer(renderer) && renderer.checkConflicts === true };
+    }),
+  ).map((c) => ({ task: rendering[c.task]!, text: c.text }));
+  return { blocks: blockTasks, switchTask, conflicts };
 }

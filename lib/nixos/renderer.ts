@@ -14,10 +14,18 @@ import type { NixAttrs } from './value.ts';
 export interface NixosRenderer<Resolved> {
   readonly kind: 'nixos-renderer';
   render(params: Resolved, host: HostView): NixAttrs;
+  /**
+   * Its options are chosen by the playbook, not by hostform (nixos.options):
+   * where they define an option another task of the play also defines with
+   * another value, the run stops before anything changes, naming both tasks
+   * (see conflicts.ts). Between other tasks, NixOS itself reports a
+   * conflict, on the host (check mode's dry-activate, or the switch).
+   */
+  readonly checkConflicts?: true;
 }
 
-export function nixosRenderer<Resolved>(render: (params: Resolved, host: HostView) => NixAttrs): NixosRenderer<Resolved> {
-  return { kind: 'nixos-renderer', render };
+export function nixosRenderer<Resolved>(render: (params: Resolved, host: HostView) => NixAttrs, options: { readonly checkConflicts?: true } = {}): NixosRenderer<Resolved> {
+  return { kind: 'nixos-renderer', render, ...options };
 }
 
 export function isNixosRenderer(backend: unknown): backend is NixosRenderer<unknown> {

@@ -52,6 +52,18 @@ export function nixString(text: string): string {
   return `"${escaped}"`;
 }
 
+/**
+ * `lib.mkForce value` as data: the module system reads exactly this shape
+ * (it is what lib.mkOverride 50 returns), so a value wins over the
+ * definitions NixOS modules make without going through expression text.
+ */
+export function forced(value: NixValue): NixAttrs {
+  return { _type: 'override', priority: FORCE_PRIORITY, content: value };
+}
+
+/** lib.mkForce's priority; a plain definition has 100. */
+export const FORCE_PRIORITY = 50;
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const KEYWORDS = new Set(['assert', 'else', 'if', 'in', 'inherit', 'let', 'or', 'rec', 'then', 'with']);
 

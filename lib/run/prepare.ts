@@ -146,6 +146,7 @@ export function preparePlay(play: Playbook, host: HostView, options: PrepareOpti
   const handlers = [...byName.values()].map((h) => prepare(h, true) as PreparedTask);
   if (rendering.length > 0) {
     const nixos = nixosPlaySteps(play.name, host, rendering);
+    for (const c of nixos.conflicts) problem({ kind: 'parameter', task: c.task.name, module: c.task.module, source: taskSource(c.task.task), host: host.name, text: c.text });
     for (const [i, step] of steps.entries()) {
       const block = step.kind === 'task' ? nixos.blocks.get(step as PreparedTask) : undefined;
       if (block) steps[i] = block;

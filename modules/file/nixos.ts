@@ -3,11 +3,15 @@ import { nixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
 import type { WantedPath } from './params.ts';
 
+/** What a new file gets on el9 when the task gives no mode (root's umask 022). */
+const NEW_FILE_MODE = '0644';
+
 /**
  * Files on NixOS, declaratively: files under /etc become `environment.etc`
- * entries (copied with their mode when one is given, else linked from the
- * store); everything else becomes a systemd-tmpfiles rule, which NixOS
- * applies at activation and at every boot.
+ * entries (copied with their mode, owner and group when any is given, the
+ * mode then 0644 unless given; else linked from the store); everything else
+ * becomes a systemd-tmpfiles rule, which NixOS applies at activation and at
+ * every boot.
  */
 export const nixosFile = nixosRenderer<WantedPath>((wanted): NixAttrs => {
   if (wanted.state === 'file' && wanted.secret) {
@@ -21,7 +25,8 @@ export const nixosFile = nixosRenderer<WantedPath>((wanted): NixAttrs => {
         etc: {
           [wanted.path.slice('/etc/'.length)]: {
             text: wanted.content.toString('utf8'),
-            ...(wanted.mode ? { mode: wanted.mode } : {}),
+            // NixOS only sets the owner of a copied file, and it copies only when a mode is given (else it links from the store, root's).
+            ...(wanted.mode || wanted.owner || wanted.group ? { mode: wanted.mode ?? NEW_FILE_MODE } : {}),
             ...(wanted.owner ? { user: wanted.owner } : {}),
             ...(wanted.group ? { group: wanted.group } : {}),
           },
@@ -52,7 +57,12 @@ function tmpfilesField(text: string): string {
   return text.replace(/%/g, '%%').replace(/\\/g, '\\\\').replace(/ /g, '\\x20').replace(/\t/g, '\\t');
 }
 
-/** The argument field (the file's content): C-style escapes, specifiers doubled. */
+/**
+ * The argument field (the file's content): C-style escapes, specifiers
+ * doubled. systemd-tmpfiles strips blanks around the field, so spaces at
+ * either end are written as \x20 to survive.
+ */
 function tmpfilesArgument(text: string): string {
-  return text.replace(/%/g, '%%').replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+  const escaped = text.replace(/%/g, '%%').replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
+  return escaped.replace(/^ +| +$/g, (spaces) => '\\x20'.repeat(spaces.length));
 }

@@ -1,8 +1,7 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
-import type { NixAttrs } from '../../lib/nixos/value.ts';
+import { forced, type NixAttrs } from '../../lib/nixos/value.ts';
 import { asList } from '../shared/list.ts';
-import { forced } from '../systemd/nixos.ts';
 import { literalValue } from '../systemd/sections.ts';
 import type { ContainerParams, ResolvedQuadlet } from './params.ts';
 
@@ -34,8 +33,10 @@ export const nixosContainer = nixosRenderer<ResolvedQuadlet>((r): NixAttrs => {
 
   const name = p.containerName ?? p.name;
   const wantedBy = p.wantedBy ?? ['multi-user.target'];
-  const autoStart = wantedBy.includes('multi-user.target');
-  const otherTargets = wantedBy.filter((t) => t !== 'multi-user.target' && t !== 'default.target');
+  // NixOS' default.target is multi-user.target (graphical.target pulls it in too): both mean start at boot, which is autoStart.
+  const bootTargets = ['multi-user.target', 'default.target'];
+  const autoStart = wantedBy.some((t) => bootTargets.includes(t));
+  const otherTargets = wantedBy.filter((t) => !bootTargets.includes(t));
   const labels = { ...p.label, ...(p.autoUpdate ? { 'io.containers.autoupdate': p.autoUpdate } : {}) };
 
   const service: NixAttrs = {
@@ -43,9 +44,10 @@ export const nixosContainer = nixosRenderer<ResolvedQuadlet>((r): NixAttrs => {
     description: p.description === undefined ? undefined : literalValue(p.description),
     wantedBy: otherTargets.length > 0 ? otherTargets : undefined,
     unitConfig: p.extra?.Unit,
-    // oci-containers sets Restart=always and TimeoutStartSec=0 itself: a task's own values must win.
+    // oci-containers sets Restart, TimeoutStartSec, TimeoutStopSec, Type and more itself: a task's own values must win, as in a
+    // quadlet file's [Service]. A key given several times is a list, which NixOS appends to the module's own (Environment=).
     serviceConfig: {
-      ...p.extra?.Service,
+      ...Object.fromEntries(Object.entries(p.extra?.Service ?? {}).map(([key, value]) => [key, Array.isArray(value) ? value : forced(value)])),
       ...(p.restart !== undefined ? { Restart: forced(p.restart) } : {}),
       ...(p.timeoutStartSec !== undefined ? { TimeoutStartSec: forced(p.timeoutStartSec) } : {}),
     },

@@ -1,6 +1,6 @@
 import { Skip } from '../../lib/module/skip.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
-import { NixExpr, type NixAttrs, type NixValue } from '../../lib/nixos/value.ts';
+import { forced, type NixAttrs, type NixValue } from '../../lib/nixos/value.ts';
 import type { ResolvedService, TimerParams, UnitFilesParams } from './params.ts';
 import type { SystemdScope } from './scope.ts';
 import { literalValue } from './sections.ts';
@@ -18,15 +18,6 @@ function systemOnly(scope: SystemdScope, what: string): void {
       `${what} of user ${scope.user}: nixos declares user units for every user at once (systemd.user.*), not for one user's manager; declare it in the NixOS configuration or with home-manager`,
     );
   }
-}
-
-/**
- * `lib.mkForce value` as data: the module system reads exactly this shape
- * (it is what lib.mkOverride 50 returns), so a user's value wins over the
- * definitions NixOS modules make without going through expression text.
- */
-export function forced(value: NixValue): NixAttrs {
-  return { _type: 'override', priority: 50, content: value };
 }
 
 // ── unit ─────────────────────────────────────────────────────────────────
@@ -147,7 +138,7 @@ export const nixosService = nixosRenderer<ResolvedService>((r): NixAttrs => {
   const runs = r.enabled === true || r.state === 'started';
   if (r.masked === true) {
     if (runs) throw new Error(`service ${r.unit}: masked and ${r.enabled === true ? 'enabled' : 'started'} at once; drop one`);
-    return { systemd: { units: { [r.unit]: { enable: NixExpr.trusted('lib.mkForce false') } } } };
+    return { systemd: { units: { [r.unit]: { enable: forced(false) } } } };
   }
   if (runs && r.enabled === false) {
     throw new Skip(`on nixos a unit runs when a target wants it at boot: 'started' but not enabled has no declarative form (systemctl start ${r.unit} starts it until the next switch)`);

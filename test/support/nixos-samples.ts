@@ -1,13 +1,14 @@
 import type { HostView, Task } from '../../lib/module/types.ts';
-import { moduleBlocks, renderModule } from '../../lib/nixos/module-file.ts';
 import { isNixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
-import { dropIn, fail2ban, file, firewalld, group, packages, quadlet, service, sshd, timer, unit, user } from '../../modules/index.ts';
+import { dropIn, fail2ban, file, firewalld, group, nixos, packages, quadlet, service, sshd, timer, unit, user } from '../../modules/index.ts';
 
 /**
- * Representative tasks of every module family that renders on NixOS, and the
- * play modules they make. The parse test (CI) and the evaluation test (with a
- * nixpkgs tree) both check these, so a family added here is checked by both.
+ * Representative tasks of every module with a NixOS renderer, one play per
+ * family, tasks that only skip on NixOS included. test/nixos-eval.test.ts
+ * evaluates each play's module with the real NixOS module system and
+ * asserts option values, and fails for a module with a NixOS renderer that
+ * has no task here: a family added here is evaluated in CI.
  */
 export const SAMPLE_HOST = { name: 'nix1', groups: ['all'], vars: {}, facts: { platform: 'nixos' } } as unknown as HostView;
 
@@ -18,6 +19,8 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
     file({ path: '/srv/backup', state: 'directory', mode: '0750', owner: 'root' }),
     file({ path: '/srv/current', state: 'link', target: '/srv/backup' }),
     file({ path: '/srv/old', state: 'absent' }),
+    file({ path: '/srv/app/banner', content: '  indented, 100%\n' }),
+    file({ path: '/etc/app/owned.conf', content: 'key = value\n', owner: 'nobody', group: 'nogroup' }),
   ],
   packages: [packages({ present: ['htop', 'python3Packages.requests', 'libstdc++'], latest: ['openssl'] })],
   users: [
@@ -55,11 +58,19 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
       timeoutStartSec: 900,
     }),
     quadlet.container({ name: 'job', image: 'localhost/job:1', exec: ['/job', '--once'], user: 1000, group: 1000, wantedBy: [] }),
+    quadlet.container({ name: 'desk', image: 'localhost/desk:1', wantedBy: ['default.target'], extra: { Service: { TimeoutStopSec: 30, Environment: ['A=1'] } } }),
+    quadlet.network({ name: 'backend' }),
+    quadlet.volume({ name: 'data' }),
+    quadlet.pod({ name: 'stack' }),
   ],
   firewall: [
     firewalld.port({ ports: ['443/tcp', '53/udp', '60000-61000/udp', '8000-8010/tcp'] }),
     firewalld.port({ port: 8080 }),
     firewalld.service({ services: ['ssh', 'http', 'dns'] }),
+    firewalld.zone({ name: 'internal' }),
+    firewalld.richRule({ rule: 'rule family="ipv4" source address="192.0.2.0/24" accept' }),
+    firewalld.masquerade({}),
+    firewalld.forwardPort({ forwardPort: { port: 8080, protocol: 'tcp', toPort: 80 } }),
   ],
   fail2ban: [
     fail2ban.jail({ name: 'sshd', maxretry: 3, bantime: '1h', bantimeIncrement: { factor: 2, maxtime: '1w' }, ignoreip: ['192.0.2.0/24'] }),
@@ -73,6 +84,23 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
       extra: { VersionAddendum: 'none' },
     }),
   ],
+  options: [
+    nixos.options({
+      services: {
+        prometheus: {
+          enable: true,
+          port: 9090,
+          scrapeConfigs: [{ job_name: 'node', static_configs: [{ targets: ['localhost:9100'] }] }],
+          exporters: { node: { enable: true, enabledCollectors: ['systemd'] } },
+        },
+        loki: { enable: true, configuration: { auth_enabled: false, server: { http_listen_port: 3100 } } },
+        tailscale: { enable: true, useRoutingFeatures: 'client', package: { $pkgs: 'tailscale' } },
+      },
+      system: { autoUpgrade: { enable: true, dates: '04:40', allowReboot: false } },
+      nix: { gc: { automatic: true, dates: 'weekly', options: '--delete-older-than 30d' } },
+      networking: { firewall: { allowedTCPPorts: [9090] } },
+    }),
+  ],
 };
 
 /** The NixOS fragment one task renders to on the sample host (throws Skip or Error as the renderer does). */
@@ -80,10 +108,4 @@ export function renderTask(task: Task): NixAttrs {
   const backend = task.module.backends.nixos;
   if (!isNixosRenderer(backend)) throw new Error(`${task.module.name} has no NixOS renderer`);
   return backend.render(task.module.resolve(task.params, SAMPLE_HOST), SAMPLE_HOST);
-}
-
-/** The module text a play of these tasks renders to. */
-export function renderSample(play: string, tasks: readonly Task[]): string {
-  const rendered = tasks.map((task) => ({ name: task.name ?? task.module.describe(task.params), fragment: renderTask(task) }));
-  return renderModule(play, moduleBlocks(rendered));
 }

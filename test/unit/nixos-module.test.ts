@@ -52,6 +52,8 @@ t.test('nixos: files under /etc become environment.etc, others tmpfiles rules', 
   t.same(render({ path: '/srv/my dir', state: 'directory', mode: '0750' }), { systemd: { tmpfiles: { rules: ['d /srv/my\\x20dir 0750 - - -'] } } });
   t.same(render({ path: '/usr/local/bin/app', state: 'link', target: '/opt/app' }), { systemd: { tmpfiles: { rules: ['L+ /usr/local/bin/app - - - - /opt/app'] } } });
   t.same(render({ path: '/var/old', state: 'absent' }), { systemd: { tmpfiles: { rules: ['R /var/old'] } } });
+  t.same(render({ path: '/etc/owned.conf', content: 'x\n', owner: 'nobody' }), { environment: { etc: { 'owned.conf': { text: 'x\n', mode: '0644', user: 'nobody' } } } }, 'an owner alone makes a copy (NixOS ignores the owner of a store link)');
+  t.same(render({ path: '/srv/pad', content: '  two leading, one trailing \n ' }), { systemd: { tmpfiles: { rules: ['f+ /srv/pad - - - - \\x20\\x20two leading, one trailing \\n\\x20'] } } }, 'spaces at either end survive tmpfiles stripping its fields');
   t.throws(() => render({ path: '/etc/blob', content: Buffer.from([0, 255]) }), /binary content/);
   t.throws(() => render({ path: '/etc/token', content: 'hunter2', secret: true }), /secret: a NixOS module would put it in the world-readable Nix store/);
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Skip } from '../../lib/module/skip.ts';
 import { quadlet } from '../../modules/index.ts';
-import { forced } from '../../modules/systemd/nixos.ts';
+import { forced } from '../../lib/nixos/value.ts';
 import { renderTask } from '../support/nixos-samples.ts';
 
 t.test('nixos containers: a quadlet container becomes an oci-containers container run by podman', async (t) => {
@@ -110,6 +110,16 @@ t.test('nixos containers: options without an oci-containers field become the pod
 t.test('nixos containers: wantedBy [] means the container does not start at boot', async (t) => {
   const fragment = renderTask(quadlet.container({ name: 'job', image: 'localhost/job:1', wantedBy: [] })) as { virtualisation: { 'oci-containers': { containers: { job: { autoStart: boolean } } } } };
   t.equal(fragment.virtualisation['oci-containers'].containers.job.autoStart, false);
+});
+
+t.test('nixos containers: wantedBy default.target starts the container at boot, as multi-user.target does', async (t) => {
+  const fragment = renderTask(quadlet.container({ name: 'desk', image: 'localhost/desk:1', wantedBy: ['default.target'] })) as { virtualisation: { 'oci-containers': { containers: { desk: { autoStart: boolean } } } } };
+  t.equal(fragment.virtualisation['oci-containers'].containers.desk.autoStart, true);
+});
+
+t.test("nixos containers: extra [Service] keys are forced over oci-containers' own; a list is appended", async (t) => {
+  const fragment = renderTask(quadlet.container({ name: 'a', image: 'x:1', extra: { Service: { TimeoutStopSec: 30, Environment: ['A=1'] } } })) as { systemd: { services: { 'podman-a': { serviceConfig: object } } } };
+  t.same(fragment.systemd.services['podman-a'].serviceConfig, { TimeoutStopSec: forced(30), Environment: ['A=1'] });
 });
 
 t.test('nixos containers: quadlet-only references are refused with what to use instead', async (t) => {

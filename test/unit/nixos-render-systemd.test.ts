@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import { Skip } from '../../lib/module/skip.ts';
-import { NixExpr } from '../../lib/nixos/value.ts';
+import { forced } from '../../lib/nixos/value.ts';
 import { dropIn, service, timer, unit } from '../../modules/index.ts';
-import { forced, parseUnitText } from '../../modules/systemd/nixos.ts';
+import { parseUnitText } from '../../modules/systemd/nixos.ts';
 import { renderTask } from '../support/nixos-samples.ts';
 
 const skipNote = (t: Test, fn: () => unknown): string => {
@@ -63,7 +63,7 @@ t.test('nixos systemd: enabling or starting a unit puts it in its boot target\'s
 });
 
 t.test('nixos systemd: masking forces the unit\'s enable option off', async (t) => {
-  t.same(renderTask(service({ name: 'cups', state: 'stopped', enabled: false, masked: true })), { systemd: { units: { 'cups.service': { enable: NixExpr.trusted('lib.mkForce false') } } } });
+  t.same(renderTask(service({ name: 'cups', state: 'stopped', enabled: false, masked: true })), { systemd: { units: { 'cups.service': { enable: forced(false) } } } });
   t.throws(() => renderTask(service({ name: 'cups', enabled: true, masked: true })), /masked and enabled at once/);
 });
 
