@@ -14,10 +14,30 @@ import type { NixAttrs } from './value.ts';
 export interface NixosRenderer<Resolved> {
   readonly kind: 'nixos-renderer';
   render(params: Resolved, host: HostView): NixAttrs;
+  /**
+   * Files the fragment refers to that must never enter the world-readable
+   * Nix store (secrets): written to the host out of band, by the task's own
+   * step, before the play's switch (see lib/nixos/secrets.ts).
+   */
+  uploads?(params: Resolved, host: HostView): readonly NixosUpload[];
 }
 
-export function nixosRenderer<Resolved>(render: (params: Resolved, host: HostView) => NixAttrs): NixosRenderer<Resolved> {
-  return { kind: 'nixos-renderer', render };
+/** A file written to a nixos host outside the Nix store, root-only unless its owner, group and mode say otherwise. */
+export interface NixosUpload {
+  /** Absolute path, under /var/lib/hostform/secrets. */
+  readonly path: string;
+  readonly content: Buffer;
+  /** Octal, as a string: '0400'. */
+  readonly mode: string;
+  readonly owner: string;
+  readonly group: string;
+}
+
+export function nixosRenderer<Resolved>(
+  render: (params: Resolved, host: HostView) => NixAttrs,
+  uploads?: (params: Resolved, host: HostView) => readonly NixosUpload[],
+): NixosRenderer<Resolved> {
+  return { kind: 'nixos-renderer', render, ...(uploads ? { uploads } : {}) };
 }
 
 export function isNixosRenderer(backend: unknown): backend is NixosRenderer<unknown> {
