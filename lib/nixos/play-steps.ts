@@ -3,6 +3,7 @@ import type { HostView } from '../module/types.ts';
 import type { PreparedTask } from '../run/prepare.ts';
 import { blockBackend, switchBackend, type BlockParams, type SwitchParams } from './backends.ts';
 import { moduleBlocks, moduleFileName, renderModule } from './module-file.ts';
+import type { NixosUpload } from './renderer.ts';
 import type { NixAttrs } from './value.ts';
 
 const DEFAULT_CONFIGURATION = '/etc/nixos/configuration.nix';
@@ -16,7 +17,7 @@ const DEFAULT_CONFIGURATION = '/etc/nixos/configuration.nix';
 export function nixosPlaySteps(
   play: string,
   host: HostView,
-  rendering: readonly (PreparedTask & { readonly fragment: NixAttrs })[],
+  rendering: readonly (PreparedTask & { readonly fragment: NixAttrs; readonly uploads: readonly NixosUpload[] })[],
 ): { blocks: Map<PreparedTask, PreparedTask>; switchTask: PreparedTask } {
   const settings = host.nixos ?? {};
   const flake = settings.flake;
@@ -29,8 +30,9 @@ export function nixosPlaySteps(
   const blockTasks = new Map<PreparedTask, PreparedTask>();
   rendering.forEach((task, i) => {
     const block = blocks[i]!;
-    const resolved: BlockParams = { modulePath, key: block.key, text: block.text };
-    blockTasks.set(task, { ...task, resolved, backend: blockBackend as PreparedTask['backend'] });
+    const resolved: BlockParams = { modulePath, key: block.key, text: block.text, uploads: task.uploads };
+    // Secrets are root's files: a block that writes some needs root, like the switch.
+    blockTasks.set(task, { ...task, resolved, backend: blockBackend as PreparedTask['backend'], ...(task.uploads.length > 0 ? { become: true } : {}) });
   });
   const resolved: SwitchParams = {
     play,
