@@ -49,6 +49,11 @@ export class Secret {
     return new Secret(source);
   }
 
+  /** For a secret that lives on the managed host (secret.onHost), its path there; undefined for one read on the control machine. */
+  get hostPath(): string | undefined {
+    return hostPathOf(this);
+  }
+
   /** `(secret: pass show x)`: what JSON.stringify makes of a Secret, never its value. */
   toJSON(): string {
     return `(secret: ${this.source})`;
