@@ -398,6 +398,7 @@ function expectation(error: ErrorObject): string {
     }
     case 'enum':
     case 'const':
+    case 'jsType':
       return `must be ${expectedOf({ [error.keyword]: error.schema })}`;
     case 'minimum':
       return `must be at least ${limit}`;

@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import type { HostView, Task } from '../lib/module/types.ts';
+import { moduleBlocks, renderModule } from '../lib/nixos/module-file.ts';
+import { isNixosRenderer } from '../lib/nixos/renderer.ts';
+import { inSecretScope } from '../lib/secret/scope.ts';
+import { secret } from '../lib/secret/secret.ts';
+import { file, user } from '../modules/index.ts';
+
+// The NixOS rendering of tasks that carry secrets, evaluated as a whole
+// NixOS system by the shared nixos-eval kit (real NixOS modules, fake
+// packages): the options evaluate, the paths are where hostform writes the
+// secrets out of band, and the canary is in no rendered option, unit text or
+// file of the evaluation, nor in the module file itself.
+
+const CANARY = 'hfEVALCANARY3m8t';
+const repo = dirname(dirname(fileURLToPath(import.meta.url)));
+const evalNixos = [process.env['HOSTFORM_NIXOS_EVAL'], join(repo, '..', 'shared', 'nixos-eval', 'eval-nixos'), join(repo, '..', '..', 'shared', 'nixos-eval', 'eval-nixos')].find(
+  (p): p is string => p !== undefined && existsSync(p),
+);
+const host = { name: 'nix', groups: ['all'], vars: {}, facts: { platform: 'nixos' } } as unknown as HostView;
+const dir = mkdtempSync(join(tmpdir(), 'hostform-nixos-secrets-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+function fragment(task: Task) {
+  const backend = task.module.backends.nixos;
+  if (!isNixosRenderer(backend)) throw new Error(`${task.module.name} has no renderer`);
+  return backend.render(task.module.resolve(task.params, host), host);
+}
+
+t.test('nixos: a play with a secret file and a password hash evaluates, names only their paths, and no rendered file holds the secret', { skip: evalNixos ? false : 'no shared/nixos-eval kit beside the repository (set HOSTFORM_NIXOS_EVAL)' }, async (t) => {
+  process.env['HF_EVAL_TOKEN'] = CANARY;
+  t.teardown(() => delete process.env['HF_EVAL_TOKEN']);
+  const text = await inSecretScope(async () => {
+    const tasks = [
+      user({ name: 'app', system: true }),
+      file({ path: '/etc/app/token', content: secret.env('HF_EVAL_TOKEN'), owner: 'app', group: 'app', mode: '0400' }),
+      user({ name: 'alice', passwordHash: `$6$salt$${CANARY}` }),
+      file({ path: '/etc/app/app.conf', template: () => 'token_file = /etc/app/token\n' }),
+    ];
+    return renderModule('secrets', moduleBlocks(tasks.map((task) => ({ name: task.module.describe(task.params), fragment: fragment(task) }))));
+  });
+  t.notMatch(text, CANARY, 'the module file holds no secret');
+  const path = join(dir, 'secrets.nix');
+  writeFileSync(path, text);
+  const values = [
+    'systemd.units."hostform-secret-etc-app-token.service".text',
+    'systemd.units."hostform-secret-user-alice-password-hash.service".text',
+    'systemd.tmpfiles.rules',
+    'systemd.tmpfiles.settings',
+    'users.users.alice.hashedPasswordFile',
+    'users.users.alice.hashedPassword',
+    'environment.etc."app/app.conf".source.fakeArgs',
+  ];
+  const r = spawnSync(evalNixos as string, [...values.flatMap((v) => ['--value', v]), path], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { values: Record<string, unknown>; missingValues: string[] };
+  t.notMatch(r.stdout + r.stderr, CANARY, 'no evaluated value holds the secret');
+  t.equal(out.values['users.users.alice.hashedPasswordFile'], '/var/lib/hostform/secrets/user-alice-password-hash');
+  t.equal(out.values['users.users.alice.hashedPassword'], null);
+  t.match(String(out.values['systemd.units."hostform-secret-etc-app-token.service".text']), /ExecStart=\S*\/bin\/test -s \/var\/lib\/hostform\/secrets\/etc-app-token/);
+  t.match(out.values['systemd.tmpfiles.rules'], ['L+ /etc/app/token - - - - /var/lib/hostform/secrets/etc-app-token']);
+  t.match(out.values['systemd.tmpfiles.settings'], { 'hostform-secrets': { '/var/lib/hostform/secrets': { d: { mode: '0711', user: 'root', group: 'root' } } } });
+});
