@@ -62,7 +62,7 @@ t.test('nixos: the task that carries a secret writes it as root before the switc
     const play = playbook({ name: 'p', hosts: 'all', tasks: [file({ path: '/etc/app/token', content: secret.env('HF_NIX_SECRET') }), file({ path: '/etc/motd', content: 'hi\n' })] });
     const { play: prepared, problems } = preparePlay(play, host, {});
     t.same(problems, []);
-    const [secretBlock, plainBlock, switchTask] = prepared.steps as { become: boolean; resolved: BlockParams & { moduleText?: string } }[];
+    const [secretBlock, plainBlock, switchTask] = prepared.steps as unknown as { become: boolean; resolved: BlockParams & { moduleText?: string } }[];
     t.equal(secretBlock?.become, true, 'secrets are root files');
     t.equal(plainBlock?.become, false);
     t.notMatch(switchTask?.resolved.moduleText ?? '', CANARY, 'the module the switch writes holds no secret');
