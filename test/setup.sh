@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the test suite, quickly when it already is:
 # the OpenSSH server and sudo for the engine's SSH tests, nix-instantiate
-# (Debian's nix-bin) to parse and evaluate rendered NixOS modules, the test-host
+# (Debian's nix-bin) to parse and evaluate rendered NixOS modules, pass (with
+# gnupg) and age for the secret sources' tests, the test-host
 # harness's own packages, the el9-like test-host image and the home-server
 # site's container images (each built once, then reused from its cache
 # directory).
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pkg in openssh-server openssh-client sudo nix-bin; do
+for pkg in openssh-server openssh-client sudo nix-bin pass age; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]} > 0)); then
