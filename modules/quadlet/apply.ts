@@ -135,8 +135,8 @@ export function generatorProblems(stderr: string, ours: readonly string[]): stri
 // ── Podman secrets ───────────────────────────────────────────────────────
 
 /**
- * `podman secret create`, the value on standard input (or read from the
- * host file by the shell that runs podman), its sha256 in a label for the
+ * `podman secret create`, the value on standard input (or piped from the
+ * host file by cat), its sha256 in a label for the
  * next run to compare. A container reads a replaced secret when it starts
  * again: notify a handler that restarts it.
  */
@@ -153,7 +153,8 @@ export async function applyPodmanSecret(r: ResolvedPodmanSecret, changes: readon
       await context.run(sh`${p} secret create ${replace} --label ${`${SECRET_HASH_LABEL}=${r.value.sha256}`} -- ${r.name} -`, { stdin: r.value.text });
     } else {
       const file = r.value.hostFile;
-      await context.run(sh`h=$(sha256sum -- ${file} | cut -c1-64) && ${p} secret create ${replace} --label "${SECRET_HASH_LABEL}=$h" -- ${r.name} - <${file}`);
+      // A pipe, not a redirection: podman takes `-` only from a pipe; cat reads the file as root, even for a user's podman.
+      await context.run(sh`h=$(sha256sum -- ${file} | cut -c1-64) && cat -- ${file} | ${p} secret create ${replace} --label "${SECRET_HASH_LABEL}=$h" -- ${r.name} -`);
     }
   }
 }
