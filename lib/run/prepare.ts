@@ -100,7 +100,7 @@ export function preparePlay(play: Playbook, host: HostView, options: PrepareOpti
       if (wanted === undefined || wanted === UNKNOWN) return { ...base, resolved: undefined };
       if (!wanted) return { ...base, resolved: undefined, skipNote: 'condition (when) is false' };
     }
-    // The task's secrets are read here, once per run, before anything is connected to when the task can be checked then.
+    // The task's secrets are read here (once per run): before connecting whenever the task can be checked then, so a source that cannot be read stops the run before any host is touched.
     let secret = base;
     try {
       secret = { ...base, sensitive: [...new Set([...sensitive, ...secretsIn(task.params).map(revealSecret)])] };

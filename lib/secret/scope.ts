@@ -100,14 +100,15 @@ function allSecretsIn(value: unknown): Secret[] {
   return [];
 }
 
+/** A line of a secret shorter than this is not masked on its own: it could be an ordinary word. */
+const MIN_LINE_MASKED = 8;
+
 /**
  * What of a value a report may show on its own: the value, the value
  * without blanks at its ends, and each line of a value of several lines
  * (a diff shows a key file line by line), when long enough to be no
  * ordinary word.
  */
-const MIN_LINE_MASKED = 8;
-
 function maskedParts(value: string): string[] {
   const lines = value.includes('\n') ? value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= MIN_LINE_MASKED) : [];
   return [value, value.trim(), ...lines].filter((part) => part.length >= MIN_MASKED_LENGTH);
