@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 
 /** Unified diff of a file's text as it is on the host and as the task wants it. */
@@ -23,4 +24,15 @@ export function fieldDiff(fields: readonly { name: string; before: string | unde
 export function isText(bytes: Buffer): boolean {
   if (bytes.includes(0)) return false;
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+}
+
+/**
+ * What a change shows of secret content, before or after: never the bytes,
+ * only that it changes and, for new content, its sha256, which can be
+ * compared with `sha256sum` of the copy the playbook reads it from. The one
+ * place that says how a secret's change is shown (files, repository files,
+ * Podman secrets, NixOS secret uploads).
+ */
+export function secretContentDiff(after: Buffer | undefined): string {
+  return after === undefined ? '- content (secret: not shown)' : `~ content (secret: not shown), new sha256 ${createHash('sha256').update(after).digest('hex')}`;
 }

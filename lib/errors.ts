@@ -11,7 +11,8 @@
  * `usage` (the command line), `playbook` (the file could not be loaded),
  * `inventory`, `parameter` (a task's parameters or options), `condition`
  * (a task's `when` threw), `role` (a role threw while building its tasks),
- * `handler` (a notify names no handler). On a host (exit 1): `connection`,
+ * `handler` (a notify names no handler), `secret` (a secret's source could
+ * not be read). On a host (exit 1): `connection`,
  * `lock` (another run holds the host), `become` (sudo needs a password),
  * `probe` (reading the host's state), `plan`, `remote-command` (a command
  * exited non-zero), `apply` (any other failure while changing the host),
@@ -25,6 +26,7 @@ export type ErrorKind =
   | 'condition'
   | 'role'
   | 'handler'
+  | 'secret'
   | 'connection'
   | 'lock'
   | 'become'
@@ -183,11 +185,13 @@ export const MIN_MASKED_LENGTH = 4;
 /**
  * The text with every occurrence of each sensitive value replaced by `***`,
  * also as a script carries it inside single quotes (each ' written '\''),
+ * and as JSON carries it inside a string (a rendered JSON file in a diff),
  * for everything shown of a task with sensitive parameters: its commands,
- * the host's output, its errors, its changes.
+ * the host's output, its errors, its changes; and, with every secret a run
+ * read, for everything the run prints (lib/secret/mask.ts).
  */
 export function redact(text: string, secrets: readonly string[]): string {
-  const forms = secrets.filter((s) => s.length >= MIN_MASKED_LENGTH).flatMap((s) => [s, s.replace(/'/g, `'\\''`)]);
+  const forms = secrets.filter((s) => s.length >= MIN_MASKED_LENGTH).flatMap((s) => [s, s.replace(/'/g, `'\\''`), JSON.stringify(s).slice(1, -1)]);
   // Longest first, so a value that contains another is masked whole.
   let out = text;
   for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) out = out.split(form).join('***');

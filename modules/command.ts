@@ -1,6 +1,9 @@
 import { defineModule } from '../lib/module/define.ts';
 import { effect, PathResource, type Effect } from '../lib/module/resources.ts';
 import type { ApplyContext, Backend, Change, PlanContext, ProbeOutputs, Probes } from '../lib/module/types.ts';
+import { revealSecret } from '../lib/secret/scope.ts';
+import { isSecret, type Secret } from '../lib/secret/secret.ts';
+import { ENV_FROM_STDIN, environmentInput } from '../lib/shell/env-input.ts';
 import { argv as argvScript, sh, type ShellScript } from '../lib/shell/quote.ts';
 
 // ── params ───────────────────────────────────────────────────────────────
@@ -20,8 +23,10 @@ interface CommandCommon {
   readonly unless?: CommandLine;
   /** Working directory for the command and its guard; an absolute path. */
   readonly chdir?: string;
-  /** Environment variables for the command and its guard. The values are never printed, and are masked in a failed command's report. */
-  readonly env?: Readonly<Record<string, string>>;
+  /** Environment variables for the command and its guard: text, or a Secret. They reach the host on standard input, never on a command line, and are never printed (masked in a failed command's report). */
+  readonly env?: Readonly<Record<string, string | Secret>>;
+  /** The command's standard input: text, or a Secret (`podman login --password-stdin`). The `unless` guard does not get it. */
+  readonly stdin?: string | Secret;
 }
 
 interface Argv {
@@ -75,9 +80,10 @@ const commandSchema = {
       type: 'object',
       sensitive: true,
       propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$', 'x-expected': 'an environment variable name (letters, digits and _, not starting with a digit)' },
-      additionalProperties: { type: 'string' },
-      description: 'Environment variables for the command and its guard. The values are never printed, and are masked in a failed command\'s report.',
+      additionalProperties: { anyOf: [{ type: 'string' }, { jsType: 'secret' }] },
+      description: 'Environment variables for the command and its guard: text, or a Secret. They reach the host on standard input, never on a command line, and are never printed (masked in a failed command\'s report).',
     },
+    stdin: { anyOf: [{ type: 'string' }, { jsType: 'secret' }], payload: true, description: 'The command\'s standard input: text, or a Secret (`podman login --password-stdin`). The `unless` guard does not get it.' },
   },
   oneOf: [{ required: ['argv'] }, { required: ['shell'] }],
   additionalProperties: false,
@@ -85,19 +91,33 @@ const commandSchema = {
 
 interface Resolved {
   readonly script: ShellScript;
+  /** The command's standard input: its environment first (lib/shell/env-input.ts), then the `stdin` parameter. */
+  readonly stdin?: string;
   readonly display: string;
   readonly creates?: string;
   readonly unless?: ShellScript;
+  /** The guard's standard input: the environment alone. */
+  readonly unlessStdin?: string;
 }
 
 function resolveCommand(p: CommandParams): Resolved {
   const wrap = (line: CommandLine, parameter: string) => withContext(toScript(line, parameter), p);
+  const env = environment(p.env);
+  const stdin = p.stdin === undefined ? undefined : isSecret(p.stdin) ? revealSecret(p.stdin) : p.stdin;
+  const input = env === undefined && stdin === undefined ? undefined : `${env ?? ''}${stdin ?? ''}`;
   return {
     script: wrap(p.argv ?? { shell: p.shell! }, p.argv ? 'argv' : 'shell'),
+    ...(input !== undefined ? { stdin: input } : {}),
     display: display(p.argv ?? { shell: p.shell! }),
     ...(p.creates ? { creates: p.creates } : {}),
-    ...(p.unless ? { unless: wrap(p.unless, 'unless') } : {}),
+    ...(p.unless ? { unless: wrap(p.unless, 'unless'), ...(env !== undefined ? { unlessStdin: env } : {}) } : {}),
   };
+}
+
+/** The environment, as ENV_FROM_STDIN reads it on the host (never in the script, where `ps` shows it). */
+function environment(env: CommandCommon['env']): string | undefined {
+  const entries = Object.entries(env ?? {});
+  return entries.length === 0 ? undefined : environmentInput(Object.fromEntries(entries.map(([k, v]) => [k, isSecret(v) ? revealSecret(v) : v])));
 }
 
 function toScript(line: CommandLine, parameter: string): ShellScript {
@@ -107,10 +127,10 @@ function toScript(line: CommandLine, parameter: string): ShellScript {
 }
 
 /**
- * An argv runs as `sh -c <argv>` (with `env` in front when env is set), so a
- * first word starting with '-' would be read as an option of sh or env, and
- * one like `NAME=value` as a variable assignment, with the next word run
- * instead. Both are refused: an argv always runs its first word.
+ * An argv runs as `sh -c <argv>`, so a first word starting with '-' would be
+ * read as an option by some shells, and one like `NAME=value` as a variable
+ * assignment, with the next word run instead. Both are refused: an argv
+ * always runs its first word.
  */
 function programFirst(argv: readonly string[], parameter: string): readonly string[] {
   const program = argv[0] ?? '';
@@ -128,9 +148,8 @@ function programFirst(argv: readonly string[], parameter: string): readonly stri
 }
 
 function withContext(script: ShellScript, p: CommandCommon): ShellScript {
-  const env = Object.entries(p.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  const withEnv = env.length > 0 ? sh`env ${env} ${script}` : script;
-  return p.chdir ? sh`cd ${p.chdir} && ${withEnv}` : withEnv;
+  const inDir = p.chdir ? sh`cd ${p.chdir} && ${script}` : script;
+  return Object.keys(p.env ?? {}).length > 0 ? sh`${ENV_FROM_STDIN} && ${inDir}` : inDir;
 }
 
 function isShell(line: CommandLine): line is { readonly shell: string } {
@@ -156,7 +175,7 @@ type CommandProbes = Partial<Probes<'creates' | 'unless'>>;
 function probes(r: Resolved): CommandProbes {
   return {
     ...(r.creates ? { creates: { script: sh`if [ -e ${r.creates} ] || [ -L ${r.creates} ]; then echo yes; else echo no; fi` } } : {}),
-    ...(r.unless ? { unless: { script: r.unless } } : {}),
+    ...(r.unless ? { unless: { script: r.unless, ...(r.unlessStdin !== undefined ? { stdin: r.unlessStdin } : {}) } } : {}),
   };
 }
 
@@ -195,7 +214,7 @@ function commandEffects(r: Resolved): Effect[] {
 // ── apply ────────────────────────────────────────────────────────────────
 
 async function applyCommand(r: Resolved, _changes: readonly Change<Action>[], context: ApplyContext): Promise<void> {
-  await context.run(r.script);
+  await context.run(r.script, r.stdin !== undefined ? { stdin: r.stdin } : {});
 }
 
 // ── index ────────────────────────────────────────────────────────────────

@@ -7,7 +7,7 @@ export { packages, repo, PackageResource, RepoResource, type PackagesParams, typ
 export { unit, dropIn, service, timer, type UnitParams, type DropInParams, type ServiceParams, type TimerParams, type TimerService, type UnitSections, type ScopeParam } from './systemd/index.ts';
 export { fail2ban, type JailParams as Fail2banJailParams, type FilterParams as Fail2banFilterParams, type ActionParams as Fail2banActionParams } from './fail2ban/index.ts';
 export { sshd, type SshdConfigParams, type SshdOptions } from './sshd/index.ts';
-export { quadlet, type ContainerParams, type NetworkParams, type VolumeParams, type PodParams, type PullPolicy, type RawSection, type RawValue } from './quadlet/index.ts';
+export { quadlet, type ContainerParams, type NetworkParams, type VolumeParams, type PodParams, type PodmanSecretParams, type PullPolicy, type RawSection, type RawValue } from './quadlet/index.ts';
 export { firewalld, type ZoneParams, type ServiceParams as FirewalldServiceParams, type PortParams, type RichRuleParams, type MasqueradeParams, type ForwardPortParams, type ForwardPort } from './firewalld/index.ts';
 export { nixos, type NixosOptionsParams, type NixOptionSet, type NixOptionValue, type NixPackage, type NixForced } from './nixos/index.ts';
 export { selinux, type BooleanParams, type FileContextParams, type FileType, type ModeParams, type SelinuxMode, type PortParams as SelinuxPortParams, type PortSpec, type Protocol } from './selinux/index.ts';

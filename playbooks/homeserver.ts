@@ -10,9 +10,14 @@
 //   npx play playbooks/homeserver.ts -i examples/homeserver.yml
 //
 // Edit examples/homeserver.yml (address, user) and the options below (keys,
-// host names, the restic password: read it from a file kept out of git).
-import { readFileSync } from 'node:fs';
+// host names). The restic password is a secret read when the run starts,
+// never printed: here from secrets/restic-password, a file of yours that only
+// you can read (`chmod 600`) and that stays out of git; a run without it
+// stops before touching the host, naming the file. Any other source works the
+// same way: `secret.pass('homeserver/restic')`, `secret.env('RESTIC_PASSWORD')`,
+// `secret.sops('secrets.yaml', '["restic"]')` (see docs/secrets.md).
 import { playbook } from '../lib/playbook.ts';
+import { secret } from '../lib/secret/secret.ts';
 import { backup, base, homeAssistant, monitoring, reverseProxy } from '../roles/index.ts';
 
 const domain = 'home.example.org';
@@ -37,15 +42,6 @@ export default playbook({
       ],
     }),
     homeAssistant({ timezone: 'Europe/Berlin' }),
-    backup({ password: readPassword(process.env['RESTIC_PASSWORD_FILE'] ?? 'secrets/restic-password') }),
+    backup({ password: secret.file(process.env['RESTIC_PASSWORD_FILE'] ?? 'secrets/restic-password') }),
   ],
 });
-
-/** The password stays out of the playbook; a placeholder keeps `--check` usable before the file exists. */
-function readPassword(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return 'change-me';
-  }
-}

@@ -1,13 +1,19 @@
 import { dirname } from 'node:path/posix';
 import { role, type Step } from '../lib/playbook.ts';
+import type { Secret } from '../lib/secret/secret.ts';
 import { command } from '../modules/command.ts';
 import { file } from '../modules/file/index.ts';
 import { systemdWord } from '../modules/quadlet/render.ts';
 import { timer } from '../modules/systemd/index.ts';
 
 export interface BackupOptions {
-  /** The restic repository's password; written to `passwordFile`, never shown in diffs. */
-  readonly password: string;
+  /**
+   * The restic repository's password: a Secret (`secret.pass('homeserver/restic')`),
+   * written to `passwordFile` 0600 and never shown; or `secret.onHost(path)`,
+   * a file already on the host (agenix, sops-nix), which restic reads as it
+   * is. Plain text is written as `text` plus a newline.
+   */
+  readonly password: Secret | string;
   /** A local path (the init guard looks for its `config` file). Default '/srv/backup/restic'. */
   readonly repository?: string;
   /** Default ['/etc', '/srv', '/home']. */
@@ -40,14 +46,15 @@ const line = (words: readonly string[]) => [RESTIC, ...words].map(systemdWord).j
  */
 export const backup = role('backup', (o: BackupOptions): readonly Step[] => {
   const repository = o.repository ?? '/srv/backup/restic';
-  const passwordFile = o.passwordFile ?? `${PASSWORD_DIR}/password`;
+  const onHost = typeof o.password === 'string' ? undefined : o.password.hostPath;
+  const passwordFile = onHost ?? o.passwordFile ?? `${PASSWORD_DIR}/password`;
   const keep = { daily: 7, weekly: 4, monthly: 6, ...o.keep };
   const environment = { RESTIC_REPOSITORY: repository, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: '/var/cache/restic' };
   return [
     // Only the role's own directory: the parent of a passwordFile given elsewhere
     // (/etc/restic.pw) is shared with everything else there, /etc itself.
-    ...(dirname(passwordFile) === PASSWORD_DIR ? [file({ path: PASSWORD_DIR, state: 'directory', mode: '0700' })] : []),
-    file({ path: passwordFile, content: `${o.password}\n`, mode: '0600', secret: true }),
+    ...(onHost === undefined && dirname(passwordFile) === PASSWORD_DIR ? [file({ path: PASSWORD_DIR, state: 'directory', mode: '0700' })] : []),
+    ...(onHost === undefined ? [file({ path: passwordFile, content: typeof o.password === 'string' ? `${o.password}\n` : o.password, mode: '0600', secret: true })] : []),
     file({ path: repository, state: 'directory', mode: '0700' }),
     command({ argv: [RESTIC, 'init'], env: environment, creates: `${repository}/config` }, { name: 'restic init' }),
     timer({

@@ -2,7 +2,8 @@
 # Makes this machine ready for the test suite, quickly when it already is:
 # the OpenSSH server and sudo for the engine's SSH tests, nix-instantiate
 # (Debian's nix-bin) and xz (the NixOS tree in test/support/nixos-eval is a
-# .tar.xz) to evaluate rendered NixOS modules, the test-host
+# .tar.xz) to evaluate rendered NixOS modules, pass (with gnupg) and age for
+# the secret sources' tests, the test-host
 # harness's own packages, the el9-like test-host image and the home-server
 # site's container images (each built once, then reused from its cache
 # directory).
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pkg in openssh-server openssh-client sudo nix-bin xz-utils; do
+for pkg in openssh-server openssh-client sudo nix-bin xz-utils pass age; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]} > 0)); then

@@ -10,6 +10,8 @@ import { renderSummary } from '../report/summary.ts';
 import { printable, terminalJson } from '../report/terminal.ts';
 import { EXIT, type RunObserver } from '../run/results.ts';
 import { runPlaybooks } from '../run/run.ts';
+import { maskError } from '../secret/mask.ts';
+import { inSecretScope } from '../secret/scope.ts';
 import { parsePlayArgs, PLAY_USAGE } from './args.ts';
 import { loadPlaybooks } from './load-playbook.ts';
 
@@ -25,8 +27,16 @@ const processIo: Io = {
   isTty: Boolean(process.stdout.isTTY) && process.env['CI'] !== 'true',
 };
 
-/** `play <playbook> ...`: returns the exit code. */
-export async function play(args: readonly string[], io: Io = processIo): Promise<number> {
+/**
+ * `play <playbook> ...`: returns the exit code. One scope of secrets for
+ * all of it (see lib/secret/scope.ts): a secret the playbook reads while it
+ * loads is masked in what is printed like those its tasks read.
+ */
+export function play(args: readonly string[], io: Io = processIo): Promise<number> {
+  return inSecretScope(() => playInScope(args, io));
+}
+
+async function playInScope(args: readonly string[], io: Io): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     io.stdout(`${PLAY_USAGE}\n`);
     return EXIT.inSync;
@@ -63,7 +73,8 @@ export async function play(args: readonly string[], io: Io = processIo): Promise
     if (options.json) io.stdout(`${terminalJson(report)}\n`);
     else io.stderr(`${renderSummary(report, { showDiff: options.diff, color: io.isTty })}\n`);
     return report.exitCode;
-  } catch (error) {
+  } catch (thrown) {
+    const error = maskError(thrown);
     const usage = error instanceof UsageError;
     io.stderr(usage ? `error: ${printable(error.message)}\n` : `internal error: ${printable((error as Error).stack ?? String(error))}\n`);
     const exitCode = usage ? EXIT.usage : EXIT.failed;

@@ -269,7 +269,7 @@ function words(node: unknown, nested = true): string {
     if (alternatives.length > 0 && !requiredOnly(alternatives)) parts.push(alternatives.map((a) => words(a)).join(' | '));
   }
   const jsType = text(node['jsType']);
-  if (jsType !== undefined) parts.push(jsType === 'buffer' ? 'Buffer' : jsType);
+  if (jsType !== undefined) parts.push(jsType === 'buffer' ? 'Buffer' : jsType === 'secret' ? 'Secret' : jsType);
   const types = Array.isArray(node['type']) ? strings(node['type']) : typeof node['type'] === 'string' ? [node['type']] : [];
   if (types.length === 0 && (isNode(node['properties']) || isNode(node['additionalProperties']))) types.push('object');
   if (types.length === 0 && isNode(node['items'])) types.push('array');

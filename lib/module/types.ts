@@ -38,6 +38,12 @@ export interface Task<Input = unknown> extends TaskOptions {
 /** A read-only command whose output a module needs. Probes are data so the engine can batch them. */
 export interface Probe {
   readonly script: ShellScript;
+  /**
+   * Bytes for the probe's standard input: how a secret reaches it (a
+   * command guard's environment), since a script's text is visible on the
+   * host. A probe with stdin runs in a round trip of its own.
+   */
+  readonly stdin?: string | Buffer;
 }
 
 /** The probes of one task, by key. */

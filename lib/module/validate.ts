@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { DataValidationCxt } from 'ajv/dist/types/index.js';
 import { UsageError } from '../errors.ts';
 import { closeMatches } from '../inventory/problems.ts';
+import { isSecret } from '../secret/secret.ts';
 import { commandLineBytes, MAX_TASK_VALUES_BYTES, MAX_VALUE_BYTES } from '../shell/command-line.ts';
 import { TASK_OPTION_KEYS, taskName } from './define.ts';
 import type { Task } from './types.ts';
@@ -13,12 +14,13 @@ import type { Task } from './types.ts';
  */
 const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
 
-// Values that JSON Schema has no word for: template functions and raw bytes.
+// Values that JSON Schema has no word for: template functions, raw bytes, and
+// secrets (a parameter takes a Secret only where its schema says `jsType: 'secret'`).
 ajv.addKeyword({
   keyword: 'jsType',
   schemaType: 'string',
   validate: (expected: string, data: unknown) =>
-    expected === 'function' ? typeof data === 'function' : expected === 'buffer' ? Buffer.isBuffer(data) : false,
+    expected === 'function' ? typeof data === 'function' : expected === 'buffer' ? Buffer.isBuffer(data) : expected === 'secret' ? isSecret(data) : false,
   errors: false,
 });
 
@@ -204,12 +206,14 @@ function fitsType(schema: Schema, data: unknown): boolean {
   if (Array.isArray(schema['enum'])) return schema['enum'].some((v) => typeof v === typeof data);
   if (schema['jsType'] === 'function') return typeof data === 'function';
   if (schema['jsType'] === 'buffer') return Buffer.isBuffer(data);
+  if (schema['jsType'] === 'secret') return isSecret(data);
   const types = [schema['type']].flat().filter((t): t is string => typeof t === 'string');
   return types.some((t) => jsonTypeOf(data).includes(t));
 }
 
 function jsonTypeOf(data: unknown): string[] {
   if (data === null) return ['null'];
+  if (isSecret(data)) return ['secret'];
   if (Array.isArray(data)) return ['array'];
   if (typeof data === 'number') return Number.isInteger(data) ? ['integer', 'number'] : ['number'];
   if (typeof data === 'object' && !Buffer.isBuffer(data)) return ['object'];
@@ -277,6 +281,7 @@ export function expectedOf(schema: unknown): string | undefined {
   if (Array.isArray(s['enum'])) return s['enum'].length === 1 ? JSON.stringify(s['enum'][0]) : `one of ${s['enum'].map((v) => JSON.stringify(v)).join(', ')}`;
   if (s['jsType'] === 'function') return 'a function of the host';
   if (s['jsType'] === 'buffer') return 'a Buffer';
+  if (s['jsType'] === 'secret') return 'a Secret';
   const alternatives = s['anyOf'] ?? s['oneOf'];
   if (Array.isArray(alternatives)) return alternativesWords(alternatives as Schema[]);
   if (s['pattern'] !== undefined || s['not'] !== undefined) return undefined;
@@ -363,6 +368,12 @@ function describeError(error: ErrorObject, task: Task, found: Inspection, condit
   const label = name || '(parameters)';
   const key = (error as ErrorObject & { propertyName?: string }).propertyName;
   const expected = `${expectation(error)}${condition}`;
+  if (isSecret(error.data)) {
+    // Said apart from an ordinary wrong type: the fix is another parameter or module, not another value.
+    const value = `(secret from ${error.data.source})`;
+    const message = `parameter '${label}' is a Secret (${error.data.source}), which it does not take: it ${expected}. A parameter takes a Secret only where its description says so: this one would carry the value where others can read it (a unit or quadlet file, a command line); docs/secrets.md says what to use instead`;
+    return [{ message, ...(name ? { parameter: name } : {}), value, expected }];
+  }
   if (key !== undefined) return [{ message: `parameter '${label}' has a key ${JSON.stringify(key)} that is not valid: ${expected}`, parameter: label, value: JSON.stringify(key), expected }];
   const value = shown(task.params, error.instancePath, found.sensitive);
   const hint = error.keyword === 'enum' && typeof error.data === 'string' ? didYouMean(error.data, (error.schema as unknown[]).filter((v): v is string => typeof v === 'string'), '"') : '';
@@ -387,6 +398,7 @@ function expectation(error: ErrorObject): string {
     }
     case 'enum':
     case 'const':
+    case 'jsType':
       return `must be ${expectedOf({ [error.keyword]: error.schema })}`;
     case 'minimum':
       return `must be at least ${limit}`;
@@ -489,13 +501,14 @@ function commandLineProblems(params: unknown, found: Inspection): string[] {
 /** The value at a location as a message shows it: JSON, sensitive parts described instead, cut short. */
 function shown(params: unknown, pointer: string, sensitive: ReadonlyMap<string, unknown>): string {
   const value = valueAt(params, segments(pointer));
+  if (isSecret(value)) return `(secret from ${value.source})`;
   if (isSensitive(pointer, sensitive)) return `(secret, not shown: ${describeValue(value, true)})`;
   const text = JSON.stringify(visible(value, pointer, sensitive));
   return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function visible(value: unknown, pointer: string, sensitive: ReadonlyMap<string, unknown>): unknown {
-  if (isSensitive(pointer, sensitive)) return '(secret)';
+  if (isSensitive(pointer, sensitive) || isSecret(value)) return '(secret)';
   if (typeof value === 'function') return '[function]';
   if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
   if (Array.isArray(value)) return value.map((v, i) => visible(v, `${pointer}/${i}`, sensitive));
@@ -542,7 +555,7 @@ function valueAt(root: unknown, path: readonly string[]): unknown {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value) && !isSecret(value);
 }
 
 function kib(bytes: number): string {

@@ -8,6 +8,8 @@ import { asControllerOf } from '../shell/path-guard.ts';
 import { armSelfRevert, disarmSelfRevert, SELF_REVERT_DIR, selfRevertState } from '../shell/self-revert.ts';
 import { privateTempDir } from '../shell/temp-dir.ts';
 import { parseModuleBlocks, renderDefaultNix, withImport } from './module-file.ts';
+import type { NixosUpload } from './renderer.ts';
+import { applyUploads, parseUploads, planUploads, uploadProbes, type ObservedUpload, type UploadAction } from './secrets.ts';
 
 /** Read a file if it exists: exit 3 means absent, anything else non-zero is an error. */
 function readIfPresent(path: string): ShellScript {
@@ -26,22 +28,31 @@ export interface BlockParams {
   readonly modulePath: string;
   readonly key: string;
   readonly text: string;
+  /** The task's secrets, written out of band (lib/nixos/secrets.ts). */
+  readonly uploads: readonly NixosUpload[];
+}
+
+interface BlockObserved {
+  readonly block: string | undefined;
+  readonly uploads: readonly ObservedUpload[];
 }
 
 /**
  * A task's part of the play's NixOS module: ok when the module on the host
- * already holds exactly this block, changed otherwise. Writing and switching
- * is the play's closing `nixos-rebuild` task, so apply has nothing to do.
+ * already holds exactly this block (and its secrets are in place), changed
+ * otherwise. Writing the module and switching is the play's closing
+ * `nixos-rebuild` task; apply only writes the task's secrets, so they are
+ * there before the switch starts what needs them.
  */
-export const blockBackend: Backend<BlockParams, string | undefined, null> = {
+export const blockBackend: Backend<BlockParams, BlockObserved, UploadAction | null> = {
   // Every block of a play reads the same file: the engine runs the probe once.
-  probes: (p) => ({ module: { script: readIfPresent(p.modulePath) } }),
-  parse: (p, outputs) => parseModuleBlocks(contentOf(p.modulePath, outputs['module'])).get(p.key),
-  plan: (p, current) =>
-    current === p.text
-      ? []
-      : [{ summary: `${current === undefined ? 'add' : 'update'} block in ${p.modulePath}`, diff: textDiff(p.modulePath, current ?? '', p.text), action: null }],
-  apply: async () => undefined,
+  probes: (p) => ({ module: { script: readIfPresent(p.modulePath) }, ...uploadProbes(p.uploads) }),
+  parse: (p, outputs) => ({ block: parseModuleBlocks(contentOf(p.modulePath, outputs['module'])).get(p.key), uploads: parseUploads(p.uploads, outputs) }),
+  plan: ({ modulePath, text, uploads }, { block, uploads: onHost }) => [
+    ...planUploads(uploads, onHost),
+    ...(block === text ? [] : [{ summary: `${block === undefined ? 'add' : 'update'} block in ${modulePath}`, diff: textDiff(modulePath, block ?? '', text), action: null }]),
+  ],
+  apply: (p, changes, context) => applyUploads(p.uploads, changes.flatMap((c) => (c.action ? [c.action] : [])), context),
 };
 
 // ── the play's closing switch ─────────────────────────────────────────────

@@ -4,7 +4,7 @@ import type { PreparedTask } from '../run/prepare.ts';
 import { blockBackend, switchBackend, type BlockParams, type SwitchParams } from './backends.ts';
 import { renderingConflicts } from './conflicts.ts';
 import { moduleBlocks, moduleFileName, renderModule } from './module-file.ts';
-import { isNixosRenderer } from './renderer.ts';
+import { isNixosRenderer, type NixosUpload } from './renderer.ts';
 import type { NixAttrs } from './value.ts';
 
 const DEFAULT_CONFIGURATION = '/etc/nixos/configuration.nix';
@@ -21,7 +21,7 @@ const DEFAULT_CONFIRM_SECONDS = 120;
 export function nixosPlaySteps(
   play: string,
   host: HostView,
-  rendering: readonly (PreparedTask & { readonly fragment: NixAttrs })[],
+  rendering: readonly (PreparedTask & { readonly fragment: NixAttrs; readonly uploads: readonly NixosUpload[] })[],
 ): { blocks: Map<PreparedTask, PreparedTask>; switchTask: PreparedTask; conflicts: { task: PreparedTask; text: string }[] } {
   const settings = host.nixos ?? {};
   const flake = settings.flake;
@@ -34,8 +34,9 @@ export function nixosPlaySteps(
   const blockTasks = new Map<PreparedTask, PreparedTask>();
   rendering.forEach((task, i) => {
     const block = blocks[i]!;
-    const resolved: BlockParams = { modulePath, key: block.key, text: block.text };
-    blockTasks.set(task, { ...task, resolved, backend: blockBackend as PreparedTask['backend'] });
+    const resolved: BlockParams = { modulePath, key: block.key, text: block.text, uploads: task.uploads };
+    // Secrets are root's files: a block that writes some needs root, like the switch.
+    blockTasks.set(task, { ...task, resolved, backend: blockBackend as PreparedTask['backend'], ...(task.uploads.length > 0 ? { become: true } : {}) });
   });
   const resolved: SwitchParams = {
     play,

@@ -22,9 +22,29 @@ export interface NixosRenderer<Resolved> {
    * conflict, on the host (check mode's dry-activate, or the switch).
    */
   readonly checkConflicts?: true;
+  /**
+   * Files the fragment refers to that must never enter the world-readable
+   * Nix store (secrets): written to the host out of band, by the task's own
+   * step, before the play's switch (see lib/nixos/secrets.ts).
+   */
+  uploads?(params: Resolved, host: HostView): readonly NixosUpload[];
 }
 
-export function nixosRenderer<Resolved>(render: (params: Resolved, host: HostView) => NixAttrs, options: { readonly checkConflicts?: true } = {}): NixosRenderer<Resolved> {
+/** A file written to a nixos host outside the Nix store, root-only unless its owner, group and mode say otherwise. */
+export interface NixosUpload {
+  /** Absolute path, under /var/lib/hostform/secrets. */
+  readonly path: string;
+  readonly content: Buffer;
+  /** Octal, as a string: '0400'. */
+  readonly mode: string;
+  readonly owner: string;
+  readonly group: string;
+}
+
+export function nixosRenderer<Resolved>(
+  render: (params: Resolved, host: HostView) => NixAttrs,
+  options: Pick<NixosRenderer<Resolved>, 'checkConflicts' | 'uploads'> = {},
+): NixosRenderer<Resolved> {
   return { kind: 'nixos-renderer', render, ...options };
 }
 

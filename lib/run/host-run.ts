@@ -191,7 +191,7 @@ export class HostRun {
     const batch = upcoming.filter((t) => t.backend && !this.#probed.has(t) && (!t.become || this.host.facts.canBecome));
     if (!batch.includes(task)) batch.unshift(task);
     const perTask = batch.map((t) => Object.entries(t.backend!.probes(t.resolved, this.host)));
-    const requests: ProbeRequest[] = batch.flatMap((t, i) => (perTask[i] ?? []).map(([, probe]) => ({ script: probe.script, become: t.become })));
+    const requests: ProbeRequest[] = batch.flatMap((t, i) => (perTask[i] ?? []).map(([, probe]) => ({ script: probe.script, become: t.become, stdin: probe.stdin })));
     const outputs = requests.length > 0 ? await runProbes(this.connection, requests) : [];
     let next = 0;
     batch.forEach((t, i) => {

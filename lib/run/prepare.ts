@@ -8,9 +8,11 @@ import { Skip } from '../module/skip.ts';
 import { throwSiteOf } from '../module/source.ts';
 import { parameterProblems, sensitiveValues } from '../module/validate.ts';
 import { nixosPlaySteps } from '../nixos/play-steps.ts';
-import { isNixosRenderer } from '../nixos/renderer.ts';
+import { isNixosRenderer, type NixosUpload } from '../nixos/renderer.ts';
 import type { NixAttrs } from '../nixos/value.ts';
 import type { Playbook, RoleCall, Step } from '../playbook.ts';
+import { revealSecret, secretsIn } from '../secret/scope.ts';
+import { SecretSourceError } from '../secret/sources.ts';
 import type { Problem } from './problems.ts';
 
 /** A task made concrete for one host: parameters resolved, backend chosen. */
@@ -22,7 +24,7 @@ export interface PreparedTask {
   readonly become: boolean;
   readonly handler: boolean;
   readonly resolved: unknown;
-  /** Values its schema calls sensitive: masked in everything shown of the task (see redact()). */
+  /** Values its schema calls sensitive, and the values of its Secrets: masked in everything shown of the task (see redact()). */
   readonly sensitive: readonly string[];
   /** Undefined when the task is skipped on this host; `skipNote` says why. */
   readonly backend?: Backend<unknown, unknown, unknown> | undefined;
@@ -98,23 +100,27 @@ export function preparePlay(play: Playbook, host: HostView, options: PrepareOpti
       if (wanted === undefined || wanted === UNKNOWN) return { ...base, resolved: undefined };
       if (!wanted) return { ...base, resolved: undefined, skipNote: 'condition (when) is false' };
     }
+    // The task's secrets are read here (once per run): before connecting whenever the task can be checked then, so a source that cannot be read stops the run before any host is touched.
+    let secret = base;
     try {
+      secret = { ...base, sensitive: [...new Set([...sensitive, ...secretsIn(task.params).map(revealSecret)])] };
       const resolved = task.module.resolve(task.params, host);
-      if (before || !backend) return { ...base, resolved };
-      if (!isNixosRenderer(backend)) return { ...base, resolved, backend };
-      if (handler) return { ...base, resolved: undefined, skipNote: 'on nixos, nixos-rebuild restarts what changed' };
-      const rendered = { ...base, resolved: undefined, fragment: backend.render(resolved, host) };
+      if (before || !backend) return { ...secret, resolved };
+      if (!isNixosRenderer(backend)) return { ...secret, resolved, backend };
+      if (handler) return { ...secret, resolved: undefined, skipNote: 'on nixos, nixos-rebuild restarts what changed' };
+      const rendered = { ...secret, resolved: undefined, fragment: backend.render(resolved, host), uploads: backend.uploads?.(resolved, host) ?? [] };
       rendering.push(rendered);
       return rendered;
     } catch (error) {
-      if (error instanceof Skip) return { ...base, resolved: undefined, skipNote: error.note };
-      if (error instanceof FactNotKnownYet) return { ...base, resolved: undefined };
-      const text = redact((error as Error).message, sensitive);
-      problem({ kind: 'parameter', ...about, source: taskSource(task), host: host.name, text, parameter: /^parameter '([^']+)'/.exec(text)?.[1] });
-      return { ...base, resolved: undefined };
+      if (error instanceof Skip) return { ...secret, resolved: undefined, skipNote: error.note };
+      if (error instanceof FactNotKnownYet) return { ...secret, resolved: undefined };
+      const text = redact((error as Error).message, secret.sensitive);
+      const kind = error instanceof SecretSourceError ? 'secret' : 'parameter';
+      problem({ kind, ...about, source: taskSource(task), host: host.name, text, parameter: /^parameter '([^']+)'/.exec(text)?.[1] });
+      return { ...secret, resolved: undefined };
     }
   };
-  const rendering: (PreparedTask & { fragment: NixAttrs })[] = [];
+  const rendering: (PreparedTask & { fragment: NixAttrs; uploads: readonly NixosUpload[] })[] = [];
 
   const steps: PreparedStep[] = [];
   const addSteps = (list: readonly Step[], roleName?: string) => {
@@ -134,7 +140,7 @@ export function preparePlay(play: Playbook, host: HostView, options: PrepareOpti
     roleHandlers.push(...call.handlers);
     const built = knownFact(
       () => call.expand(host),
-      (error) => problem({ kind: 'role', source: throwSiteOf(error), role: name, host: host.name, text: `could not build its tasks: ${describeThrown(error)}` }),
+      (error) => problem({ kind: error instanceof SecretSourceError ? 'secret' : 'role', source: throwSiteOf(error), role: name, host: host.name, text: `could not build its tasks: ${describeThrown(error)}` }),
     );
     if (built !== undefined && built !== UNKNOWN) addSteps(built, name);
   };

@@ -6,6 +6,8 @@ import { privateTempDir } from '../shell/temp-dir.ts';
 export interface ProbeRequest {
   readonly script: ShellScript;
   readonly become: boolean;
+  /** The probe's standard input (see Probe.stdin): such a probe runs on its own. */
+  readonly stdin?: string | Buffer | undefined;
 }
 
 /**
@@ -13,12 +15,17 @@ export interface ProbeRequest {
  * `become` setting, each probe in its own subshell with its stdout, stderr and
  * exit code kept apart. Identical probes (same script, same become) run once.
  * Outputs travel base64-encoded so bytes and trailing newlines survive exactly.
+ * A probe with its own standard input (which carries a secret: never part of a
+ * script) runs alone, in a round trip of its own.
  */
 export async function runProbes(connection: Connection, requests: readonly ProbeRequest[]): Promise<ExecResult[]> {
   const unique = new Map<string, ProbeRequest>();
-  for (const r of requests) unique.set(probeKey(r), r);
+  for (const r of requests) if (r.stdin === undefined) unique.set(probeKey(r), r);
 
   const results = new Map<string, ExecResult>();
+  for (const r of requests) {
+    if (r.stdin !== undefined) results.set(probeKey(r), await connection.run(r.script, { become: r.become, stdin: r.stdin }));
+  }
   for (const become of [false, true]) {
     const group = [...unique.values()].filter((r) => r.become === become);
     if (group.length === 0) continue;
@@ -29,7 +36,7 @@ export async function runProbes(connection: Connection, requests: readonly Probe
 }
 
 function probeKey(r: ProbeRequest): string {
-  return `${r.become ? 'root' : 'user'}\0${r.script.text}`;
+  return `${r.become ? 'root' : 'user'}\0${r.script.text}${r.stdin === undefined ? '' : `\0${Buffer.from(r.stdin).toString('base64')}`}`;
 }
 
 async function runGroup(connection: Connection, group: readonly ProbeRequest[], become: boolean): Promise<ExecResult[]> {

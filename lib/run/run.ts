@@ -6,6 +6,9 @@ import type { Facts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { HostView } from '../module/types.ts';
 import type { Playbook } from '../playbook.ts';
+import { guardSecrets } from '../secret/guard.ts';
+import { maskDeep, maskError, maskingObserver } from '../secret/mask.ts';
+import { inSecretScope } from '../secret/scope.ts';
 import type { ShellScript } from '../shell/quote.ts';
 import { hostFailure } from './failures.ts';
 import { HostRun } from './host-run.ts';
@@ -45,8 +48,22 @@ interface Connected {
  * gather facts (one round trip), and prepare every play again with the
  * facts — any problem stops the run here, before a single change — (3) run
  * the hosts in parallel, tasks in order on each. The locks are let go at the end.
+ *
+ * Secrets are read once for the run (lib/secret/scope.ts); the report, what
+ * the observer is told and any error thrown have every one masked, and no
+ * script that holds one is run (lib/secret/guard.ts).
  */
 export async function runPlaybooks(playbooks: readonly Playbook[], inventory: Inventory, options: RunOptions): Promise<RunReport> {
+  return inSecretScope(async () => {
+    try {
+      return maskDeep(await runMasked(playbooks, inventory, { ...options, observer: maskingObserver(options.observer ?? {}) }));
+    } catch (error) {
+      throw maskError(error);
+    }
+  });
+}
+
+async function runMasked(playbooks: readonly Playbook[], inventory: Inventory, options: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const observer = options.observer ?? {};
   const playHosts = selectHosts(playbooks, inventory, options.limit);
@@ -155,7 +172,7 @@ function prepareAll(
 async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view: HostView }[], mode: RunMode, observer: RunObserver): Promise<HostResult> {
   const started = Date.now();
   const first = plays[0];
-  const hostRun = new HostRun(c.connection, first?.view ?? { name: c.host.name, groups: c.host.groups, vars: c.host.vars, facts: c.facts }, mode, observer, freshLogin(c.host));
+  const hostRun = new HostRun(guardSecrets(c.connection), first?.view ?? { name: c.host.name, groups: c.host.groups, vars: c.host.vars, facts: c.facts }, mode, observer, freshLogin(c.host));
   let error: ErrorRecord | undefined;
   try {
     for (const { play, view } of plays) {

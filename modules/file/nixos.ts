@@ -1,5 +1,6 @@
 import { isText } from '../../lib/diff.ts';
 import { nixosRenderer } from '../../lib/nixos/renderer.ts';
+import { nixosSecretFile, secretName } from '../../lib/nixos/secrets.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
 import type { WantedPath } from './params.ts';
 
@@ -11,13 +12,30 @@ const NEW_FILE_MODE = '0644';
  * entries (copied with their mode, owner and group when any is given, the
  * mode then 0644 unless given; else linked from the store); everything else
  * becomes a systemd-tmpfiles rule, which NixOS applies at activation and at
- * every boot.
+ * every boot. A secret file never enters the store (see secretFile).
  */
-export const nixosFile = nixosRenderer<WantedPath>((wanted): NixAttrs => {
-  if (wanted.state === 'file' && wanted.secret) {
-    // Everything in a NixOS module ends up in the world-readable store, and in this task's diff.
-    throw new Error(`${wanted.path} is secret: a NixOS module would put it in the world-readable Nix store; deploy it with a secrets tool (agenix, sops-nix) instead`);
-  }
+export const nixosFile = nixosRenderer<WantedPath>(
+  (wanted): NixAttrs => {
+    if (wanted.state === 'file' && wanted.secret) {
+      // Everything in a NixOS module ends up in the world-readable store: only the link to the secret's file, and its unit, are rendered.
+      return secretFile(wanted).fragment;
+    }
+    return renderPlain(wanted);
+  },
+  { uploads: (wanted) => (wanted.state === 'file' && wanted.secret ? [secretFile(wanted).upload] : []) },
+);
+
+/**
+ * A secret file on NixOS: its bytes go to /var/lib/hostform/secrets out of
+ * band (lib/nixos/secrets.ts), with the task's owner, group and mode
+ * (0600 root by default, as on el9), and the task's path becomes a link to
+ * it, made at activation (systemd-tmpfiles `L+`).
+ */
+function secretFile(wanted: Extract<WantedPath, { state: 'file' }>) {
+  return nixosSecretFile(secretName(wanted.path), wanted.content, { mode: wanted.mode ?? '0600', owner: wanted.owner ?? 'root', group: wanted.group ?? 'root', link: wanted.path });
+}
+
+function renderPlain(wanted: WantedPath): NixAttrs {
   if (wanted.state === 'file' && wanted.path.startsWith('/etc/')) {
     if (!isText(wanted.content)) throw new Error(`${wanted.path}: binary content cannot be written into a NixOS module; put the file in the store with a derivation instead`);
     return {
@@ -35,7 +53,7 @@ export const nixosFile = nixosRenderer<WantedPath>((wanted): NixAttrs => {
     };
   }
   return { systemd: { tmpfiles: { rules: [tmpfilesRule(wanted)] } } };
-});
+}
 
 function tmpfilesRule(wanted: WantedPath): string {
   const path = tmpfilesField(wanted.path);

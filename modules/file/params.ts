@@ -1,4 +1,6 @@
 import type { HostView } from '../../lib/module/types.ts';
+import { holdsSecret, revealSecret } from '../../lib/secret/scope.ts';
+import { isSecret, type Secret } from '../../lib/secret/secret.ts';
 import { renderTemplate, type Template } from '../../lib/template.ts';
 
 /** Octal permission bits as a string, e.g. '0644' or '755'. A number would be read as decimal, so it is not accepted. */
@@ -29,14 +31,16 @@ interface FileOptions {
   /**
    * The content is secret (keys, tokens, password files): never shown in
    * diffs, reports or parameter errors, and without `mode` the file is 0600.
-   * With state 'absent': the removed file's old content is not shown.
+   * A file whose content is a Secret, or holds one (a template that embeds
+   * `unsafeSecretText(s)`), is secret without saying so. With state
+   * 'absent': the removed file's old content is not shown.
    */
   readonly secret?: boolean;
 }
 
 interface Content {
-  /** The file's content: text, or bytes as a Buffer. It travels as data, never inside a script, so any size and any bytes. Give content or template, not both. */
-  readonly content: string | Buffer;
+  /** The file's content: text, bytes as a Buffer, or a Secret (the file is then secret). It travels as data, never inside a script, so any size and any bytes. Give content or template, not both. */
+  readonly content: string | Buffer | Secret;
   readonly template?: never;
 }
 
@@ -81,9 +85,9 @@ export const fileSchema = {
     },
     // The file's body is sent as data, never inside a script: any size, any bytes.
     content: {
-      anyOf: [{ type: 'string' }, { jsType: 'buffer' }],
+      anyOf: [{ type: 'string' }, { jsType: 'buffer' }, { jsType: 'secret' }],
       payload: true,
-      description: "The file's content: text, or bytes as a Buffer. It travels as data, never inside a script, so any size and any bytes. Give content or template, not both.",
+      description: "The file's content: text, bytes as a Buffer, or a Secret (the file is then secret). It travels as data, never inside a script, so any size and any bytes. Give content or template, not both.",
     },
     template: {
       anyOf: [{ type: 'string' }, { jsType: 'function' }],
@@ -107,7 +111,7 @@ export const fileSchema = {
     secret: {
       type: 'boolean',
       description:
-        "The content is secret (keys, tokens, password files): never shown in diffs, reports or parameter errors, and without `mode` the file is 0600. With state 'absent': the removed file's old content is not shown.",
+        "The content is secret (keys, tokens, password files): never shown in diffs, reports or parameter errors, and without `mode` the file is 0600. A file whose content is a Secret, or holds one (a template that embeds `unsafeSecretText(s)`), is secret without saying so. With state 'absent': the removed file's old content is not shown.",
     },
   },
   additionalProperties: false,
@@ -161,9 +165,10 @@ export function resolveFile(p: FileParams, host: HostView): WantedPath {
     case 'link':
       return { state: 'link', path: p.path, target: p.target, force: p.force ?? false, ...owner, ...group };
     default: {
-      const text = p.content ?? renderTemplate(p.template!, host);
+      const text = isSecret(p.content) ? revealSecret(p.content) : (p.content ?? renderTemplate(p.template!, host));
       const content = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
-      const secret = p.secret ?? false;
+      // A file that holds a secret of the run is secret, however the secret got in: shown by its hash, 0600 by default.
+      const secret = (p.secret ?? false) || isSecret(p.content) || holdsSecret(content.toString('utf8'));
       // A secret file is never left readable by all: without a mode it is 0600, an existing 0644 one included.
       const fileMode = secret && !('mode' in mode) ? { mode: SECRET_FILE_MODE } : mode;
       return { state: 'file', path: p.path, content, force: p.force ?? false, secret, ...fileMode, ...owner, ...group };

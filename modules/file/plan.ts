@@ -1,5 +1,5 @@
 import { dirname } from 'node:path/posix';
-import { fieldDiff, isText, textDiff } from '../../lib/diff.ts';
+import { fieldDiff, isText, secretContentDiff, textDiff } from '../../lib/diff.ts';
 import { effect, PathResource, type Effect, type PathState } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { observedFromPlanned, sha256, type ObservedPath } from './observe.ts';
@@ -76,15 +76,6 @@ function contentDiff(wanted: Extract<WantedPath, { state: 'file' }>, before: Buf
   const old = before ?? Buffer.alloc(0);
   if (!isText(old) || !isText(wanted.content)) return '(binary content: not shown)';
   return textDiff(wanted.path, old.toString('utf8'), wanted.content.toString('utf8'));
-}
-
-/**
- * What a change shows of secret content, before or after: never the bytes,
- * only that it changes and, for new content, its sha256, which can be
- * compared with `sha256sum` of the copy the playbook reads it from.
- */
-export function secretContentDiff(after: Buffer | undefined): string {
-  return after === undefined ? '- content (secret: not shown)' : `~ content (secret: not shown), new sha256 ${sha256(after)}`;
 }
 
 type Attributes = { readonly mode?: string; readonly owner?: string; readonly group?: string };

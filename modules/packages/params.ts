@@ -1,3 +1,5 @@
+import { revealSecret } from '../../lib/secret/scope.ts';
+import { isSecret, type Secret } from '../../lib/secret/secret.ts';
 import type { WantedPath } from '../file/params.ts';
 
 // ── packages ─────────────────────────────────────────────────────────────
@@ -150,8 +152,8 @@ export interface RepoParams {
   readonly sslverify?: boolean;
   /** User name for HTTP basic authentication to the repository (`username=`). */
   readonly username?: string;
-  /** Password for HTTP basic authentication (`password=`). Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600. */
-  readonly password?: string;
+  /** Password for HTTP basic authentication (`password=`): text or a Secret. Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600. */
+  readonly password?: string | Secret;
   /** Any other dnf repository option, written after the known ones in name order; one whose name holds `password` makes the file secret too. */
   readonly options?: Readonly<Record<string, string | number | boolean>>;
   /** 'present' (default) writes /etc/yum.repos.d/<name>.repo; 'absent' removes it. */
@@ -218,9 +220,9 @@ export const repoSchema = {
     sslverify: { type: 'boolean', description: "Check the server's TLS certificate (`sslverify=`). Default true." },
     username: { ...line, description: 'User name for HTTP basic authentication to the repository (`username=`).' },
     password: {
-      ...line,
+      anyOf: [line, { jsType: 'secret' }],
       sensitive: true,
-      description: 'Password for HTTP basic authentication (`password=`). Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600.',
+      description: 'Password for HTTP basic authentication (`password=`): text or a Secret. Makes the whole file secret: never shown in diffs or parameter errors, and the file is 0600.',
     },
     options: {
       type: 'object',
@@ -244,8 +246,8 @@ export interface WantedRepo {
 
 export const REPOS_DIR = '/etc/yum.repos.d';
 
-/** The file's text: known keys in a fixed order, then `options` by name, so the file never churns. */
-export function renderRepo(p: RepoParams): string {
+/** The file's text: known keys in a fixed order, then `options` by name, so the file never churns. A Secret password is given here as its text. */
+export function renderRepo(p: Omit<RepoParams, 'password'> & { readonly password?: string | undefined }): string {
   const flag = (value: boolean | undefined) => (value === undefined ? undefined : value ? '1' : '0');
   const list = (value: string | readonly string[] | undefined) => (value === undefined ? undefined : typeof value === 'string' ? value : value.join(' '));
   const known: [string, string | undefined][] = [
@@ -285,13 +287,17 @@ export function renderRepo(p: RepoParams): string {
 export function resolveRepo(p: RepoParams): WantedRepo {
   const path = `${REPOS_DIR}/${p.name}.repo`;
   if (p.state === 'absent') return { name: p.name, file: { state: 'absent', path, secret: false } };
-  const secret = p.password !== undefined || Object.keys(p.options ?? {}).some((key) => key.includes('password'));
+  const password = isSecret(p.password) ? revealSecret(p.password) : p.password;
+  if (isSecret(p.password) && /[\r\n\0]/.test(password ?? '')) {
+    throw new Error(`parameter 'password' (secret from ${p.password.source}) holds a line break or NUL, which would end its line of the repository file; the value is not shown`);
+  }
+  const secret = password !== undefined || Object.keys(p.options ?? {}).some((key) => key.includes('password'));
   return {
     name: p.name,
     file: {
       state: 'file',
       path,
-      content: Buffer.from(renderRepo(p), 'utf8'),
+      content: Buffer.from(renderRepo({ ...p, password }), 'utf8'),
       // Readable by all unless it holds a password (dnf runs as root).
       mode: secret ? '0600' : '0644',
       owner: 'root',

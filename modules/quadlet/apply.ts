@@ -6,9 +6,9 @@ import { applyPath } from '../file/apply.ts';
 import { asUser } from '../shared/account.ts';
 import { controlUnit } from '../systemd/apply.ts';
 import { daemonReload, type SystemdScope } from '../systemd/scope.ts';
-import { podman } from './observe.ts';
-import type { ResolvedQuadlet } from './params.ts';
-import type { QuadletAction } from './plan.ts';
+import { podman, SECRET_HASH_LABEL } from './observe.ts';
+import type { ResolvedPodmanSecret, ResolvedQuadlet } from './params.ts';
+import type { PodmanSecretAction, QuadletAction } from './plan.ts';
 
 /** The generator systemd runs at boot and on daemon-reload; `--dryrun` prints units and errors without installing. */
 export const GENERATOR = '/usr/lib/systemd/system-generators/podman-system-generator';
@@ -130,4 +130,31 @@ export function generatorProblems(stderr: string, ours: readonly string[]): stri
   const mine = converting.filter((l) => ours.some((f) => l.startsWith(`converting "${f}"`)));
   if (mine.length > 0) return mine.join('\n');
   return converting.length > 0 ? undefined : lines.join('\n') || 'the generator failed without a message';
+}
+
+// ── Podman secrets ───────────────────────────────────────────────────────
+
+/**
+ * `podman secret create`, the value on standard input (or piped from the
+ * host file by cat), its sha256 in a label for the
+ * next run to compare. A container reads a replaced secret when it starts
+ * again: notify a handler that restarts it.
+ */
+export async function applyPodmanSecret(r: ResolvedPodmanSecret, changes: readonly Change<PodmanSecretAction>[], context: ApplyContext): Promise<void> {
+  const p = podman(r.scope);
+  for (const { action } of changes) {
+    if (action.do === 'remove') {
+      await context.run(sh`${p} secret rm -- ${r.name}`);
+      continue;
+    }
+    if (r.state !== 'present') continue;
+    const replace = action.replace ? ['--replace'] : [];
+    if ('text' in r.value) {
+      await context.run(sh`${p} secret create ${replace} --label ${`${SECRET_HASH_LABEL}=${r.value.sha256}`} -- ${r.name} -`, { stdin: r.value.text });
+    } else {
+      const file = r.value.hostFile;
+      // A pipe, not a redirection: podman takes `-` only from a pipe; cat reads the file as root, even for a user's podman.
+      await context.run(sh`h=$(sha256sum -- ${file} | cut -c1-64) && cat -- ${file} | ${p} secret create ${replace} --label "${SECRET_HASH_LABEL}=$h" -- ${r.name} -`);
+    }
+  }
 }

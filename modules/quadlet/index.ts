@@ -3,26 +3,30 @@ import type { Backend } from '../../lib/module/types.ts';
 import type { NixosRenderer } from '../../lib/nixos/renderer.ts';
 import { unitKey } from '../systemd/resources.ts';
 import { scopeSuffix, toScope } from '../systemd/scope.ts';
-import { applyQuadlets } from './apply.ts';
+import { applyPodmanSecret, applyQuadlets } from './apply.ts';
 import { nixosContainer, nixosQuadletUnit } from './nixos.ts';
-import { parseQuadlet, quadletProbes, type ObservedQuadlet, type QuadletProbes } from './observe.ts';
+import { parsePodmanSecret, parseQuadlet, podmanSecretProbes, quadletProbes, type ObservedPodmanSecret, type ObservedQuadlet, type PodmanSecretProbes, type QuadletProbes } from './observe.ts';
 import {
   containerSchema,
   networkSchema,
+  podmanSecretSchema,
   podSchema,
+  resolvePodmanSecret,
   resolveQuadlet,
   volumeSchema,
   type ContainerParams,
   type NetworkParams,
+  type PodmanSecretParams,
   type PodParams,
+  type ResolvedPodmanSecret,
   type QuadletKind,
   type ResolvedQuadlet,
   type VolumeParams,
 } from './params.ts';
-import { planQuadlet, quadletEffects, type QuadletAction } from './plan.ts';
+import { planPodmanSecret, planQuadlet, quadletEffects, type PodmanSecretAction, type QuadletAction } from './plan.ts';
 import { fileName } from './render.ts';
 
-export type { ContainerParams, NetworkParams, PodParams, VolumeParams, PullPolicy, RawSection, RawValue } from './params.ts';
+export type { ContainerParams, NetworkParams, PodmanSecretParams, PodParams, VolumeParams, PullPolicy, RawSection, RawValue } from './params.ts';
 
 /**
  * One backend for all four kinds: the engine applies consecutive tasks with
@@ -58,6 +62,23 @@ function quadletModule<P extends ContainerParams | NetworkParams | VolumeParams 
   });
 }
 
+/** Podman secrets are podman's own state, the same on every platform (NixOS included): created with podman, never rendered. */
+const secretBackend: Backend<ResolvedPodmanSecret, ObservedPodmanSecret, PodmanSecretAction, PodmanSecretProbes> = {
+  probes: podmanSecretProbes,
+  parse: parsePodmanSecret,
+  plan: planPodmanSecret,
+  apply: applyPodmanSecret,
+};
+
+const podmanSecret = defineModule<PodmanSecretParams, ResolvedPodmanSecret>({
+  name: 'quadlet.secret',
+  schema: podmanSecretSchema,
+  capabilities: { checkMode: true, diff: true, notes: 'the value is compared by the sha256 in the secret\'s label, never read back; a container reads a replaced secret when it restarts' },
+  describe: (p) => `Podman secret ${p.name}${scopeSuffix(toScope(p.scope))}`,
+  resolve: resolvePodmanSecret,
+  backends: { el9: secretBackend, linux: secretBackend, nixos: secretBackend },
+});
+
 /**
  * Podman quadlets: a unit file podman's systemd generator turns into a
  * service, validated by the generator's dry run before it is installed,
@@ -73,10 +94,16 @@ function quadletModule<P extends ContainerParams | NetworkParams | VolumeParams 
  *   })
  *   quadlet.pod({ name: 'app', publishPort: ['8443:443'] })
  *   quadlet.container({ name: 'sync', image: 'localhost/sync:1', scope: { user: 'alice' } })
+ *
+ * And the Podman secrets containers read (`Secret=`), never written into a unit:
+ *
+ *   quadlet.secret({ name: 'dbpass', value: secret.pass('home/postgres') }),
+ *   quadlet.container({ name: 'db', image: 'docker.io/library/postgres:16', secret: ['dbpass,type=env,target=POSTGRES_PASSWORD'] })
  */
 export const quadlet = {
   container: quadletModule<ContainerParams>('container', containerSchema, nixosContainer),
   network: quadletModule<NetworkParams>('network', networkSchema, nixosQuadletUnit),
   volume: quadletModule<VolumeParams>('volume', volumeSchema, nixosQuadletUnit),
   pod: quadletModule<PodParams>('pod', podSchema, nixosQuadletUnit),
+  secret: podmanSecret,
 };

@@ -4,7 +4,7 @@ import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts
 import { asUser, homeOf } from '../shared/account.ts';
 import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/observe.ts';
 import type { SystemdScope } from '../systemd/scope.ts';
-import type { ResolvedQuadlet } from './params.ts';
+import type { ResolvedPodmanSecret, ResolvedQuadlet } from './params.ts';
 
 export const SYSTEM_QUADLET_DIR = '/etc/containers/systemd';
 /** Below the user's home directory. */
@@ -107,4 +107,45 @@ function parseImage(stdout: string): NonNullable<ObservedQuadlet['image']> {
   if (out === 'no-podman') return 'no-podman';
   if (out === 'absent' || out === '') return { present: false };
   return { present: true, id: out.split('\n')[0]! };
+}
+
+// ── Podman secrets ───────────────────────────────────────────────────────
+
+/** The label that keeps the sha256 of a secret's value, so a run compares without reading the value back. */
+export const SECRET_HASH_LABEL = 'hostform.sha256';
+
+/** What the host has of a Podman secret: the hash in its label ('' when it has none), and for a value kept on the host, that file's hash. */
+export interface ObservedPodmanSecret {
+  readonly secret: { readonly present: false } | { readonly present: true; readonly sha256: string } | 'no-podman';
+  /** The sha256 of the host file holding the value (secret.onHost); undefined when the task has none or the file is missing. */
+  readonly hostFile?: string;
+}
+
+export type PodmanSecretProbes = Probes<'secret'> & Partial<Probes<'hostFile'>>;
+
+export function podmanSecretProbes(r: ResolvedPodmanSecret): PodmanSecretProbes {
+  const p = podman(r.scope);
+  const hostFile = r.state === 'present' && 'hostFile' in r.value ? r.value.hostFile : undefined;
+  return {
+    secret: {
+      script: sh`command -v podman >/dev/null || { echo no-podman; exit 0; }
+if ${p} secret exists ${r.name}; then printf 'present '; ${p} secret inspect --format ${`{{index .Spec.Labels "${SECRET_HASH_LABEL}"}}`} ${r.name}; else echo absent; fi`,
+    },
+    // Only the file's hash comes back, never its bytes.
+    ...(hostFile !== undefined ? { hostFile: { script: sh`if [ -f ${hostFile} ]; then sha256sum -- ${hostFile} | cut -c1-64; fi` } } : {}),
+  };
+}
+
+export function parsePodmanSecret(r: ResolvedPodmanSecret, outputs: ProbeOutputs<PodmanSecretProbes>): ObservedPodmanSecret {
+  const out = outputs.secret;
+  if (out.code !== 0) throw new Error(`cannot read the Podman secret ${r.name}: ${out.stderr.trim() || `exit code ${out.code}`}`);
+  const text = out.stdout.trim();
+  const secret = text === 'no-podman' ? 'no-podman' : text.startsWith('present') ? { present: true as const, sha256: labelValue(text.slice('present'.length).trim()) } : { present: false as const };
+  const hostHash = outputs.hostFile?.stdout.trim();
+  return { secret, ...(hostHash ? { hostFile: hostHash } : {}) };
+}
+
+/** Go templates print `<no value>` for a label that is not there. */
+function labelValue(text: string): string {
+  return /^[0-9a-f]{64}$/.test(text) ? text : '';
 }

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { assertNoParamProblems } from '../../lib/module/param-problems.ts';
+import { revealSecret } from '../../lib/secret/scope.ts';
+import { hostPathOf, type Secret } from '../../lib/secret/secret.ts';
 import { scopeSchema, toScope, type ScopeParam, type SystemdScope } from '../systemd/scope.ts';
 import { fileName, quadletProblems, renderQuadlet, serviceName, type QuadletParams } from './render.ts';
 
@@ -371,4 +374,67 @@ export function resolveQuadlet<P extends ContainerParams | NetworkParams | Volum
       spec,
     };
   };
+}
+
+// ── Podman secrets ───────────────────────────────────────────────────────
+
+export interface PodmanSecretParams {
+  /** The Podman secret's name, as containers name it in `secret`: `dbpass` → `secret: ['dbpass,type=env,target=DB_PASSWORD']`. */
+  readonly name: string;
+  /**
+   * The value, a Secret: it reaches podman on standard input and is
+   * compared by the sha256 kept in the secret's label `hostform.sha256`,
+   * never read back. `secret.onHost(path)` takes a file already on the host
+   * (agenix, sops-nix) instead. Required unless `state` is 'absent'.
+   */
+  readonly value?: Secret;
+  /** The store it goes in: the system's podman (default), or `{ user: 'alice' }` for alice's rootless containers. */
+  readonly scope?: ScopeParam;
+  /** 'present' (default) creates the secret, or replaces it when its value changed; 'absent' removes it. */
+  readonly state?: 'present' | 'absent';
+}
+
+export const podmanSecretSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+      maxLength: 253,
+      'x-expected': 'a name of letters, digits, _, . and -, starting with a letter or digit',
+      description: "The Podman secret's name, as containers name it in `secret`: `dbpass` → `secret: ['dbpass,type=env,target=DB_PASSWORD']`.",
+    },
+    value: {
+      jsType: 'secret',
+      description:
+        "The value, a Secret: it reaches podman on standard input and is compared by the sha256 kept in the secret's label `hostform.sha256`, never read back. `secret.onHost(path)` takes a file already on the host (agenix, sops-nix) instead. Required unless `state` is 'absent'.",
+    },
+    scope: { ...scopeSchema, description: "The store it goes in: the system's podman (default), or `{ user: 'alice' }` for alice's rootless containers." },
+    state: { enum: ['present', 'absent'], description: "'present' (default) creates the secret, or replaces it when its value changed; 'absent' removes it." },
+  },
+  additionalProperties: false,
+  if: { not: { properties: { state: { const: 'absent' } }, required: ['state'] } },
+  then: { required: ['value'] },
+} as const;
+
+/** A Podman secret task made concrete: its value read (or the host file named), its sha256 known. */
+export type ResolvedPodmanSecret =
+  | { readonly state: 'absent'; readonly name: string; readonly scope: SystemdScope }
+  | {
+      readonly state: 'present';
+      readonly name: string;
+      readonly scope: SystemdScope;
+      /** The value (never shown), or the file on the host that holds it. */
+      readonly value: { readonly text: string; readonly sha256: string } | { readonly hostFile: string };
+    };
+
+export function resolvePodmanSecret(p: PodmanSecretParams): ResolvedPodmanSecret {
+  const scope = toScope(p.scope);
+  if (p.state === 'absent') return { state: 'absent', name: p.name, scope };
+  if (p.value === undefined) throw new Error(`parameter 'value' is required unless 'state' is "absent"`);
+  const hostFile = hostPathOf(p.value);
+  if (hostFile !== undefined) return { state: 'present', name: p.name, scope, value: { hostFile } };
+  const text = revealSecret(p.value);
+  return { state: 'present', name: p.name, scope, value: { text, sha256: createHash('sha256').update(text, 'utf8').digest('hex') } };
 }

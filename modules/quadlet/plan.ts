@@ -1,12 +1,13 @@
-import { fieldDiff } from '../../lib/diff.ts';
+import { fieldDiff, secretContentDiff } from '../../lib/diff.ts';
 import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import type { WantedPath } from '../file/params.ts';
 import { planPath, type FileAction } from '../file/plan.ts';
 import { isRunning } from '../systemd/observe.ts';
 import { UnitResource, unitKey } from '../systemd/resources.ts';
-import { quadletPath, type ObservedQuadlet } from './observe.ts';
-import type { ResolvedQuadlet } from './params.ts';
+import { scopeSuffix } from '../systemd/scope.ts';
+import { quadletPath, type ObservedPodmanSecret, type ObservedQuadlet } from './observe.ts';
+import type { ResolvedPodmanSecret, ResolvedQuadlet } from './params.ts';
 
 export type QuadletAction =
   | { readonly do: 'linger' }
@@ -107,4 +108,22 @@ export function quadletEffects(r: ResolvedQuadlet): Effect[] {
     // A rootless quadlet's path depends on a home directory only the host knows.
     ...(r.scope.kind === 'system' ? [effect(PathResource, quadletPath(r), { type: 'file' as const, content: r.content, mode: '0644', owner: 'root', group: 'root' })] : []),
   ];
+}
+
+// ── Podman secrets ───────────────────────────────────────────────────────
+
+export type PodmanSecretAction = { readonly do: 'create'; readonly replace: boolean } | { readonly do: 'remove' };
+
+/** Pure: the secret is created, or replaced when the hash in its label is not its value's; a change shows the new hash only. */
+export function planPodmanSecret(r: ResolvedPodmanSecret, observed: ObservedPodmanSecret): Change<PodmanSecretAction>[] {
+  if (observed.secret === 'no-podman') throw new Error("podman is not installed on the host; install it (packages({ present: ['podman'] })) before Podman secret tasks");
+  const what = `Podman secret ${r.name}${scopeSuffix(r.scope)}`;
+  if (r.state === 'absent') return observed.secret.present ? [{ summary: `remove ${what}`, diff: secretContentDiff(undefined), action: { do: 'remove' } }] : [];
+  const hostFile = 'hostFile' in r.value ? r.value.hostFile : undefined;
+  const wanted = 'text' in r.value ? r.value.sha256 : observed.hostFile;
+  if (wanted === undefined) throw new Error(`${hostFile} is not on the host: the Podman secret ${r.name} is made from it (secret.onHost), so deploy it first (agenix, sops-nix)`);
+  if (observed.secret.present && observed.secret.sha256 === wanted) return [];
+  const replace = observed.secret.present;
+  const diff = 'text' in r.value ? secretContentDiff(Buffer.from(r.value.text, 'utf8')) : `~ content (secret: not shown), from ${hostFile}, sha256 ${wanted}`;
+  return [{ summary: `${replace ? 'replace' : 'create'} ${what} (secret: value not shown)`, diff, action: { do: 'create', replace } }];
 }

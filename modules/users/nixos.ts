@@ -1,5 +1,6 @@
 import { Skip } from '../../lib/module/skip.ts';
-import { nixosRenderer } from '../../lib/nixos/renderer.ts';
+import { nixosRenderer, type NixosUpload } from '../../lib/nixos/renderer.ts';
+import { nixosSecretFile, secretName } from '../../lib/nixos/secrets.ts';
 import { NixExpr, type NixAttrs, type NixValue } from '../../lib/nixos/value.ts';
 import type { WantedGroup, WantedPresentUser, WantedUser } from './params.ts';
 
@@ -20,8 +21,16 @@ const ABSENT_NOTE = (what: 'user' | 'group', name: string) =>
  *   user({ name: 'alice', groups: ['wheel'], shell: '/bin/bash', authorizedKeys: ['ssh-ed25519 AAAA... alice@laptop'] })
  *   → users.users.alice = { isNormalUser = true; extraGroups = [ "wheel" ]; shell = pkgs.bashInteractive; openssh.authorizedKeys.keys = [ ... ]; }
  */
-export const nixosUser = nixosRenderer<WantedUser>((wanted): NixAttrs => {
+export const nixosUser = nixosRenderer<WantedUser>(renderUser, {
+  uploads: (wanted) => {
+    const upload = wanted.state === 'present' ? passwordHashFile(wanted)?.upload : undefined;
+    return upload ? [upload] : [];
+  },
+});
+
+function renderUser(wanted: WantedUser): NixAttrs {
   if (wanted.state === 'absent') throw new Skip(ABSENT_NOTE('user', wanted.name));
+  const hashFile = passwordHashFile(wanted);
   const shell = wanted.shell === undefined ? undefined : nixosShell(wanted.name, wanted.shell);
   const ownGroup = wanted.system && wanted.group === undefined;
   const account: NixAttrs = {
@@ -33,14 +42,16 @@ export const nixosUser = nixosRenderer<WantedUser>((wanted): NixAttrs => {
     home: wanted.home,
     createHome: wanted.createHome,
     description: wanted.comment,
-    hashedPassword: passwordHash(wanted),
+    hashedPassword: isLock(wanted.passwordHash) ? wanted.passwordHash : undefined,
+    hashedPasswordFile: hashFile?.path,
     openssh: wanted.authorizedKeys === undefined ? undefined : { authorizedKeys: { keys: wanted.authorizedKeys } },
   };
   return {
     users: { users: { [wanted.name]: account }, ...(ownGroup ? { groups: { [wanted.name]: {} } } : {}) },
     ...(shell?.program ? { programs: { [shell.program]: { enable: true } } } : {}),
+    ...(hashFile?.fragment ?? {}),
   };
-});
+}
 
 /**
  * A group in users.groups.<name>. `system` has no NixOS form: NixOS picks a
@@ -53,19 +64,23 @@ export const nixosGroup = nixosRenderer<WantedGroup>((wanted): NixAttrs => {
   return { users: { groups: { [wanted.name]: { gid: wanted.gid } } } };
 });
 
+/** The lock markers, which are no secret, are rendered as hashedPassword (an empty hash is refused earlier, by resolveUser). */
+function isLock(hash: string | undefined): hash is string {
+  return hash !== undefined && /^[!*]+$/.test(hash);
+}
+
 /**
- * A crypt hash in a NixOS module is readable by everyone (the module file
- * and the Nix store are world-readable) and shows in the task's diff, where
- * on el9 it stays in /etc/shadow and is never shown. Only the lock
- * markers, which are no secret, are rendered (an empty hash is refused
- * earlier, by resolveUser).
+ * A crypt hash in a NixOS module would be readable by everyone (the module
+ * file and the Nix store are world-readable) and show in the task's diff,
+ * where on el9 it stays in /etc/shadow and is never shown. So it goes to a
+ * root-only file out of band (lib/nixos/secrets.ts) and the module names
+ * the file, `hashedPasswordFile`, which NixOS reads at activation; a hash
+ * kept on the host by agenix or sops-nix (secret.onHost) is named as it is.
  */
-function passwordHash(wanted: WantedPresentUser): string | undefined {
-  const hash = wanted.passwordHash;
-  if (hash === undefined || /^[!*]+$/.test(hash)) return hash;
-  throw new Error(
-    `user ${wanted.name}: passwordHash is not rendered on nixos: the module file and the Nix store are world-readable and the task's diff would show it. Keep the hash in a root-only file and set users.users.${wanted.name}.hashedPasswordFile in the NixOS configuration, or lock the password with '!'`,
-  );
+function passwordHashFile(wanted: WantedPresentUser): { path: string; upload?: NixosUpload; fragment?: NixAttrs } | undefined {
+  if (wanted.passwordHashFile !== undefined) return { path: wanted.passwordHashFile };
+  if (wanted.passwordHash === undefined || isLock(wanted.passwordHash)) return undefined;
+  return nixosSecretFile(secretName(`user ${wanted.name} password hash`), Buffer.from(wanted.passwordHash, 'utf8'));
 }
 
 /** Login shells by the names el9 paths give them; `program` is the NixOS module a shell needs enabled. */

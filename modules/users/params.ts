@@ -2,6 +2,8 @@
  * Parameters of the user and group modules, their JSON Schemas, and the
  * concrete values a task resolves to.
  */
+import { revealSecret } from '../../lib/secret/scope.ts';
+import { hostPathOf, isSecret, type Secret } from '../../lib/secret/secret.ts';
 
 /** Names as shadow-utils accepts them: no leading digit-only names, no leading dash, at most 32 characters. */
 const accountName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$', maxLength: 32, 'x-expected': 'an account name (letters, digits, _, . and -, starting with a letter or _)' } as const;
@@ -69,10 +71,12 @@ export interface UserParams {
   /** The GECOS field. */
   readonly comment?: string;
   /**
-   * A crypt(3) hash (`openssl passwd -6`, `mkpasswd -m yescrypt`), or '!' / '*' to lock. Never shown in reports.
-   * An empty string is refused: in /etc/shadow it means "no password", and anyone could `su` to the account.
+   * A crypt(3) hash (`openssl passwd -6`, `mkpasswd -m yescrypt`), or '!' / '*' to lock; text or a Secret. Never shown in reports, and
+   * it reaches the host on standard input. An empty string is refused: in /etc/shadow it means "no password", and anyone could `su`
+   * to the account. On NixOS a hash goes to a root-only file outside the Nix store (`hashedPasswordFile`), and `secret.onHost(path)`
+   * names one already there (agenix, sops-nix).
    */
-  readonly passwordHash?: string;
+  readonly passwordHash?: string | Secret;
   /** The exact set of lines of ~/.ssh/authorized_keys (`ssh-ed25519 AAAA... me@laptop`, options allowed). */
   readonly authorizedKeys?: readonly string[];
   /** `present` (default) creates or changes the account; `absent` removes it (see removeHome and force). */
@@ -112,10 +116,10 @@ export const userSchema = {
     comment: { type: 'string', pattern: '^[^:\\n]*$', 'x-expected': 'one line without ":"', description: 'The GECOS field.' },
     // Never printed: a plaintext password given here by mistake is still a password. Its shape is checked in resolveUser.
     passwordHash: {
-      type: 'string',
+      anyOf: [{ type: 'string' }, { jsType: 'secret' }],
       sensitive: true,
       description:
-        "A crypt(3) hash (`openssl passwd -6`, `mkpasswd -m yescrypt`), or '!' / '*' to lock. Never shown in reports. An empty string is refused: in /etc/shadow it means \"no password\", and anyone could `su` to the account.",
+        "A crypt(3) hash (`openssl passwd -6`, `mkpasswd -m yescrypt`), or '!' / '*' to lock; text or a Secret. Never shown in reports, and it reaches the host on standard input. An empty string is refused: in /etc/shadow it means \"no password\", and anyone could `su` to the account. On NixOS a hash goes to a root-only file outside the Nix store (`hashedPasswordFile`), and `secret.onHost(path)` names one already there (agenix, sops-nix).",
     },
     authorizedKeys: {
       type: 'array',
@@ -157,6 +161,8 @@ export interface WantedPresentUser {
   readonly system: boolean;
   readonly comment?: string;
   readonly passwordHash?: string;
+  /** A file on the host holding the hash (secret.onHost): used on NixOS only. */
+  readonly passwordHashFile?: string;
   readonly authorizedKeys?: readonly string[];
 }
 
@@ -172,13 +178,15 @@ const CRYPT_HASH = /^(\$[0-9a-z]+\$[^:\n]+|[./0-9A-Za-z]{13}|!.*|\*.*)$/;
 
 export function resolveUser(p: UserParams): WantedUser {
   if (p.state === 'absent') return { state: 'absent', name: p.name, removeHome: p.removeHome ?? false, force: p.force ?? false };
-  if (p.passwordHash === '') {
+  const onHost = isSecret(p.passwordHash) ? hostPathOf(p.passwordHash) : undefined;
+  const hash = onHost !== undefined ? undefined : isSecret(p.passwordHash) ? revealSecret(p.passwordHash) : p.passwordHash;
+  if (hash === '') {
     // Typically `process.env.HASH ?? ''` with HASH unset: an empty shadow field lets anyone log in as the user without a password.
     throw new Error(
       "parameter 'passwordHash' is empty, which would let anyone log in as this user without a password (su, the console): give a crypt(3) hash, or '!' to lock the password explicitly, or leave passwordHash out to leave the password as it is",
     );
   }
-  if (p.passwordHash !== undefined && (!CRYPT_HASH.test(p.passwordHash) || p.passwordHash.includes(':'))) {
+  if (hash !== undefined && (!CRYPT_HASH.test(hash) || hash.includes(':'))) {
     throw new Error(
       "parameter 'passwordHash' is not a crypt(3) hash (value not shown: it may be a password): give a hash such as the output of `openssl passwd -6` or `mkpasswd -m yescrypt`, or '!' to lock the password",
     );
@@ -196,7 +204,8 @@ export function resolveUser(p: UserParams): WantedUser {
     ...optional('home'),
     ...optional('createHome'),
     ...optional('comment'),
-    ...optional('passwordHash'),
+    ...(hash !== undefined ? { passwordHash: hash } : {}),
+    ...(onHost !== undefined ? { passwordHashFile: onHost } : {}),
     ...(p.authorizedKeys !== undefined ? { authorizedKeys: p.authorizedKeys.map((k) => k.trim()) } : {}),
   } as WantedPresentUser;
 }

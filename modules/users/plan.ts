@@ -154,6 +154,9 @@ function planHome(wanted: WantedPresentUser, observed: ObservedUser, current: Cu
 }
 
 function planPassword(wanted: WantedPresentUser, observed: ObservedUser, current: CurrentAccount | undefined): Change<UserAction>[] {
+  if (wanted.passwordHashFile !== undefined) {
+    throw new Error(`user ${wanted.name}: a password hash kept on the host (secret.onHost('${wanted.passwordHashFile}')) is used on nixos only, as hashedPasswordFile; here give the hash from a source on the control machine (secret.pass, secret.file, ...)`);
+  }
   if (wanted.passwordHash === undefined) return [];
   if (!observed.root) throw rootNeeded(`comparing the password of ${wanted.name} with /etc/shadow`);
   const isNew = !current?.onHost;

@@ -4,7 +4,7 @@
  * checks before any host is touched, and what `hostform modules` prints).
  * This compares the two through the TypeScript compiler: property names at
  * every depth, which are required, the allowed values of enums, the kinds of
- * values (string, number, boolean, list, map, object, Buffer, function), and
+ * values (string, number, boolean, list, map, object, Buffer, function, Secret), and
  * each parameter's TSDoc against its schema `description`.
  */
 import { dirname, resolve } from 'node:path';
@@ -193,6 +193,7 @@ function tsShape(checker: ts.TypeChecker, type: ts.Type): Shape {
       shape.kinds.add('array');
       shape.items.push(...checker.getTypeArguments(t as ts.TypeReference).slice(0, 1));
     } else if (t.getSymbol()?.getName() === 'Buffer') shape.kinds.add('buffer');
+    else if (t.getSymbol()?.getName() === 'Secret') shape.kinds.add('secret');
     else if (t.getCallSignatures().length > 0) shape.kinds.add('function');
     else if (f & ts.TypeFlags.Object || t.isIntersection()) {
       shape.kinds.add('object');
@@ -214,7 +215,7 @@ function schemaShape(node: unknown): Shape {
     if (Array.isArray(s['enum'])) s['enum'].forEach((v) => shape.literals.add(JSON.stringify(v)));
     const types = Array.isArray(s['type']) ? (s['type'] as string[]) : typeof s['type'] === 'string' ? [s['type']] : [];
     for (const t of types) shape.kinds.add(t === 'integer' ? 'number' : t);
-    if (s['jsType'] === 'buffer' || s['jsType'] === 'function') shape.kinds.add(s['jsType']);
+    if (s['jsType'] === 'buffer' || s['jsType'] === 'function' || s['jsType'] === 'secret') shape.kinds.add(s['jsType']);
     const isObject = types.includes('object') || (types.length === 0 && ('properties' in s || 'additionalProperties' in s));
     if (isObject) {
       shape.kinds.add('object');

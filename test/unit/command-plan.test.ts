@@ -2,6 +2,7 @@ import t from 'tap';
 import { PathResource, PlannedState } from '../../lib/module/resources.ts';
 import type { HostView, PlanContext } from '../../lib/module/types.ts';
 import { trusted } from '../../lib/shell/quote.ts';
+import { ENV_FROM_STDIN } from '../../lib/shell/env-input.ts';
 import { command, planCommand } from '../../modules/command.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
@@ -29,11 +30,15 @@ t.test('command: unless skips the command when its check exits 0', async (t) => 
   t.equal(planCommand(guarded, { unlessCode: 1 }, context()).length, 1);
 });
 
-t.test('command: argv, env and chdir become one safely quoted script', async (t) => {
-  const task = command({ argv: ['echo', "it's"], env: { A: 'b c' }, chdir: '/tmp', unless: { shell: 'test -e /x' } });
-  const r = task.module.resolve(task.params, host) as { script: { text: string }; unless: { text: string } };
-  t.equal(r.script.text, `cd /tmp && env 'A=b c' echo 'it'\\''s'`);
-  t.equal(r.unless.text, `cd /tmp && env 'A=b c' sh -c -- 'test -e /x'`);
+t.test('command: argv and chdir become one safely quoted script, and env values travel on its standard input, never in it', async (t) => {
+  const task = command({ argv: ['echo', "it's"], env: { A: 'b c', B: "it's\nthere" }, chdir: '/tmp', unless: { shell: 'test -e /x' }, stdin: 'input\n' });
+  const r = task.module.resolve(task.params, host) as { script: { text: string }; unless: { text: string }; stdin: string; unlessStdin: string };
+  t.equal(r.script.text, `${ENV_FROM_STDIN.text} && cd /tmp && echo 'it'\\''s'`);
+  t.equal(r.unless.text, `${ENV_FROM_STDIN.text} && cd /tmp && sh -c -- 'test -e /x'`);
+  const exports = `export A='b c'\nexport B='it'\\''s\nthere'\n`;
+  t.equal(r.unlessStdin, `${Buffer.byteLength(exports)}\n${exports}`, 'the guard reads the environment alone');
+  t.equal(r.stdin, `${r.unlessStdin}input\n`, 'the command reads the environment, then its own input');
+  t.notMatch(r.script.text, /b c|there/, 'no value is in the script');
 });
 
 const resolveOf = (task: ReturnType<typeof command>) => () => task.module.resolve(task.params, host) as { script: { text: string } };

@@ -74,7 +74,7 @@ t.test('hostform modules file shows path, content and mode with their types', as
   const [path, pathDoc] = parameterLines(stdout, 'path');
   t.match(path, /^  path\s+required string \(an absolute path \(starting with \/\), at least 2 characters\)$/, 'a pattern is said in the words its schema gives');
   t.match(pathDoc, /^\s+Absolute path of the file, directory or link\.$/, 'the description follows the parameter');
-  t.match(parameterLines(stdout, 'content')[0], /^  content\s+string \| Buffer \[payload: sent as data, never in a script\]$/);
+  t.match(parameterLines(stdout, 'content')[0], /^  content\s+string \| Buffer \| Secret \[payload: sent as data, never in a script\]$/);
   t.match(parameterLines(stdout, 'mode')[0], /^  mode\s+string \(an octal mode in a string, such as "0644" or "2775"\)$/);
   t.match(parameterLines(stdout, 'state')[0], /"file" \| "directory" \| "link" \| "absent"$/, 'allowed values');
   t.match(stdout, /^  when state is "link": target is required; content, template, mode are not allowed$/m, 'conditions between parameters in words');
@@ -87,7 +87,7 @@ t.test('hostform modules NAME shows nested objects, alternatives, rules, sensiti
   t.match(command, /^platforms: el9, linux, nixos \(commands on the host\)$/m);
   t.match(parameterLines(command, 'unless')[0], /list \(at least 1 item\) of string \| object$/);
   t.match(parameterLines(command, 'unless.shell')[0], /^  unless\.shell\s+required string \(at least 1 character\)$/);
-  t.match(parameterLines(command, 'env')[0], /map of keys matching .* to string \[sensitive: never shown\]$/);
+  t.match(parameterLines(command, 'env')[0], /map of keys matching .* to \(string \| Secret\) \[sensitive: never shown\]$/);
   t.match(command, /^rules:\n  exactly one of argv, shell$/m);
 
   const forward = (await run('firewalld.forwardPort')).stdout;

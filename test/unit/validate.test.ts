@@ -139,7 +139,7 @@ t.test('a rule that applies only under a condition says the condition', async (t
 });
 
 t.test('a value that fits none of several shapes lists them; one that fits a shape by its type is held to that shape', async (t) => {
-  t.match(messageOf(file({ path: '/etc/motd', content: 42 as unknown as string })), /parameter 'content' = 42: must be a string, or a Buffer$/);
+  t.match(messageOf(file({ path: '/etc/motd', content: 42 as unknown as string })), /parameter 'content' = 42: must be a string, or a Buffer, or a Secret$/);
   t.match(messageOf(selinux.port({ port: true as unknown as number, protocol: 'tcp', type: 'http_port_t' })), /parameter 'port' = true: must be an integer from 1 to 65535, or a port or range in a string, such as "8080" or "8000-8010"$/);
   t.match(messageOf(selinux.port({ port: 'http' as unknown as number, protocol: 'tcp', type: 'http_port_t' })), /parameter 'port' = "http": must be a port or range in a string, such as "8080" or "8000-8010"$/);
   t.match(messageOf(timer({ name: 'b', onCalendar: ['daily', 'a\nb'], service: { execStart: '/bin/true' } })), /parameter 'onCalendar\.1' = "a\\nb": must be one line \(no line break or NUL\)$/, 'the bad item of a list is named');
