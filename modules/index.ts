@@ -12,3 +12,4 @@ export { firewalld, type ZoneParams, type ServiceParams as FirewalldServiceParam
 export { selinux, type BooleanParams, type FileContextParams, type FileType, type ModeParams, type SelinuxMode, type PortParams as SelinuxPortParams, type PortSpec, type Protocol } from './selinux/index.ts';
 export { hostname, type HostnameParams } from './hostname/index.ts';
 export { timezone, type TimezoneParams } from './timezone/index.ts';
+export { sysctl, type SysctlParams } from './sysctl/index.ts';
