@@ -13,3 +13,4 @@ export { selinux, type BooleanParams, type FileContextParams, type FileType, typ
 export { hostname, type HostnameParams } from './hostname/index.ts';
 export { timezone, type TimezoneParams } from './timezone/index.ts';
 export { sysctl, type SysctlParams } from './sysctl/index.ts';
+export { systemdConfig, type SystemdComponent, type SystemdConfigParams, type SystemdConfigValue } from './systemd-config/index.ts';
