@@ -14,3 +14,4 @@ export { hostname, type HostnameParams } from './hostname/index.ts';
 export { timezone, type TimezoneParams } from './timezone/index.ts';
 export { sysctl, type SysctlParams } from './sysctl/index.ts';
 export { systemdConfig, type SystemdComponent, type SystemdConfigParams, type SystemdConfigValue } from './systemd-config/index.ts';
+export { sudoers, type SudoCommand, type SudoersParams, type SudoRule, type SudoTag } from './sudoers/index.ts';
