@@ -15,3 +15,4 @@ export { timezone, type TimezoneParams } from './timezone/index.ts';
 export { sysctl, type SysctlParams } from './sysctl/index.ts';
 export { systemdConfig, type SystemdComponent, type SystemdConfigParams, type SystemdConfigValue } from './systemd-config/index.ts';
 export { sudoers, type SudoCommand, type SudoersParams, type SudoRule, type SudoTag } from './sudoers/index.ts';
+export { mount, type MountParams, type MountState } from './mount/index.ts';
