@@ -16,3 +16,4 @@ export { sysctl, type SysctlParams } from './sysctl/index.ts';
 export { systemdConfig, type SystemdComponent, type SystemdConfigParams, type SystemdConfigValue } from './systemd-config/index.ts';
 export { sudoers, type SudoCommand, type SudoersParams, type SudoRule, type SudoTag } from './sudoers/index.ts';
 export { mount, type MountParams, type MountState } from './mount/index.ts';
+export { networkConnection, type IpMethod, type IpSettings, type NetworkConnectionParams } from './network/index.ts';
