@@ -17,7 +17,7 @@ t.teardown(() => h.exec(`hostnamectl set-hostname ${original}`));
 
 t.test('hostname and timezone: invalid parameters fail before any host is touched, naming task, parameter and value', async (t) => {
   await t.rejects(runTasks(h.inventoryEntry(), [hostname({ name: 'Web_1' })], 'apply'), /task 'hostname Web_1' \(hostname\): parameter 'name' = "Web_1": must be a host name of lower-case letters/);
-  await t.rejects(runTasks(h.inventoryEntry(), [hostname({ name: 'web1' }), timezone({ zone: '../etc/passwd' })], 'apply'), /parameter 'zone' = "\.\.\/etc\/passwd": must be a time zone name/);
+  await t.rejects(runTasks(h.inventoryEntry(), [hostname({ name: 'web1' }), timezone({ zone: '../etc/passwd' })], 'apply'), /task 'time zone \.\.\/etc\/passwd' \(timezone\): parameter 'zone' = "\.\.\/etc\/passwd": must be a time zone name/);
   t.equal((await on('uname -n')).trim(), original, 'the valid task before it did not run either');
 });
 

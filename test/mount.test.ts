@@ -23,12 +23,12 @@ const UNIT = '/etc/systemd/system/srv-cache.mount';
 
 t.test('mount: invalid parameters fail before any host is touched, naming task, parameter and value', async (t) => {
   const bad: [Parameters<typeof mount>[0], RegExp][] = [
-    [{ where: 'srv/x', what: 'tmpfs', type: 'tmpfs' }, /parameter 'where' = "srv\/x": must be an absolute path without empty, \. or \.\. parts/],
+    [{ where: 'srv/x', what: 'tmpfs', type: 'tmpfs' }, /task 'mount srv\/x' \(mount\): parameter 'where' = "srv\/x": must be an absolute path without empty, \. or \.\. parts/],
     [{ where: '/srv/../etc', what: 'tmpfs', type: 'tmpfs' }, /parameter 'where' = "\/srv\/\.\.\/etc"/],
     [{ where: '/srv/x', what: '-oremount', type: 'tmpfs' }, /parameter 'what' = "-oremount": must be a device, server:\/export, a directory or a name, not starting with -/],
     [{ where: '/srv/x', what: 'tmpfs', options: ['size=1m,exec'] }, /parameter 'options\.0' = "size=1m,exec": must be one mount option, without a comma or space/],
-    [{ where: '/srv/x', state: 'absent', what: 'tmpfs' }, /what/],
-    [{ where: '/srv/x' }, /what/],
+    [{ where: '/srv/x', state: 'absent', what: 'tmpfs' }, /task 'mount \/srv\/x \(absent\)' \(mount\): parameter 'what' cannot be given when 'state' is "absent"/],
+    [{ where: '/srv/x' }, /parameter 'what' is required unless 'state' is "absent"/],
   ];
   for (const [params, message] of bad) await t.rejects(runTasks(h.inventoryEntry(), [cache, mount(params)], 'apply'), message, JSON.stringify(params));
   t.equal((await on(`test -e ${UNIT}`)).code, 1, 'the valid task before them did not run either');

@@ -26,8 +26,8 @@ const task = sudoers({
 const asUser = (user: string, cmd: string) => on(`runuser -u ${user} -- sudo -n ${cmd} 2>&1`);
 
 t.test('sudoers: invalid parameters fail before any host is touched, naming task, parameter and value', async (t) => {
-  await t.rejects(runTasks(h.inventoryEntry(), [task, sudoers({ name: 'bad.conf', rules: [{ users: ['a'], commands: ['ALL'] }] })], 'apply'), /parameter 'name' = "bad\.conf": must be a file name of letters, digits, _ and - \(sudo skips names with a dot\)/);
-  await t.rejects(runTasks(h.inventoryEntry(), [sudoers({ name: 'x', rules: [{ users: ['a'], commands: ['/usr/bin/echo a\\'] }] })], 'apply'), /parameter 'rules\.0\.commands\.0'.*must be/);
+  await t.rejects(runTasks(h.inventoryEntry(), [task, sudoers({ name: 'bad.conf', rules: [{ users: ['a'], commands: ['ALL'] }] })], 'apply'), /task 'sudoers \/etc\/sudoers\.d\/bad\.conf' \(sudoers\): parameter 'name' = "bad\.conf": must be a file name of letters, digits, _ and - \(sudo skips names with a dot\)/);
+  await t.rejects(runTasks(h.inventoryEntry(), [sudoers({ name: 'x', rules: [{ users: ['a'], commands: ['/usr/bin/echo a\\'] }] })], 'apply'), /parameter 'rules\.0\.commands\.0' = "\/usr\/bin\/echo a\\\\": must be .*without a backslash/);
   await t.rejects(runTasks(h.inventoryEntry(), [sudoers({ name: 'x', rules: [{ commands: ['ALL'] } as never] })], 'apply'), /parameter 'rules\.0' needs at least one of 'users', 'groups'/);
   await t.rejects(runTasks(h.inventoryEntry(), [sudoers({ name: 'x', rules: [{ users: ['a'], commands: ['systemctl restart app'] }] })], 'apply'), /must be an absolute path with arguments, ALL, or sudoedit and a path/);
   t.equal((await on(`test -e ${PATH}`)).code, 1, 'the valid task before them did not run either');

@@ -21,10 +21,10 @@ const journald = systemdConfig({ component: 'journald', settings: { SystemMaxUse
 const JOURNALD = '/etc/systemd/journald.conf.d/hostform.conf';
 
 t.test('systemdConfig: invalid parameters fail before any host is touched, naming task, parameter and value', async (t) => {
-  await t.rejects(runTasks(h.inventoryEntry(), [journald, systemdConfig({ component: 'journald', settings: { SystemMaxUse: '64M\nStorage=none' } })], 'apply'), /parameter 'settings\.SystemMaxUse' = "64M\\nStorage=none": holds a line break/);
+  await t.rejects(runTasks(h.inventoryEntry(), [journald, systemdConfig({ component: 'journald', settings: { SystemMaxUse: '64M\nStorage=none' } })], 'apply'), /task 'journald drop-in \/etc\/systemd\/journald\.conf\.d\/hostform\.conf' \(systemdConfig\): parameter 'settings\.SystemMaxUse' = "64M\\nStorage=none": holds a line break/);
   await t.rejects(runTasks(h.inventoryEntry(), [systemdConfig({ component: 'logind', settings: { KillExcludeUsers: 'root \\' } })], 'apply'), /parameter 'settings\.KillExcludeUsers' = "root \\\\": ends in a backslash/);
   await t.rejects(runTasks(h.inventoryEntry(), [systemdConfig({ component: 'sshd' as 'logind', settings: { A: 1 } })], 'apply'), /parameter 'component' = "sshd": must be one of/);
-  await t.rejects(runTasks(h.inventoryEntry(), [systemdConfig({ component: 'journald', settings: { 'Bad Key': 1 } })], 'apply'), /must be a setting name/);
+  await t.rejects(runTasks(h.inventoryEntry(), [systemdConfig({ component: 'journald', settings: { 'Bad Key': 1 } })], 'apply'), /parameter 'settings' has a key "Bad Key" that is not valid: must be a setting name/);
   t.equal((await on(`test -e ${JOURNALD}`)).code, 1, 'the valid task before them did not run either');
 });
 
