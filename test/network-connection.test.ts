@@ -37,11 +37,11 @@ const lab = networkConnection({
 
 t.test('networkConnection: invalid parameters fail before any host is touched, naming task, parameter and value', async (t) => {
   const bad: [Parameters<typeof networkConnection>[0], RegExp][] = [
-    [{ name: 'lab', interface: 'hf-a', ipv4: { method: 'manual' } }, /parameter 'ipv4' needs 'address'|address/],
+    [{ name: 'lab', interface: 'hf-a', ipv4: { method: 'manual' } }, /task 'network connection lab \(hf-a\)' \(networkConnection\): parameter 'ipv4\.address' is required when 'method' is "manual"/],
     [{ name: 'lab', interface: 'hf-a', ipv4: { method: 'manual', address: '192.0.2.300/24' } }, /parameter 'ipv4\.address' = "192\.0\.2\.300\/24": must be an IPv4 address with its prefix length/],
     [{ name: 'lab', interface: 'hf-a', ipv6: { method: 'manual', address: '2001:db8::1::2/64' } }, /parameter 'ipv6\.address' = "2001:db8::1::2\/64": not an IPv6 address/],
     [{ name: '../x', interface: 'hf-a' }, /parameter 'name' = "\.\.\/x": must be a connection name/],
-    [{ name: 'lab', interface: 'a-very-long-interface-name' }, /parameter 'interface'/],
+    [{ name: 'lab', interface: 'a-very-long-interface-name' }, /parameter 'interface' = "a-very-long-interface-name": must be an interface name of at most 15/],
     [{ name: 'lab', interface: 'hf-a', confirmWithin: 2 }, /parameter 'confirmWithin' = 2/],
   ];
   for (const [params, message] of bad) await t.rejects(runTasks(a.inventoryEntry(), [lab, networkConnection(params)], 'apply'), message, JSON.stringify(params));
