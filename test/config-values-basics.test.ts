@@ -78,6 +78,9 @@ t.test('mount: hostile what, where and options reach systemd exactly, the unit n
     const p = prepare<WantedMount>(mount({ where: v.where, what: v.what, type: 'tmpfs', options: [v.option] }));
     if ('refused' in p) {
       t.match(p.refused, new RegExp(`parameter '${v.param.replace('.', '\\.')}' = `), `refused ${v.param} ${label(strings[v.i])}`);
+      const value = strings[v.i] ?? '';
+      const why = { where: /[\x00-\x1f\x7f]|[ \t]$/, what: /[\x00-\x1f\x7f]|\s$/, 'options.0': /[\x00-\x1f\x7f,\s]/ }[v.param];
+      t.ok(why?.test(value) || value.length > 150, `${v.param} refused only for a control character, a blank the unit would lose, a comma or blank in an option, or its length: ${label(value)}`);
       continue;
     }
     accepted.push({ unit: p.resolved.mountUnit, where: p.resolved.where, what: v.what, option: v.option });

@@ -42,10 +42,11 @@ t.test('hostname: check after a hand change of the transient name reports exactl
   t.equal(await on('uname -n'), 'web1.example.com\n', 'apply set only the transient name back');
 });
 
-t.test('hostname: a hand edit of /etc/hostname is drift of the static name, and apply puts it back', async (t) => {
+t.test('hostname: check after a hand edit of /etc/hostname reports drift of the static name only and leaves it, and apply puts it back', async (t) => {
   await on('echo edited > /etc/hostname');
   const report = await runTasks(h.inventoryEntry(), [hostname({ name: 'web1.example.com' })], 'check');
   t.same(tasksOf(report)[0]?.changes.map((c) => c.summary), ['host name static edited → web1.example.com']);
+  t.equal(await on('cat /etc/hostname'), 'edited\n', 'check mode changed nothing');
   t.same(statuses(await runTasks(h.inventoryEntry(), [hostname({ name: 'web1.example.com' })], 'apply')), ['changed']);
   t.equal(await on('cat /etc/hostname'), 'web1.example.com\n');
 });
