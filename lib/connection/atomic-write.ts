@@ -21,13 +21,14 @@ export async function writeFileAtomically(transport: WriteTransport, target: str
   if (!posix.isAbsolute(target)) {
     throw new UsageError(`writeFile on ${transport.hostName}: '${target}' is not an absolute path`);
   }
+  const stdin = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const script = installScript({
     target,
+    size: stdin.length,
     ...(options.mode !== undefined ? { mode: options.mode } : {}),
     ...(options.owner !== undefined ? { owner: options.owner } : {}),
     ...(options.group !== undefined ? { group: options.group } : {}),
   });
-  const stdin = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const result = await transport.run(script, { become: options.become ?? false, stdin });
   if (result.code === 0) return;
 
