@@ -89,8 +89,13 @@ export interface ApplyContext {
   /**
    * Ask for a host-wide action to run once, later: e.g. `systemctl daemon-reload`
    * after unit files changed. Asking twice with the same id runs it once. It runs
-   * when a task calls `runDeferred(id)`, else before handlers and at the end of the play.
-   * With `confirm` it is a confirm-or-revert action (see DeferredConfirm).
+   * when a task calls `runDeferred(id)`, else before handlers and at the end of the play
+   * (also when a later task failed). With `confirm` it is a confirm-or-revert action
+   * (see DeferredConfirm).
+   *
+   * Ask *before* the change that needs it: the action goes into the host's
+   * pending-actions journal with the next command the task runs, so a run cut
+   * off right after the change still leaves it owed (docs/reliability.md).
    */
   defer(id: string, script: ShellScript, confirm?: DeferredConfirm): void;
   /** Run a deferred action now if one is pending (a service start needs the reload first). */
@@ -120,6 +125,13 @@ export interface DeferredConfirm {
   undo(): Promise<void>;
   /** What undo does, as a step for the report: "put back the previous /etc/ssh/sshd_config.d/00-hostform.conf". */
   readonly undoes: string;
+  /**
+   * The same confirm step as data, for the pending-actions journal: when this
+   * run is cut off before the action ran, the next run carries it out with
+   * this undo script (run with the task's become) and this check. Without it,
+   * a later run runs the action unconfirmed.
+   */
+  readonly recorded?: { readonly undo: ShellScript; readonly check: 'fresh-login' };
 }
 
 export interface ChangePreview {

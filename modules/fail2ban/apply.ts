@@ -16,14 +16,13 @@ type FileAction = Exclude<Fail2banAction, { do: 'reload' }>;
  */
 export async function applyFail2ban(what: string, changes: readonly Change<Fail2banAction>[], context: ApplyContext): Promise<void> {
   const files = changes.map((c) => c.action).filter((a): a is FileAction => a.do !== 'reload');
-  if (files.length > 0) {
-    await validate(what, files, context);
-    for (const file of files) {
-      if (file.do === 'write') await context.writeFile(file.path, file.content, { mode: 0o644 });
-      else await context.run(sh`rm -f -- ${file.path}`);
-    }
-  }
+  if (files.length > 0) await validate(what, files, context);
+  // Asked for before the files change, so the host's journal owes the reload from the moment they do.
   context.defer(RELOAD_ID, reloadScript);
+  for (const file of files) {
+    if (file.do === 'write') await context.writeFile(file.path, file.content, { mode: 0o644 });
+    else await context.run(sh`rm -f -- ${file.path}`);
+  }
 }
 
 async function validate(what: string, files: readonly FileAction[], context: ApplyContext): Promise<void> {
