@@ -77,6 +77,12 @@ export interface PlanContext {
   readonly checkMode: boolean;
   /** What earlier tasks of this run will have changed (recorded in check mode, where they did not run). */
   readonly planned: PlannedState;
+  /**
+   * Apply mode: ids of the deferred actions earlier tasks of this run asked
+   * for that have not run yet (a daemon-reload a unit file's change owes), so
+   * a task that sees their cause on the host does not ask again.
+   */
+  readonly deferred?: ReadonlySet<string>;
 }
 
 export interface ApplyContext {

@@ -300,7 +300,8 @@ export class HostRun {
     }
     const outputs = await inPhase('probe', () => this.#probe(task, upcoming));
     const observed = await inPhase('probe', () => backend.parse(task.resolved, outputs));
-    const changes = await inPhase('plan', () => backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned }));
+    const deferred = new Set(this.#deferred.keys());
+    const changes = await inPhase('plan', () => backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned, deferred }));
     if (changes.length === 0) return { status: 'ok', changes: [] };
     const shown = (text: string) => redact(text, task.sensitive);
     return { task, observed, changes, reports: changes.map((c) => ({ summary: shown(c.summary), ...(c.diff ? { diff: shown(c.diff) } : {}) })) };

@@ -69,8 +69,11 @@ export function testErrors(output: string): string[] {
 /**
  * Reload (or start) fail2ban, then wait until `fail2ban-client status <jail>`
  * answers for every jail the configuration enables; name the ones that do not.
+ * The reload goes through systemd (its ExecReload is `fail2ban-client
+ * reload`), so the unit's timestamp says when fail2ban last read its files
+ * (modules/shared/daemon.ts).
  */
-const reloadScript = trusted(`if systemctl is-active --quiet fail2ban.service; then fail2ban-client reload >/dev/null || exit 1
+const reloadScript = trusted(`if systemctl is-active --quiet fail2ban.service; then systemctl reload fail2ban.service || exit 1
 else systemctl start fail2ban.service || exit 1; fi
 jails=$(fail2ban-client -d 2>/dev/null | sed -n "s/^\\['add', '\\([^']*\\)'.*/\\1/p")
 i=0

@@ -26,6 +26,8 @@ const LOGIN_MARK = '@@hostform-login';
  */
 export async function applyDropIn(w: WantedDropIn, action: SshdAction, context: ApplyContext): Promise<void> {
   await vetCandidate(w, context);
+  // The drop-in is in place already: only the reload, vetted like a change (there is nothing older to put back).
+  if (action.do === 'reload') return context.defer(RELOAD_ID, reloadScript);
   // Asked for before the drop-in changes, so the host's journal owes the reload from the moment it does.
   context.defer(RELOAD_ID, reloadScript, context.freshLogin ? revertUnlessLoginWorks(w.path, action.previous, context.freshLogin, context) : undefined);
   if (w.present) await context.writeFile(w.path, w.content, { mode: 0o600 });

@@ -80,6 +80,7 @@ export async function applyUnitFiles(p: UnitFilesParams, changes: readonly Chang
   context.defer(reload.id, reload.script);
   if (p.scope.kind === 'user') await context.run(userDirScript(p.scope.user, installs));
   for (const action of changes.map((c) => c.action)) {
+    if (action.do === 'reload') continue;
     if (action.do === 'install') {
       if (p.scope.kind === 'system' && action.file.includes('/')) await context.run(sh`mkdir -p -- "$(dirname -- ${action.path})"`);
       // Into a user's directory the write is made as that user (the connection's path guard).
