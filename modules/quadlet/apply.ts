@@ -71,7 +71,9 @@ export async function applyQuadlets(items: readonly QuadletItem[], context: Appl
   for (const item of items) {
     const planned = actions(item).find((a) => a.do === 'start' || a.do === 'restart');
     const verb = planned?.do === 'start' || planned?.do === 'restart' ? planned.do : restartedForImage.has(item) ? 'restart' : undefined;
-    if (verb) await controlUnit(context, scope, item.params.service, [verb]);
+    // A daemon-reload this run did not ask for (one lost by an earlier run) still comes first.
+    const reload = planned?.do === 'start' || planned?.do === 'restart' ? planned.reload === true : false;
+    if (verb) await controlUnit(context, scope, item.params.service, [verb], { reload });
   }
 }
 
