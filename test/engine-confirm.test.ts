@@ -60,7 +60,7 @@ const backend: Backend<Line, boolean, null> = {
 const line = defineModule<Line, Line>({
   name: 'test.line',
   schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' }, poison: { type: 'string' }, fail: { type: 'boolean' }, reloadFailsOn: { type: 'string' }, undoFails: { type: 'boolean' } }, additionalProperties: false },
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['command'], validates: 'none: a test module' },
   describe: (p) => `line ${p.line}`,
   resolve: (p) => p,
   backends: { linux: backend, el9: backend, nixos: backend },

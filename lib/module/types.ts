@@ -145,12 +145,34 @@ export interface ChangePreview {
   readonly detail: string;
 }
 
+/**
+ * How a module changes the host: what a run cut off in the middle of a
+ * change can leave there (docs/reliability.md).
+ */
+export type ChangeMethod =
+  /** A temporary file in the target's directory, checked whole, renamed over it: a reader sees the old bytes or the new. */
+  | 'atomic-file'
+  /** One transaction of a tool that commits all of it or none of it (dnf, semanage import, setsebool -P). */
+  | 'transaction'
+  /** A tool's own commands (useradd, firewall-cmd, systemctl, setenforce), each made whole by the tool; a run cut off between two leaves the rest to the next run. */
+  | 'tool-commands'
+  /** Whatever the playbook's command does. */
+  | 'command';
+
 /** Declared by every module: the record a user reads to know what it supports. */
 export interface Capabilities {
   /** Check mode plans without changing anything. */
   readonly checkMode: true;
   /** Every planned change carries a summary and, where there is content, a diff. */
   readonly diff: true;
+  /** How the module changes the host, in the order it does. */
+  readonly changes: readonly ChangeMethod[];
+  /**
+   * What vets a change on the host before it replaces what is there (beyond
+   * the parameters' schema, which every module has); `none`, saying why,
+   * when nothing can.
+   */
+  readonly validates: string;
   /** Anything a user should know about check mode, e.g. unguarded commands. */
   readonly notes?: string;
 }

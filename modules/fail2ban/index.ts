@@ -25,6 +25,8 @@ export type { ActionParams, Duration, FilterParams, JailParams } from './params.
 const capabilities = {
   checkMode: true,
   diff: true,
+  changes: ['atomic-file'],
+  validates: 'fail2ban-client -t on a copy of the whole configuration, before the files are installed',
   notes: 'fail2ban-client -t validates the new configuration when it is applied; check mode shows the file diff without validating',
 } as const;
 

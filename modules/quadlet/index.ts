@@ -50,6 +50,8 @@ function quadletModule<P extends ContainerParams | NetworkParams | VolumeParams 
     capabilities: {
       checkMode: true,
       diff: true,
+      changes: ['atomic-file', 'tool-commands'],
+      validates: "the quadlet generator's dry run on a copy of the directory, before the file is installed",
       notes: "validation by the quadlet generator's dry run happens when applying; pull: 'always' pulls on every run and is skipped in check mode",
     },
     describe: (p) => `quadlet ${fileName(kind, p.name)}${scopeSuffix(toScope(p.scope))}`,

@@ -34,7 +34,13 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction, Probes<'file' |
 const config = defineModule<SshdConfigParams, WantedDropIn>({
   name: 'sshd.config',
   schema: sshdConfigSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'sshd -t and a lock-out check vet the new configuration before it is installed (check mode reports their verdict), and a new login confirms it after the reload' },
+  capabilities: {
+    checkMode: true,
+    diff: true,
+    changes: ['atomic-file'],
+    validates: 'sshd -t and sshd -T on a copy of the whole configuration, and a lock-out check, before the drop-in is installed; a new login after the reload',
+    notes: 'sshd -t and a lock-out check vet the new configuration before it is installed (check mode reports their verdict), and a new login confirms it after the reload',
+  },
   describe: (p) => `sshd drop-in ${dropInPath(p)}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveDropIn,
   backends: { el9: backend, linux: backend, nixos: nixosSshd },
