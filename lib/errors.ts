@@ -16,7 +16,8 @@
  * `lock` (another run holds the host), `become` (sudo needs a password),
  * `probe` (reading the host's state), `plan`, `remote-command` (a command
  * exited non-zero), `apply` (any other failure while changing the host),
- * `deferred` (a confirm-or-revert action failed), `internal` (a bug).
+ * `deferred` (a confirm-or-revert action failed), `pending` (an action an
+ * earlier run left owed cannot be run), `internal` (a bug).
  */
 export type ErrorKind =
   | 'usage'
@@ -35,6 +36,7 @@ export type ErrorKind =
   | 'remote-command'
   | 'apply'
   | 'deferred'
+  | 'pending'
   | 'internal';
 
 /** Where in a playbook, role or inventory file something was written. `file` is relative to the working directory when inside it. */

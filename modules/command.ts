@@ -239,7 +239,7 @@ const posix: Backend<Resolved, Observed, Action, CommandProbes> = {
 export const command = defineModule<CommandParams, Resolved>({
   name: 'command',
   schema: commandSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'commands without a creates/unless guard are skipped in check mode' },
+  capabilities: { checkMode: true, diff: true, changes: ['command'], validates: 'none: the command is the playbook\'s own', notes: 'commands without a creates/unless guard are skipped in check mode' },
   describe: (p) => (p.argv || p.shell ? `command ${display(p.argv ?? { shell: p.shell! })}` : 'command'),
   resolve: resolveCommand,
   backends: { el9: posix, linux: posix, nixos: posix },

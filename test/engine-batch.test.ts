@@ -42,7 +42,7 @@ const backend: Backend<Line, boolean, null> = {
 const line = defineModule<Line, Line>({
   name: 'test.line',
   schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' } }, additionalProperties: false },
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['command'], validates: 'none: a test module' },
   describe: (p) => `line ${p.line}`,
   resolve: (p) => p,
   backends: { linux: backend, el9: backend, nixos: backend },
@@ -88,7 +88,7 @@ t.test('a plan that throws Skip reports the task skipped with its note, in both 
   const skipping = defineModule<Line, Line>({
     name: 'test.skipping',
     schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' } }, additionalProperties: false },
-    capabilities: { checkMode: true, diff: true },
+    capabilities: { checkMode: true, diff: true, changes: ['command'], validates: 'none: a test module' },
     describe: (p) => `skipping ${p.line}`,
     resolve: (p) => p,
     backends: {

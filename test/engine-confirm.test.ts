@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadInventory } from '../lib/inventory/load.ts';
@@ -14,7 +14,16 @@ import { sh } from '../lib/shell/quote.ts';
 // for one deferred "reload" whose check reads the file.
 
 const dir = await mkdtemp(join(tmpdir(), 'hostform-confirm-'));
-t.teardown(() => rm(dir, { recursive: true, force: true }));
+/**
+ * This machine's own pending-actions journal (the local connection makes it
+ * the host): an action that fails stays owed there, and would run first in
+ * the next test's run, or in another test file's, after this directory is gone.
+ */
+const journal = process.getuid?.() === 0 ? '/var/lib/hostform/pending' : join(process.env['XDG_STATE_HOME'] ?? join(homedir(), '.local/state'), 'hostform/pending');
+t.teardown(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await rm(journal, { force: true });
+});
 const state = join(dir, 'state');
 const log = join(dir, 'log');
 
@@ -51,7 +60,7 @@ const backend: Backend<Line, boolean, null> = {
 const line = defineModule<Line, Line>({
   name: 'test.line',
   schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' }, poison: { type: 'string' }, fail: { type: 'boolean' }, reloadFailsOn: { type: 'string' }, undoFails: { type: 'boolean' } }, additionalProperties: false },
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['command'], validates: 'none: a test module' },
   describe: (p) => `line ${p.line}`,
   resolve: (p) => p,
   backends: { linux: backend, el9: backend, nixos: backend },
@@ -64,6 +73,7 @@ const run = (tasks: Step[]) => runPlaybooks([playbook({ name: 'confirm', hosts: 
 const reset = async () => {
   await writeFile(state, 'base\n');
   await writeFile(log, '');
+  await rm(journal, { force: true });
 };
 
 t.test('a confirm-or-revert action whose check passes runs once for every task that asked, and keeps the changes', async (t) => {
@@ -94,11 +104,18 @@ t.test('a failing script counts as a failed check: the changes are undone and th
   t.equal(await readFile(log, 'utf8'), 'reload\n', 'the second run of the script succeeded');
 });
 
-t.test('when putting the previous state back does not satisfy the check either, the error says that too', async (t) => {
+t.test('when putting the previous state back does not satisfy the check either, the error says that too, and the action stays owed', async (t) => {
+  await reset();
   await writeFile(state, 'base\nb\n');
-  await writeFile(log, '');
   const report = await run([line({ line: 'a', poison: 'b' })]);
   t.equal(report.hosts[0]?.tasks[1]?.error?.message, "task 'deferred: reload' on here: the state holds b\nreverted, in this order: remove a; putting the previous state back failed: reload and its check after reverting: the state holds b");
+  t.match(JSON.parse(await readFile(journal, 'utf8')), { entries: [{ kind: 'deferred', id: 'reload', confirms: [] }] }, 'owed: the next run runs it first');
+});
+
+t.test('an action reverted cleanly is owed no more: the host is back where it was', async (t) => {
+  await reset();
+  await run([line({ line: 'a', poison: 'a' })]);
+  await t.rejects(readFile(journal, 'utf8'), { code: 'ENOENT' });
 });
 
 t.test('an undo that fails does not stop the others, and the error names it', async (t) => {

@@ -94,6 +94,12 @@ async function setUp(row: Row): Promise<{ inventory: object; args: string[]; dur
       return { inventory: inventory(entry), args: [] };
     case 'box, locked':
       return { inventory: inventory(entry), args: ['--lock-timeout', '0'], during: () => holdLock(inventory(entry)) };
+    case 'box, as pwuser':
+      return { inventory: inventory({ ...entry, user: 'pwuser' }), args: [] };
+    case 'box, without flock':
+      return { inventory: inventory(entry), args: [], during: () => away('/usr/bin/flock') };
+    case 'box, owing':
+      return { inventory: inventory(entry), args: [], during: owing };
     default:
       throw new Error(`row ${row.number}: no setup for '${row.on}'`);
   }
@@ -108,6 +114,20 @@ async function holdLock(inventory: object): Promise<() => Promise<void>> {
   const run = runPlay([book, '-i', join(holder, 'inventory.yml')]);
   for (let i = 0; i < 100 && (await h.exec('flock -n /run/hostform/run.lock true')).code === 0; i++) await sleep(100);
   return async () => void (await run);
+}
+
+/** A program moved away from the host for the run; resolves with what puts it back. */
+async function away(path: string): Promise<() => Promise<void>> {
+  await h.exec(`mv ${path} ${path}.away`);
+  return async () => void (await h.exec(`mv ${path}.away ${path}`));
+}
+
+/** A pending-actions journal left by an interrupted run of another playbook, owing a handler; resolves with what removes it. */
+async function owing(): Promise<() => Promise<void>> {
+  const owedBy = { run: 'r-earlier', playbook: 'other.ts', started: '2026-01-02T03:04:05.000Z', user: 'me', control: 'laptop' };
+  const text = JSON.stringify({ version: 1, entries: [{ kind: 'handler', play: 'site', name: 'reload app', owedBy }] });
+  await h.exec(`mkdir -p -m 0700 /var/lib/hostform && printf %s '${text}' >/var/lib/hostform/pending`);
+  return async () => void (await h.exec('rm -f /var/lib/hostform/pending'));
 }
 
 t.test('docs/errors.md has a table of at least 15 mistakes', async (t) => {

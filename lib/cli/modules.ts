@@ -30,6 +30,10 @@ export interface ModuleDoc {
   readonly platforms: readonly PlatformDoc[];
   readonly checkMode: boolean;
   readonly diff: boolean;
+  /** How it changes the host (ChangeMethod): what a run cut off mid-change can leave. */
+  readonly changes: readonly string[];
+  /** What vets a change on the host before it replaces what is there. */
+  readonly validates: string;
   readonly notes?: string;
   readonly parameters: readonly ParameterDoc[];
   /** What the schema requires of parameters together: "exactly one of argv, shell". */
@@ -128,6 +132,8 @@ export function describeModule({ call, definition }: ListedModule): ModuleDoc {
       .sort((a, b) => a.platform.localeCompare(b.platform)),
     checkMode: definition.capabilities.checkMode,
     diff: definition.capabilities.diff,
+    changes: definition.capabilities.changes,
+    validates: definition.capabilities.validates,
     ...(definition.capabilities.notes !== undefined ? { notes: definition.capabilities.notes } : {}),
     parameters: parametersOf(schema, ''),
     rules,
@@ -152,6 +158,7 @@ export function renderModule(doc: ModuleDoc): string {
   ];
   out.push(`platforms: ${platforms.length > 0 ? platforms.join('; ') : 'none'}`);
   out.push(`check mode: ${doc.checkMode ? 'yes' : 'no'}; diff: ${doc.diff ? 'yes' : 'no'}`);
+  out.push(`changes: ${doc.changes.join(', ')}`, `validated: ${doc.validates}`);
   if (doc.notes !== undefined) out.push(`notes: ${doc.notes}`);
   out.push('', 'parameters:');
   const width = Math.max(0, ...doc.parameters.map((p) => p.parameter.length));

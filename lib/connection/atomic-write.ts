@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import { RemoteCommandError, UsageError } from '../errors.ts';
 import { becomeError } from './become.ts';
 import { installScript } from './install-script.ts';
+import { join } from '../shell/quote.ts';
 import type { Connection, WriteFileOptions } from './types.ts';
 
 export interface WriteTransport {
@@ -21,13 +22,15 @@ export async function writeFileAtomically(transport: WriteTransport, target: str
   if (!posix.isAbsolute(target)) {
     throw new UsageError(`writeFile on ${transport.hostName}: '${target}' is not an absolute path`);
   }
-  const script = installScript({
+  const stdin = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const install = installScript({
     target,
+    size: stdin.length,
     ...(options.mode !== undefined ? { mode: options.mode } : {}),
     ...(options.owner !== undefined ? { owner: options.owner } : {}),
     ...(options.group !== undefined ? { group: options.group } : {}),
   });
-  const stdin = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  const script = options.prelude ? join([options.prelude, install]) : install;
   const result = await transport.run(script, { become: options.become ?? false, stdin });
   if (result.code === 0) return;
 

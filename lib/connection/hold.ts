@@ -12,8 +12,8 @@ import type { HeldScript } from './types.ts';
 export interface HeldProcess {
   readonly stdout: Readable;
   readonly stderr: Readable;
-  /** Close the script's stdin. */
-  endInput(): void;
+  /** Write `data` (if any) to the script's stdin, then close it. */
+  endInput(data?: string): void;
   /** The exit code (128 + signal), or undefined when the transport lost it (a broken connection). */
   readonly exited: Promise<number | undefined>;
 }
@@ -30,13 +30,19 @@ export function awaitReady(child: HeldProcess, ready: string, lost: () => Error)
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  let released: Promise<void> | undefined;
-  const release = (): Promise<void> => {
+  let released: Promise<number | undefined> | undefined;
+  const release = (input?: string): Promise<number | undefined> => {
     released ??= (async () => {
-      child.endInput();
+      child.endInput(input);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([child.exited, new Promise((resolve) => (timer = setTimeout(resolve, RELEASE_WAIT_MS)))]);
+      const code = await Promise.race([
+        child.exited,
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), RELEASE_WAIT_MS);
+        }),
+      ]);
       clearTimeout(timer);
+      return code;
     })();
     return released;
   };

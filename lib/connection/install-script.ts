@@ -14,6 +14,8 @@ import { trusted, type ShellScript } from '../shell/quote.ts';
 
 export interface InstallPlan {
   readonly target: string;
+  /** How many bytes standard input carries: fewer means the connection broke on the way, and nothing is installed. */
+  readonly size: number;
   readonly mode?: number;
   readonly owner?: string;
   readonly group?: string;
@@ -28,7 +30,11 @@ export const TEMPORARY_SUFFIX = '.hostform-';
 /**
  * Runs as the writer, with `$1` target, `$2` mode (octal, or empty: keep the
  * target's, else the default), `$3` owner, `$4` group (empty: keep the
- * target's when root, else the writer's own).
+ * target's when root, else the writer's own), `$5` the content's size.
+ *
+ * The size is checked before the rename: when the connection dies while the
+ * bytes travel (a killed sshd or control process), `cat` sees the end of its
+ * input early, and a file cut short must never replace the old one.
  */
 const WRITE = trusted(`set -e
 target=$1
@@ -37,6 +43,8 @@ tmp=$(mktemp -- "$(dirname -- "$target")/.$(basename -- "$target")${TEMPORARY_SU
 trap 'rm -f -- "$tmp"' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
 cat >"$tmp"
+got=$(stat -c %s -- "$tmp")
+if [ "$got" != "$5" ]; then echo "hostform: the content of $target arrived incomplete: $got of $5 bytes; nothing was installed" >&2; exit 1; fi
 if [ -n "$2" ]; then chmod "$2" "$tmp"
 elif [ -e "$target" ]; then chmod "$(stat -L -c %a -- "$target")" "$tmp"
 else chmod ${DEFAULT_FILE_MODE.toString(8).padStart(4, '0')} "$tmp"; fi
@@ -53,7 +61,7 @@ trap - EXIT`);
 
 export function installScript(plan: InstallPlan): ShellScript {
   const mode = plan.mode !== undefined ? plan.mode.toString(8).padStart(4, '0') : '';
-  return asControllerOf(posix.dirname(plan.target), WRITE, [plan.target, mode, plan.owner ?? '', plan.group ?? ''], {
+  return asControllerOf(posix.dirname(plan.target), WRITE, [plan.target, mode, plan.owner ?? '', plan.group ?? '', String(plan.size)], {
     ...(plan.owner !== undefined ? { owner: plan.owner } : {}),
     what: `write ${plan.target}`,
   });

@@ -51,7 +51,7 @@ class LocalConnection implements Connection {
       child.on('error', () => resolve(127));
       child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
     });
-    return awaitReady({ stdout: child.stdout, stderr: child.stderr, endInput: () => child.stdin.end(), exited }, options.ready, () => new Error('sh ended without an exit code'));
+    return awaitReady({ stdout: child.stdout, stderr: child.stderr, endInput: (data) => child.stdin.end(data), exited }, options.ready, () => new Error('sh ended without an exit code'));
   }
 }
 

@@ -186,7 +186,7 @@ class SshConnection implements Connection {
       code = exitCode ?? signalExitCode(signal ?? null);
     });
     const exited = new Promise<number | undefined>((resolve) => channel.on('close', () => resolve(code)));
-    return awaitReady({ stdout: channel, stderr: channel.stderr, endInput: () => channel.end(), exited }, options.ready, () => this.lost(this.lastError));
+    return awaitReady({ stdout: channel, stderr: channel.stderr, endInput: (data) => channel.end(data), exited }, options.ready, () => this.lost(this.lastError));
   }
 }
 

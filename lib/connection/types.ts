@@ -26,6 +26,8 @@ export interface WriteFileOptions {
   readonly owner?: string;
   readonly group?: string;
   readonly become?: boolean;
+  /** Run first, in the same command and as the same user; when it fails, nothing is written (the pending-actions journal rides here). */
+  readonly prelude?: ShellScript;
 }
 
 /**
@@ -92,6 +94,11 @@ export interface HeldScript {
   readonly stderr: string;
   /** The exit code when it ended before its ready line; undefined while it runs. */
   readonly code: number | undefined;
-  /** Close its stdin and wait (a bounded time) for it to exit: what it held is let go. */
-  release(): Promise<void>;
+  /**
+   * Write `input` (if any) to its stdin, close it and wait (a bounded time)
+   * for it to exit: what it held is let go. Resolves with its exit code,
+   * undefined when it did not exit in time or the connection was lost.
+   * Only the first call counts; later ones get the same answer.
+   */
+  release(input?: string): Promise<number | undefined>;
 }

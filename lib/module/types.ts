@@ -83,6 +83,12 @@ export interface PlanContext {
   readonly checkMode: boolean;
   /** What earlier tasks of this run will have changed (recorded in check mode, where they did not run). */
   readonly planned: PlannedState;
+  /**
+   * Apply mode: ids of the deferred actions earlier tasks of this run asked
+   * for that have not run yet (a daemon-reload a unit file's change owes), so
+   * a task that sees their cause on the host does not ask again.
+   */
+  readonly deferred?: ReadonlySet<string>;
 }
 
 export interface ApplyContext {
@@ -95,8 +101,13 @@ export interface ApplyContext {
   /**
    * Ask for a host-wide action to run once, later: e.g. `systemctl daemon-reload`
    * after unit files changed. Asking twice with the same id runs it once. It runs
-   * when a task calls `runDeferred(id)`, else before handlers and at the end of the play.
-   * With `confirm` it is a confirm-or-revert action (see DeferredConfirm).
+   * when a task calls `runDeferred(id)`, else before handlers and at the end of the play
+   * (also when a later task failed). With `confirm` it is a confirm-or-revert action
+   * (see DeferredConfirm).
+   *
+   * Ask *before* the change that needs it: the action goes into the host's
+   * pending-actions journal with the next command the task runs, so a run cut
+   * off right after the change still leaves it owed (docs/reliability.md).
    */
   defer(id: string, script: ShellScript, confirm?: DeferredConfirm): void;
   /** Run a deferred action now if one is pending (a service start needs the reload first). */
@@ -126,6 +137,13 @@ export interface DeferredConfirm {
   undo(): Promise<void>;
   /** What undo does, as a step for the report: "put back the previous /etc/ssh/sshd_config.d/00-hostform.conf". */
   readonly undoes: string;
+  /**
+   * The same confirm step as data, for the pending-actions journal: when this
+   * run is cut off before the action ran, the next run carries it out with
+   * this undo script (run with the task's become) and this check. Without it,
+   * a later run runs the action unconfirmed.
+   */
+  readonly recorded?: { readonly undo: ShellScript; readonly check: 'fresh-login' };
 }
 
 export interface ChangePreview {
@@ -133,12 +151,34 @@ export interface ChangePreview {
   readonly detail: string;
 }
 
+/**
+ * How a module changes the host: what a run cut off in the middle of a
+ * change can leave there (docs/reliability.md).
+ */
+export type ChangeMethod =
+  /** A temporary file in the target's directory, checked whole, renamed over it: a reader sees the old bytes or the new. */
+  | 'atomic-file'
+  /** One transaction of a tool that commits all of it or none of it (dnf, semanage import, setsebool -P). */
+  | 'transaction'
+  /** A tool's own commands (useradd, firewall-cmd, systemctl, setenforce), each made whole by the tool; a run cut off between two leaves the rest to the next run. */
+  | 'tool-commands'
+  /** Whatever the playbook's command does. */
+  | 'command';
+
 /** Declared by every module: the record a user reads to know what it supports. */
 export interface Capabilities {
   /** Check mode plans without changing anything. */
   readonly checkMode: true;
   /** Every planned change carries a summary and, where there is content, a diff. */
   readonly diff: true;
+  /** How the module changes the host, in the order it does. */
+  readonly changes: readonly ChangeMethod[];
+  /**
+   * What vets a change on the host before it replaces what is there (beyond
+   * the parameters' schema, which every module has); `none`, saying why,
+   * when nothing can.
+   */
+  readonly validates: string;
   /** Anything a user should know about check mode, e.g. unguarded commands. */
   readonly notes?: string;
 }

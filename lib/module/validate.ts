@@ -464,11 +464,18 @@ function didYouMean(name: string, known: readonly string[], quote = "'"): string
 /**
  * Every string that would go into a script: no NUL byte (no command line
  * can carry one), and small enough for the host's command line. Payloads
- * (file bodies) travel as data and are exempt.
+ * (file bodies) travel as data and are exempt. And every string at all,
+ * payloads included: Unicode text, which is what reaches the host as UTF-8
+ * (a lone surrogate, a string's stand-in for bytes that were not UTF-8,
+ * would arrive as U+FFFD and never match again).
  */
 function commandLineProblems(params: unknown, found: Inspection): string[] {
   const problems: string[] = [];
   let total = 0;
+  const unicode = (text: string, what: string) => {
+    const at = text.search(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    if (at >= 0) problems.push(`${what} holds a lone surrogate (character ${at + 1} of ${text.length}), not Unicode text: it cannot reach the host as UTF-8 (give bytes that are not text as a Buffer where the parameter takes one)`);
+  };
   const check = (text: string, pointer: string, what: string) => {
     const nul = text.indexOf('\0');
     if (nul >= 0) problems.push(`${what} holds a NUL byte (character ${nul + 1} of ${text.length}): a command line cannot carry one`);
@@ -481,14 +488,17 @@ function commandLineProblems(params: unknown, found: Inspection): string[] {
     }
   };
   const walk = (value: unknown, pointer: string) => {
-    if ([...found.payload].some((p) => within(pointer, p))) return;
     const name = `parameter '${segments(pointer).join('.')}'`;
+    if (typeof value === 'string') unicode(value, name);
+    if ([...found.payload].some((p) => within(pointer, p))) return;
     if (typeof value === 'string') check(value, pointer, name);
     else if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${pointer}/${i}`));
     else if (isPlainObject(value)) {
+      const ofKey = `a key of parameter '${segments(pointer).join('.') || '(parameters)'}'`;
       for (const [key, item] of Object.entries(value)) {
         const at = `${pointer}/${escapePointer(key)}`;
-        check(key, at, `a key of parameter '${segments(pointer).join('.') || '(parameters)'}'`);
+        check(key, at, ofKey);
+        unicode(key, ofKey);
         walk(item, at);
       }
     }

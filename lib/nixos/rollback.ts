@@ -41,7 +41,7 @@ export function parseGenerations(text: string): Generations {
 export const nixosRollback = defineModule<Record<string, never>, Record<string, never>>({
   name: 'nixos.rollback',
   schema: { type: 'object', additionalProperties: false },
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['transaction'], validates: 'none: the previous generation was built and booted before' },
   describe: () => 'roll back to the previous NixOS generation',
   resolve: (p) => p,
   backends: { nixos: backend },

@@ -1,14 +1,17 @@
 import type { Connection, ExecResult } from '../connection/types.ts';
-import { redact, RemoteCommandError } from '../errors.ts';
+import { redact, RemoteCommandError, type ErrorRecord } from '../errors.ts';
 import { notifyList } from '../module/define.ts';
 import { PlannedState } from '../module/resources.ts';
 import { Skip } from '../module/skip.ts';
 import type { ApplyContext, Change, DeferredConfirm, HostView, ProbeOutputs } from '../module/types.ts';
-import type { ShellScript } from '../shell/quote.ts';
+import { join, trusted, type ShellScript } from '../shell/quote.ts';
 import { inPhase, taskFailure, type FailedTask } from './failures.ts';
+import { assertFreshLogin } from './fresh-login.ts';
+import { describeOwedBy, type ActionKey, type HostJournal, type JournalEntry } from './journal.ts';
 import type { PreparedPlay, PreparedStep, PreparedTask } from './prepare.ts';
 import { runProbes, type ProbeRequest } from './probe-batch.ts';
 import type { ChangeReport, RunMode, RunObserver, TaskResult } from './results.ts';
+import { wholeInput } from './whole-input.ts';
 
 type Outcome = Omit<TaskResult, 'name' | 'module' | 'handler' | 'durationMs'>;
 type Planned = { readonly task: PreparedTask; readonly observed: unknown; readonly changes: readonly Change<unknown>[]; readonly reports: ChangeReport[] };
@@ -18,6 +21,11 @@ type Planned = { readonly task: PreparedTask; readonly observed: unknown; readon
  * still to run are fetched in one batch; the batch stays valid until a task
  * changes the host, after which the rest is probed again (one more round
  * trip). A no-op run therefore costs one probe round trip per play.
+ *
+ * What applied changes make owed (notified handlers, deferred actions) is
+ * kept in the host's pending-actions journal (journal.ts) from before the
+ * change until it has run: `recover` runs what earlier runs left owed, and
+ * owed actions still run when a later task fails (docs/reliability.md).
  */
 export class HostRun {
   readonly results: TaskResult[] = [];
@@ -26,6 +34,14 @@ export class HostRun {
   /** Host-wide actions asked for by tasks (daemon-reload), run once, in the order first asked. */
   readonly #deferred = new Map<string, DeferredAction>();
   #failed = false;
+  /** The connection broke: nothing more can run, and what is owed stays in the journal for the next run. */
+  #lost = false;
+  /** The play running now: a handler is owed in the name of the play that notified it. */
+  #playName = '';
+  /** Running what earlier runs left owed: a failure there does not stop the host's tasks, which may be what fixes it. */
+  #recovering = false;
+  /** Said on each result while running what an earlier run left owed. */
+  #owedNote: string | undefined;
   /** The host as the current play sees it (play vars differ between plays). */
   private host: HostView;
 
@@ -34,6 +50,8 @@ export class HostRun {
   private readonly observer: RunObserver;
   /** A new login with the run's connection settings; undefined for a local host. */
   private readonly freshLogin: ((script: ShellScript) => Promise<ExecResult>) | undefined;
+  /** The host's pending-actions journal; undefined when the run keeps none there (it joined its own lock under another name). */
+  private readonly journal: HostJournal | undefined;
 
   constructor(
     connection: Connection,
@@ -41,11 +59,13 @@ export class HostRun {
     mode: RunMode,
     observer: RunObserver,
     freshLogin?: (script: ShellScript) => Promise<ExecResult>,
+    journal?: HostJournal,
   ) {
     this.connection = connection;
     this.mode = mode;
     this.observer = observer;
     this.freshLogin = freshLogin;
+    this.journal = journal;
     this.host = host;
   }
 
@@ -53,8 +73,14 @@ export class HostRun {
     return this.#failed;
   }
 
+  /** The connection broke during the run. */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
   async runPlay(play: PreparedPlay, host: HostView): Promise<void> {
     this.host = host;
+    this.#playName = play.name;
     const notified = new Set<string>();
     const tasks = play.steps.filter((s): s is PreparedTask => s.kind === 'task');
     for (let i = 0; i < play.steps.length && !this.#failed; ) {
@@ -74,15 +100,129 @@ export class HostRun {
     await this.#runHandlers(play, notified);
   }
 
+  /**
+   * Deferred actions, the handlers notified or owed in this play, deferred
+   * actions again (those the handlers asked for). After a failed task too:
+   * the changes before it are in place, and their daemons must read them.
+   * A failed handler does not stop the others; it stays owed.
+   */
   async #runHandlers(play: PreparedPlay, notified: Set<string>): Promise<void> {
     await this.#runAllDeferred();
-    const due = play.handlers.filter((h) => notified.has(h.name));
+    const owed = (name: string) => this.mode === 'apply' && this.journal?.owes({ kind: 'handler', play: play.name, name }) === true;
+    const due = play.handlers.filter((h) => notified.has(h.name) || owed(h.name));
     notified.clear();
     for (const handler of due) {
-      if (this.#failed) return;
-      await this.#runGroup([handler], due.slice(due.indexOf(handler)));
+      if (this.#lost) return;
+      await this.#runHandler(handler, due.slice(due.indexOf(handler)), { kind: 'handler', play: play.name, name: handler.name });
     }
     await this.#runAllDeferred();
+  }
+
+  /** One handler, even after a failed task; once it has run (failing excepted), it is owed no more. */
+  async #runHandler(handler: PreparedTask, upcoming: readonly PreparedTask[], key: ActionKey): Promise<TaskResult | undefined> {
+    const [result] = await this.#runGroup([handler], upcoming, true);
+    if (result && result.status !== 'failed' && this.mode === 'apply') this.journal?.settle(key);
+    return result;
+  }
+
+  /**
+   * Before the first task: run what the journal says earlier runs left owed
+   * on this host (deferred actions, then handlers, then what those handlers
+   * asked for), each result saying so; in check mode, report each as drift.
+   * A handler is run as the play of its name defines it, else as the first
+   * play of this run that has a handler of that name; when none has, it
+   * stays owed and the host fails. A failure here does not stop the tasks.
+   */
+  async recover(plays: readonly { readonly play: PreparedPlay; readonly view: HostView }[]): Promise<void> {
+    const journal = this.journal;
+    if (!journal) return;
+    this.#recovering = true;
+    try {
+      if (journal.unreadable !== undefined) {
+        this.#recordEngineFailure('pending-actions journal', `the pending-actions journal ${journal.path} cannot be read: ${journal.unreadable}; what it held is lost, and this run overwrites it`);
+      }
+      const entries = [...journal.entries];
+      for (const entry of entries) {
+        this.#owedNote = `owed by an earlier run that did not finish: ${describeOwedBy(entry.owedBy)}`;
+        if (entry.kind === 'deferred') await this.#recoverDeferred(entry);
+        else await this.#recoverHandler(entry, plays);
+      }
+      this.#owedNote = 'asked for by a handler an earlier run left owed';
+      if (entries.length > 0 && this.mode === 'apply') await this.#runAllDeferred();
+    } finally {
+      this.#recovering = false;
+      this.#owedNote = undefined;
+    }
+  }
+
+  async #recoverDeferred(entry: Extract<JournalEntry, { kind: 'deferred' }>): Promise<void> {
+    const journal = this.journal as HostJournal;
+    if (entry.become && !journal.root) {
+      // Only a run that can become root writes root's journal; a user's own journal holding a root action was not written by hostform.
+      journal.settle(entry);
+      this.#recordEngineFailure(`deferred: ${entry.id}`, `refused to run ${entry.id} as root: it comes from ${journal.path}, a journal its user can write, not root's; it was dropped`);
+      return;
+    }
+    if (this.mode === 'check') {
+      this.#record({ name: `deferred: ${entry.id}`, module: 'engine', handler: true }, { status: 'changed', changes: [{ summary: `would run ${entry.id}, owed since an earlier run` }] }, Date.now());
+      return;
+    }
+    this.#deferred.set(entry.id, this.#restored(entry));
+    await this.#runAllDeferred();
+  }
+
+  async #recoverHandler(entry: Extract<JournalEntry, { kind: 'handler' }>, plays: readonly { readonly play: PreparedPlay; readonly view: HostView }[]): Promise<void> {
+    const defines = (p: { play: PreparedPlay }) => p.play.handlers.some((h) => h.name === entry.name);
+    const found = plays.find((p) => p.play.name === entry.play && defines(p)) ?? plays.find(defines);
+    if (!found) {
+      const names = [...new Set(plays.map((p) => `'${p.play.name}'`))].join(', ');
+      this.#recordEngineFailure(
+        entry.name,
+        `handler '${entry.name}' of play '${entry.play}' is owed by an earlier run that did not finish, but no play of this run on ${this.host.name} (${names || 'none'}) defines it, so it was not run and stays owed\n  try: run the playbook that defines it (${entry.owedBy.playbook})`,
+      );
+      return;
+    }
+    const handler = found.play.handlers.find((h) => h.name === entry.name) as PreparedTask;
+    if (this.mode === 'check') {
+      // Drift whatever the handler's own check mode says (an unguarded command is only "skipped" there): it is owed.
+      this.#record({ name: handler.name, module: handler.module, handler: true }, { status: 'changed', changes: [{ summary: `would run handler '${handler.name}', owed since an earlier run` }] }, Date.now());
+      return;
+    }
+    const [view, playName] = [this.host, this.#playName];
+    this.host = found.view;
+    this.#playName = found.play.name;
+    try {
+      await this.#runHandler(handler, [handler], entry);
+    } finally {
+      this.host = view;
+      this.#playName = playName;
+    }
+  }
+
+  /** A deferred action as the journal recorded it, its confirm steps carried out by the engine. */
+  #restored(entry: Extract<JournalEntry, { kind: 'deferred' }>): DeferredAction {
+    // Written by hostform into root's own directory (or, for a run that cannot become root, the user's, and then run without become): not user input.
+    const script = trusted(entry.script);
+    const freshLogin = this.freshLogin;
+    return {
+      script,
+      become: entry.become,
+      confirms: entry.confirms.map((c) => ({
+        check: async () => {
+          if (freshLogin) await assertFreshLogin(freshLogin, `after ${entry.id}, owed by an earlier run`);
+        },
+        undo: async () => {
+          await this.#runChecked(trusted(c.undo), entry.become, `deferred: ${entry.id}`, [], {});
+        },
+        undoes: c.undoes,
+        recorded: { undo: trusted(c.undo), check: c.check },
+      })),
+    };
+  }
+
+  /** What the lock's script must write at release for the host's journal to say what is still owed; undefined when it does already. */
+  journalAtRelease(): string | undefined {
+    return this.journal?.atRelease();
   }
 
   /** The task at `index`, with the tasks right after it that its module applies together with it. */
@@ -100,7 +240,7 @@ export class HostRun {
   }
 
   /** Plan every task of the group, then apply what they need in one go (one task is a group of one). */
-  async #runGroup(group: readonly PreparedTask[], upcoming: readonly PreparedTask[]): Promise<TaskResult[]> {
+  async #runGroup(group: readonly PreparedTask[], upcoming: readonly PreparedTask[], evenAfterFailure = false): Promise<TaskResult[]> {
     const started = Date.now();
     const outcomes = new Map<PreparedTask, Outcome>();
     const pending: Planned[] = [];
@@ -108,7 +248,7 @@ export class HostRun {
     // plans against the effects of the ones before it in the group, as in check mode.
     const state = this.mode === 'check' ? this.#planned : new PlannedState();
     for (const task of group) {
-      if (this.#failed) break;
+      if (this.#failed && !evenAfterFailure) break;
       this.observer.taskStart?.(this.host.name, task.name);
       const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task)), state).catch((error: unknown) =>
         error instanceof Skip ? { status: 'skipped' as const, changes: [], note: redact(error.note, task.sensitive) } : this.#failure(error, task, task.sensitive),
@@ -123,6 +263,8 @@ export class HostRun {
       if (outcomes.get(task)?.status === 'failed') break;
     }
     if (pending.length > 0) {
+      // Owed from before the change: a run cut off after it still leaves the handlers to the next run.
+      for (const p of pending) for (const name of notifyList(p.task.task)) this.journal?.put({ kind: 'handler', play: this.#playName, name, owedBy: this.journal.by });
       const failed = await inPhase('apply', () => this.#apply(pending)).then(
         () => undefined,
         (error: unknown) => ({ error }),
@@ -136,8 +278,10 @@ export class HostRun {
   }
 
   #record(task: Pick<TaskResult, 'name' | 'module' | 'handler'>, outcome: Outcome, started: number): TaskResult {
-    const result: TaskResult = { name: task.name, module: task.module, handler: task.handler, durationMs: Date.now() - started, ...outcome };
-    if (result.status === 'failed') this.#failed = true;
+    const note = [outcome.note, this.#owedNote].filter((n) => n !== undefined).join('; ');
+    const result: TaskResult = { name: task.name, module: task.module, handler: task.handler, durationMs: Date.now() - started, ...outcome, ...(note ? { note } : {}) };
+    if (result.status === 'failed' && !this.#recovering) this.#failed = true;
+    if (result.error?.kind === 'connection') this.#lost = true;
     this.results.push(result);
     this.observer.taskEnd?.(this.host.name, result);
     return result;
@@ -156,7 +300,8 @@ export class HostRun {
     }
     const outputs = await inPhase('probe', () => this.#probe(task, upcoming));
     const observed = await inPhase('probe', () => backend.parse(task.resolved, outputs));
-    const changes = await inPhase('plan', () => backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned }));
+    const deferred = new Set(this.#deferred.keys());
+    const changes = await inPhase('plan', () => backend.plan(task.resolved, observed, { host: this.host, checkMode: this.mode === 'check', planned, deferred }));
     if (changes.length === 0) return { status: 'ok', changes: [] };
     const shown = (text: string) => redact(text, task.sensitive);
     return { task, observed, changes, reports: changes.map((c) => ({ summary: shown(c.summary), ...(c.diff ? { diff: shown(c.diff) } : {}) })) };
@@ -202,9 +347,10 @@ export class HostRun {
     return this.#probed.get(task) as ProbeOutputs;
   }
 
+  /** Every deferred action asked for so far, even after a failed task (their changes are in place); one that fails stays owed. */
   async #runAllDeferred(): Promise<void> {
-    for (const [id, action] of [...this.#deferred]) {
-      if (this.#failed && action.confirms.length === 0) continue;
+    for (const [id] of [...this.#deferred]) {
+      if (this.#lost) return;
       const started = Date.now();
       const task = { name: `deferred: ${id}`, module: 'engine', handler: true };
       const outcome = await inPhase('deferred', () => this.#runDeferred(id)).then(
@@ -222,6 +368,7 @@ export class HostRun {
     this.#probed.clear();
     if (action.confirms.length > 0) await this.#confirmOrRevert(id, action);
     else await this.#runChecked(action.script, action.become, `deferred: ${id}`, [], {});
+    this.journal?.settle({ kind: 'deferred', id });
     return action.script.display;
   }
 
@@ -253,16 +400,54 @@ export class HostRun {
     if (after !== undefined) problems.push(`${id} and its check after reverting: ${after}`);
     const reverted = `reverted, in this order: ${undone.join('; ') || 'nothing'}`;
     if (problems.length > 0) throw new Error(`${failed}\n${reverted}; putting the previous state back failed: ${problems.join('; ')}`);
+    // The host is back where it was, and the daemon runs that: nothing is owed any more.
+    this.journal?.settle({ kind: 'deferred', id });
     throw new Error(`${failed}\n${reverted}; then ${id} ran again and the check passes: the previous state is back`);
   }
 
+  /**
+   * Run a command of a change: with its journal write in front when something
+   * new is owed, and only once all of its standard input has arrived.
+   */
   async #runChecked(script: ShellScript, become: boolean, taskName: string, sensitive: readonly string[], options: { stdin?: string | Buffer; okCodes?: readonly number[] }) {
-    const result = await this.connection.run(script, { become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
-    if (!(options.okCodes ?? [0]).includes(result.code)) {
+    const journal = await this.#journalBefore(become, taskName);
+    const withJournal = journal ? join([journal.script, script]) : script;
+    const toRun = options.stdin !== undefined ? wholeInput(withJournal, options.stdin) : withJournal;
+    const result = await this.connection.run(toRun, { become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+    const ok = (options.okCodes ?? [0]).includes(result.code);
+    if (journal && ok) this.journal?.written(journal.text);
+    if (!ok) {
       const shown = (text: string) => redact(text, sensitive);
       throw new RemoteCommandError({ host: this.host.name, task: taskName, command: shown(script.display), code: result.code, stderr: shown(result.stderr || result.stdout) });
     }
     return result;
+  }
+
+  /**
+   * The journal write the next command of a change must carry, when
+   * something is owed that the host's journal does not hold yet. A command
+   * that runs as someone who cannot write the journal (root's, for a task
+   * without become) does not carry it: the journal is written first, in a
+   * round trip of its own.
+   */
+  async #journalBefore(become: boolean, taskName: string): Promise<{ script: ShellScript; text: string } | undefined> {
+    const journal = this.journal;
+    const pending = this.mode === 'apply' ? journal?.beforeNextCommand() : undefined;
+    if (!journal || !pending) return undefined;
+    if (!journal.root || become || this.host.facts.uid === 0) return pending;
+    const result = await this.connection.run(pending.script, { become: true });
+    if (result.code !== 0) {
+      throw new RemoteCommandError({ host: this.host.name, task: taskName, command: `write the pending-actions journal ${journal.path}`, code: result.code, stderr: result.stderr || result.stdout });
+    }
+    journal.written(pending.text);
+    return undefined;
+  }
+
+  /** A failure of the engine's own while recovering, not of a task. */
+  #recordEngineFailure(name: string, message: string): void {
+    const [shortMessage = '', ...rest] = message.split('\n');
+    const error: ErrorRecord = { kind: 'pending', shortMessage: `${name} on ${this.host.name}: ${shortMessage}`, message: [`${name} on ${this.host.name}: ${shortMessage}`, ...rest].join('\n'), host: this.host.name, task: name, module: 'engine' };
+    this.#record({ name, module: 'engine', handler: true }, { status: 'failed', changes: [], error }, Date.now());
   }
 
   /** What a failed task reports: its error as data, its sensitive values masked (a module's own error may quote a command or the host's output). */
@@ -275,11 +460,18 @@ export class HostRun {
       host: this.host,
       taskName: task.name,
       run: (script, options = {}) => this.#runChecked(script, task.become, task.name, sensitive, options),
-      writeFile: (path, content, options = {}) => this.connection.writeFile(path, content, { ...options, become: task.become }),
+      writeFile: async (path, content, options = {}) => {
+        const journal = await this.#journalBefore(task.become, task.name);
+        await this.connection.writeFile(path, content, { ...options, become: task.become, ...(journal ? { prelude: journal.script } : {}) });
+        if (journal) this.journal?.written(journal.text);
+      },
       defer: (id, script, confirm) => {
         const action = this.#deferred.get(id) ?? { script, become: task.become, confirms: [] };
         if (confirm) action.confirms.push(confirm);
         this.#deferred.set(id, action);
+        if (this.mode !== 'apply' || !this.journal) return;
+        const confirms = action.confirms.flatMap((c) => (c.recorded ? [{ undo: c.recorded.undo.text, undoes: c.undoes, check: c.recorded.check }] : []));
+        this.journal.put({ kind: 'deferred', id, script: action.script.text, become: action.become, confirms, owedBy: this.journal.by });
       },
       runDeferred: async (id) => {
         await this.#runDeferred(id);

@@ -25,6 +25,7 @@ import { factsOf, FACTS_SCRIPT } from '../facts/gather.ts';
 import type { Facts } from '../facts/types.ts';
 import type { Platform } from '../inventory/types.ts';
 import { join, sh, trusted, type ShellScript } from '../shell/quote.ts';
+import { journalFunctions, parseJournalLine, ROOT_JOURNAL_DIR, type JournalFound } from './journal.ts';
 
 /** Seconds a run waits for another run's lock on a host before it fails there. */
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 10;
@@ -67,14 +68,17 @@ export function parseHolder(text: string): Partial<Record<keyof LockHolder, stri
 }
 
 /**
- * hostform_lock DIR HOLDER RUN WAIT: take DIR/run.lock, then wait on stdin.
- * The lock file is written in place, never replaced: a lock is on the file
- * itself, and a new file would be a new lock. Held: prints `acquired` (or
- * `joined` when this run holds it already), then the ready line. Busy after
- * WAIT seconds: `busy` and the holder's lines, and exits. Every outcome is
- * one `@@hostform-lock` line, so the control machine never guesses.
+ * hostform_lock DIR HOLDER RUN WAIT JOURNAL: take DIR/run.lock, then wait on
+ * stdin. The lock file is written in place, never replaced: a lock is on the
+ * file itself, and a new file would be a new lock. Held: prints `acquired`
+ * and the pending-actions journal found in JOURNAL (see journal.ts), or
+ * `joined` when this run holds it already, then the ready line; at release it
+ * writes the journal the run sends on stdin. Busy after WAIT seconds: `busy`
+ * and the holder's lines, and exits. Every outcome is one `@@hostform-lock`
+ * line, so the control machine never guesses.
  */
-const LOCK_FUNCTION = `hostform_lock() {
+const LOCK_FUNCTION = `${journalFunctions(MARK)}
+hostform_lock() {
   umask 077
   command -v flock >/dev/null 2>&1 || { echo '${MARK} error flock is not installed (it comes with util-linux)'; exit 0; }
   mkdir -p -m 0700 -- "$1" 2>/dev/null
@@ -92,24 +96,28 @@ const LOCK_FUNCTION = `hostform_lock() {
   done
   printf '%s\\n' "$2" >"$lock"
   echo "${MARK} acquired $lock"
+  hostform_journal_read "$5"
   echo '${READY}'
-  exec cat >/dev/null
+  hostform_journal_release "$5"
 }`;
 
 /** Take the lock where the run's user can: root's when it can become root, else the user's own. */
 export function lockScript(holder: LockHolder, waitSeconds: number): ShellScript {
   const args = [holderText(holder), holder.run, String(waitSeconds)];
+  // A user who cannot become root keeps a journal of their own, which survives a reboot as root's does.
+  const userJournal = trusted('"${XDG_STATE_HOME:-${HOME:-/nonexistent}/.local/state}/hostform"');
   return sh`${trusted(LOCK_FUNCTION)}
-if [ "$(id -u)" = 0 ]; then hostform_lock ${ROOT_LOCK_DIR} ${args}
+if [ "$(id -u)" = 0 ]; then hostform_lock ${ROOT_LOCK_DIR} ${args} ${ROOT_JOURNAL_DIR}
 elif command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
-  sudo -n -- sh -c ${`${LOCK_FUNCTION}\nhostform_lock "$@"`} sh ${ROOT_LOCK_DIR} ${args} || echo "${trusted(MARK)} error sudo -n failed (exit $?)"
-elif [ -d "/run/user/$(id -u)" ] && [ -w "/run/user/$(id -u)" ]; then hostform_lock "/run/user/$(id -u)/hostform" ${args}
-else hostform_lock "\${HOME:-/nonexistent}/.cache/hostform" ${args}
+  sudo -n -- sh -c ${`${LOCK_FUNCTION}\nhostform_lock "$@"`} sh ${ROOT_LOCK_DIR} ${args} ${ROOT_JOURNAL_DIR} || echo "${trusted(MARK)} error sudo -n failed (exit $?)"
+elif [ -d "/run/user/$(id -u)" ] && [ -w "/run/user/$(id -u)" ]; then hostform_lock "/run/user/$(id -u)/hostform" ${args} ${userJournal}
+else hostform_lock "\${HOME:-/nonexistent}/.cache/hostform" ${args} ${userJournal}
 fi`;
 }
 
 export type LockOutcome =
-  | { readonly kind: 'acquired' | 'joined'; readonly path: string }
+  /** `journal`: what the host owes from earlier runs; absent when this run joined its own lock. */
+  | { readonly kind: 'acquired' | 'joined'; readonly path: string; readonly journal?: JournalFound }
   | { readonly kind: 'busy'; readonly path: string; readonly holder: Partial<Record<keyof LockHolder, string>> }
   | { readonly kind: 'error'; readonly message: string };
 
@@ -121,7 +129,12 @@ export function parseLockOutput(stdout: string): { factsText: string; outcome: L
   const [kind = '', ...words] = line.slice(MARK.length + 1).split(' ');
   const detail = words.join(' ');
   const factsText = stdout.slice(0, at);
-  if (kind === 'acquired' || kind === 'joined') return { factsText, outcome: { kind, path: detail } };
+  if (kind === 'joined') return { factsText, outcome: { kind, path: detail } };
+  if (kind === 'acquired') {
+    const journalLine = rest.find((l) => l.startsWith(`${MARK} journal `))?.slice(MARK.length + 1);
+    const journal = journalLine === undefined ? undefined : parseJournalLine(journalLine, detail === `${ROOT_LOCK_DIR}/run.lock`);
+    return { factsText, outcome: { kind, path: detail, ...(journal ? { journal } : {}) } };
+  }
   if (kind === 'busy') return { factsText, outcome: { kind, path: detail, holder: parseHolder(rest.join('\n')) } };
   return { factsText, outcome: { kind: 'error', message: kind === 'error' ? detail : line } };
 }
@@ -167,12 +180,12 @@ export function describeHolder(h: Partial<Record<keyof LockHolder, string>>): st
 export async function lockAndGatherFacts(
   connection: Connection,
   options: { readonly platform?: Platform; readonly holder: LockHolder; readonly waitSeconds: number },
-): Promise<{ facts: Facts; lock: HeldScript }> {
+): Promise<{ facts: Facts; lock: HeldScript; journal?: JournalFound }> {
   const held = await connection.hold(join([FACTS_SCRIPT, lockScript(options.holder, options.waitSeconds)]), { ready: READY });
   try {
     const { factsText, outcome } = parseLockOutput(held.stdout);
     const facts = factsOf(connection.hostName, { stdout: factsText, stderr: held.stderr, code: held.code ?? 0 }, options.platform);
-    if (outcome?.kind === 'acquired' || outcome?.kind === 'joined') return { facts, lock: held };
+    if (outcome?.kind === 'acquired' || outcome?.kind === 'joined') return { facts, lock: held, ...(outcome.journal ? { journal: outcome.journal } : {}) };
     if (outcome?.kind === 'busy') throw new HostLockedError({ host: connection.hostName, path: outcome.path, holder: outcome.holder, waitedSeconds: options.waitSeconds });
     const why = outcome?.kind === 'error' ? outcome.message : held.stderr.trim() || `the lock script ended with exit code ${held.code}`;
     throw new RunLockError(`cannot take the run lock on ${connection.hostName}: ${why}\n  try: hostform needs flock (util-linux) and a writable ${ROOT_LOCK_DIR} (as root) or home directory on the host`);

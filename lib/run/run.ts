@@ -15,7 +15,8 @@ import { HostRun } from './host-run.ts';
 import { inPool } from './pool.ts';
 import { factsBeforeConnecting, preparePlay, type PreparedPlay, type TagFilter } from './prepare.ts';
 import { playbookProblems, type Problem } from './problems.ts';
-import { DEFAULT_LOCK_TIMEOUT_SECONDS, lockAndGatherFacts, newHolder, RunLockError } from './run-lock.ts';
+import { HostJournal, owedBy, type JournalFound } from './journal.ts';
+import { DEFAULT_LOCK_TIMEOUT_SECONDS, lockAndGatherFacts, newHolder, RunLockError, type LockHolder } from './run-lock.ts';
 import { exitCodeFor, type HostResult, type RunMode, type RunObserver, type RunReport, type TaskResult } from './results.ts';
 
 export interface RunOptions extends TagFilter {
@@ -38,6 +39,8 @@ interface Connected {
   readonly facts: Facts;
   /** The host's run lock, held until the run ends. */
   readonly lock: HeldScript;
+  /** Where the host's pending-actions journal is and what it held; absent when the run joined its own lock there. */
+  readonly journal?: JournalFound;
 }
 
 /**
@@ -81,8 +84,8 @@ async function runMasked(playbooks: readonly Playbook[], inventory: Inventory, o
     let connection: Connection | undefined;
     try {
       connection = await openConnection(connectionSpec(host, options.acceptNewHostKeys ?? false));
-      const { facts, lock } = await lockAndGatherFacts(connection, { ...(host.platform ? { platform: host.platform } : {}), holder, waitSeconds });
-      connected.push({ host, connection, facts, lock });
+      const { facts, lock, journal } = await lockAndGatherFacts(connection, { ...(host.platform ? { platform: host.platform } : {}), holder, waitSeconds });
+      connected.push({ host, connection, facts, lock, ...(journal ? { journal } : {}) });
     } catch (error) {
       await connection?.close().catch(() => undefined);
       // Locked by another run (or no lock to be had): the host was reached, and fails; anything else means it could not be used.
@@ -95,7 +98,7 @@ async function runMasked(playbooks: readonly Playbook[], inventory: Inventory, o
 
   try {
     const prepared = prepareAll(playbooks, playHosts, connected, options);
-    const results = await inPool(connected, options.forks, (c) => runHost(c, prepared.get(c.host.name) ?? [], options.mode, observer));
+    const results = await inPool(connected, options.forks, (c) => runHost(c, prepared.get(c.host.name) ?? [], options.mode, observer, holder));
     const hosts = [...results, ...notRun].sort((a, b) => allHosts.findIndex((h) => h.name === a.name) - allHosts.findIndex((h) => h.name === b.name));
     return {
       mode: options.mode,
@@ -169,12 +172,14 @@ function prepareAll(
   return prepared;
 }
 
-async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view: HostView }[], mode: RunMode, observer: RunObserver): Promise<HostResult> {
+async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view: HostView }[], mode: RunMode, observer: RunObserver, holder: LockHolder): Promise<HostResult> {
   const started = Date.now();
   const first = plays[0];
-  const hostRun = new HostRun(guardSecrets(c.connection), first?.view ?? { name: c.host.name, groups: c.host.groups, vars: c.host.vars, facts: c.facts }, mode, observer, freshLogin(c.host));
+  const journal = c.journal ? new HostJournal(c.journal, owedBy(holder)) : undefined;
+  const hostRun = new HostRun(guardSecrets(c.connection), first?.view ?? { name: c.host.name, groups: c.host.groups, vars: c.host.vars, facts: c.facts }, mode, observer, freshLogin(c.host), journal);
   let error: ErrorRecord | undefined;
   try {
+    await hostRun.recover(plays);
     for (const { play, view } of plays) {
       if (hostRun.failed) break;
       await hostRun.runPlay(play, view);
@@ -182,6 +187,14 @@ async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view:
   } catch (e) {
     // Every task's own error is caught where it happens: this one is the engine's.
     error = hostFailure(e, c.host.name);
+  }
+  // The journal's last write of the run rides on the lock's release (no round trip of its own).
+  const finalJournal = hostRun.journalAtRelease();
+  const released = await c.lock.release(finalJournal);
+  // With the connection lost, the host has failed already; the journal it keeps is what the next run needs.
+  if (finalJournal !== undefined && released !== 0 && !error && !hostRun.lost) {
+    const message = `${c.host.name}: could not update the pending-actions journal ${journal?.path} at the end of the run (exit ${released ?? 'unknown'}): the next run will run again what it lists`;
+    error = { kind: 'pending', shortMessage: message, message, host: c.host.name };
   }
   const result: HostResult = {
     name: c.host.name,

@@ -16,14 +16,13 @@ type FileAction = Exclude<Fail2banAction, { do: 'reload' }>;
  */
 export async function applyFail2ban(what: string, changes: readonly Change<Fail2banAction>[], context: ApplyContext): Promise<void> {
   const files = changes.map((c) => c.action).filter((a): a is FileAction => a.do !== 'reload');
-  if (files.length > 0) {
-    await validate(what, files, context);
-    for (const file of files) {
-      if (file.do === 'write') await context.writeFile(file.path, file.content, { mode: 0o644 });
-      else await context.run(sh`rm -f -- ${file.path}`);
-    }
-  }
+  if (files.length > 0) await validate(what, files, context);
+  // Asked for before the files change, so the host's journal owes the reload from the moment they do.
   context.defer(RELOAD_ID, reloadScript);
+  for (const file of files) {
+    if (file.do === 'write') await context.writeFile(file.path, file.content, { mode: 0o644 });
+    else await context.run(sh`rm -f -- ${file.path}`);
+  }
 }
 
 async function validate(what: string, files: readonly FileAction[], context: ApplyContext): Promise<void> {
@@ -70,8 +69,11 @@ export function testErrors(output: string): string[] {
 /**
  * Reload (or start) fail2ban, then wait until `fail2ban-client status <jail>`
  * answers for every jail the configuration enables; name the ones that do not.
+ * The reload goes through systemd (its ExecReload is `fail2ban-client
+ * reload`), so the unit's timestamp says when fail2ban last read its files
+ * (modules/shared/daemon.ts).
  */
-const reloadScript = trusted(`if systemctl is-active --quiet fail2ban.service; then fail2ban-client reload >/dev/null || exit 1
+const reloadScript = trusted(`if systemctl is-active --quiet fail2ban.service; then systemctl reload fail2ban.service || exit 1
 else systemctl start fail2ban.service || exit 1; fi
 jails=$(fail2ban-client -d 2>/dev/null | sed -n "s/^\\['add', '\\([^']*\\)'.*/\\1/p")
 i=0

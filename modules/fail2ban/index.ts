@@ -1,6 +1,7 @@
 import { defineModule } from '../../lib/module/define.ts';
 import type { Backend, Probes } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
+import { daemonReadProbe, parseDaemonRead } from '../shared/daemon.ts';
 import { applyFail2ban } from './apply.ts';
 import { nixosDefinition, nixosJail } from './nixos.ts';
 import { parseService, serviceProbe, type ObservedDefinition, type ObservedJail } from './observe.ts';
@@ -24,12 +25,16 @@ export type { ActionParams, Duration, FilterParams, JailParams } from './params.
 const capabilities = {
   checkMode: true,
   diff: true,
+  changes: ['atomic-file'],
+  validates: 'fail2ban-client -t on a copy of the whole configuration, before the files are installed',
   notes: 'fail2ban-client -t validates the new configuration when it is applied; check mode shows the file diff without validating',
 } as const;
 
-const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction, Probes<'file' | 'service'>> = {
-  probes: (w) => ({ file: { script: pathProbe(w.path) }, service: { script: serviceProbe } }),
-  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs.file), service: parseService(outputs.service) }),
+const UNIT = ['fail2ban.service'];
+
+const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction, Probes<'file' | 'service' | 'daemon'>> = {
+  probes: (w) => ({ file: { script: pathProbe(w.path) }, service: { script: serviceProbe }, daemon: { script: daemonReadProbe(UNIT, [w.path]) } }),
+  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs.file), service: parseService(outputs.service), daemon: parseDaemonRead([w.path], outputs.daemon) }),
   plan: planJail,
   apply: (w, changes, context) => applyFail2ban(`jail ${w.name}`, changes, context),
   effects: jailEffects,
@@ -40,12 +45,18 @@ const jailBackend: Backend<WantedJail, ObservedJail, Fail2banAction, Probes<'fil
   },
 };
 
-const definitionBackend: Backend<WantedDefinition, ObservedDefinition, Fail2banAction, Probes<'conf' | 'local' | 'service'>> = {
-  probes: (w) => ({ conf: { script: pathProbe(w.paths.conf) }, local: { script: pathProbe(w.paths.local) }, service: { script: serviceProbe } }),
+const definitionBackend: Backend<WantedDefinition, ObservedDefinition, Fail2banAction, Probes<'conf' | 'local' | 'service' | 'daemon'>> = {
+  probes: (w) => ({
+    conf: { script: pathProbe(w.paths.conf) },
+    local: { script: pathProbe(w.paths.local) },
+    service: { script: serviceProbe },
+    daemon: { script: daemonReadProbe(UNIT, [w.paths.conf, w.paths.local]) },
+  }),
   parse: (w, outputs) => ({
     conf: parsePathProbe(w.paths.conf, outputs.conf),
     local: parsePathProbe(w.paths.local, outputs.local),
     service: parseService(outputs.service),
+    daemon: parseDaemonRead([w.paths.conf, w.paths.local], outputs.daemon),
   }),
   plan: planDefinition,
   apply: (w, changes, context) => applyFail2ban(`${w.kind} ${w.name}`, changes, context),

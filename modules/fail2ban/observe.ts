@@ -1,6 +1,7 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { trusted } from '../../lib/shell/quote.ts';
 import type { ObservedPath } from '../file/observe.ts';
+import type { DaemonRead } from '../shared/daemon.ts';
 
 /** What fail2ban itself is doing on the host. */
 export type ServiceState =
@@ -34,14 +35,16 @@ export function parseService(result: ExecResult): ServiceState {
   }
 }
 
-/** A jail task's two probes: its file, and fail2ban itself. */
+/** A jail task's probes: its file, fail2ban itself, and whether the running fail2ban has read the file. */
 export interface ObservedJail {
   readonly file: ObservedPath;
   readonly service: ServiceState;
+  readonly daemon: DaemonRead;
 }
 
 export interface ObservedDefinition {
   readonly conf: ObservedPath;
   readonly local: ObservedPath;
   readonly service: ServiceState;
+  readonly daemon: DaemonRead;
 }

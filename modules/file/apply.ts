@@ -2,6 +2,7 @@ import { dirname } from 'node:path/posix';
 import type { ApplyContext, Change } from '../../lib/module/types.ts';
 import { asControllerOf } from '../../lib/shell/path-guard.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { TEMPORARY_SUFFIX } from '../../lib/connection/install-script.ts';
 import type { WantedPath } from './params.ts';
 import type { FileAction } from './plan.ts';
 
@@ -33,7 +34,13 @@ export async function applyPath(wanted: WantedPath, changes: readonly Change<Fil
         break;
       case 'link':
         if (wanted.state !== 'link') break;
-        await here(sh`rm -rf -- "$1" && ln -s -- ${wanted.target} "$1"${attributeScript({ ...wanted, link: true })}`, wanted.owner);
+        // A new link next to the old path, renamed over it: the path is never missing (a directory there is removed first).
+        await here(
+          sh`if [ -d "$1" ] && [ ! -L "$1" ]; then rm -rf -- "$1"; fi
+t=$(dirname -- "$1")/.$(basename -- "$1")${TEMPORARY_SUFFIX}link
+rm -f -- "$t" && ln -s -- ${wanted.target} "$t" && mv -fT -- "$t" "$1"${attributeScript({ ...wanted, link: true })}`,
+          wanted.owner,
+        );
         break;
       case 'attributes':
         await here(sh`true${attributeScript({ ...action, link: wanted.state === 'link' })}`, action.owner);

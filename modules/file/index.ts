@@ -29,7 +29,7 @@ const posix: Backend<WantedPath, ObservedPath, FileAction, Probes<'path'>> = {
 export const file = defineModule<FileParams, WantedPath>({
   name: 'file',
   schema: fileSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file', 'tool-commands'], validates: 'none: the content is the playbook\'s own (directories, links and attributes are single commands; a link is replaced by a rename)' },
   describe: (p) => `file ${p.path}${p.state && p.state !== 'file' ? ` (${p.state})` : ''}`,
   resolve: resolveFile,
   backends: { el9: posix, linux: posix, nixos: nixosFile },

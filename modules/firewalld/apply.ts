@@ -34,6 +34,8 @@ export async function applyFirewalld(changes: readonly Change<FirewalldAction>[]
   const { zone, offline } = first;
   const tool = (side: Side): string[] => (offline ? ['firewall-offline-cmd'] : side === 'permanent' ? ['firewall-cmd', '--permanent'] : ['firewall-cmd']);
   const run = (words: string[]) => runChecked(argv(words), context);
+  // Asked for before the first change, so the host's journal owes it from the moment there is one.
+  if (actions.some((a) => a.reload)) context.defer(RELOAD.id, RELOAD.script);
 
   for (const a of actions) {
     if (a.do === 'create-zone') await run([...tool('permanent'), `--new-zone=${zone}`]);
@@ -53,7 +55,6 @@ export async function applyFirewalld(changes: readonly Change<FirewalldAction>[]
     const ordered = [...groups.entries()].sort(([a], [b]) => Number(b.startsWith('--remove')) - Number(a.startsWith('--remove')));
     for (const [, words] of ordered) await run([...tool(side), `--zone=${zone}`, ...new Set(words)]);
   }
-  if (actions.some((a) => a.reload)) context.defer(RELOAD.id, RELOAD.script);
   if (actions.some((a) => a.do === 'default-zone')) {
     // --set-default-zone needs the zone at runtime: a zone created just now gets there by the reload.
     if (!offline) await context.runDeferred(RELOAD.id);

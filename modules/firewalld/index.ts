@@ -42,6 +42,8 @@ const backend: Backend<Wanted, ObservedFirewall, FirewalldAction, Probes<'firewa
 const capabilities: Capabilities = {
   checkMode: true,
   diff: true,
+  changes: ['tool-commands'],
+  validates: 'firewall-cmd refuses a bad value without changing anything; a warning that it skipped one fails the task (firewalld writes its own files)',
   notes: 'sets the permanent configuration and the runtime together; with firewalld stopped, the permanent configuration only (firewall-offline-cmd)',
 };
 const backends = { el9: backend, linux: backend, nixos: nixosFirewall };

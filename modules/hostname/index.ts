@@ -24,7 +24,7 @@ const backend: Backend<WantedHostname, ObservedHostname, HostnameAction, Probes<
 export const hostname = defineModule<HostnameParams, WantedHostname>({
   name: 'hostname',
   schema: hostnameSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['tool-commands'], validates: 'none beyond the schema: hostnamectl sets the name it is given (the schema allows only a valid host name)' },
   describe: (p) => `hostname ${p.name}`,
   resolve: resolveHostname,
   backends: { el9: backend, linux: backend, nixos: nixosHostname },

@@ -39,7 +39,7 @@ const backend: Backend<WantedMount, ObservedMount, MountAction, Probes<'files' |
 export const mount = defineModule<MountParams, WantedMount>({
   name: 'mount',
   schema: mountSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file', 'tool-commands'], validates: 'systemd-analyze verify on copies of the mount (and automount) units, before they are installed; a missing mount helper or an fstab line for the same point is refused before anything changes' },
   describe: (p) => `mount ${p.where}${p.state && p.state !== 'mounted' ? ` (${p.state})` : ''}`,
   resolve: resolveMount,
   backends: { el9: backend, linux: backend, nixos: nixosMount },

@@ -35,6 +35,8 @@ export const networkConnection = defineModule<NetworkConnectionParams, WantedCon
   capabilities: {
     checkMode: true,
     diff: true,
+    changes: ['atomic-file', 'tool-commands'],
+    validates: 'NetworkManager loads the keyfile before the connection is brought up; over SSH a change that takes the login\'s address away is refused, and the host puts the previous connection back unless a new login confirms',
     notes: 'over SSH, applied under a host-side timer that puts the previous configuration back unless a new login confirms the change; check mode reports whether the change would be refused',
   },
   describe: (p) => `network connection ${p.name} (${p.interface})${p.state === 'absent' ? ' (absent)' : ''}`,

@@ -19,7 +19,7 @@ export type { NixForced, NixOptionSet, NixOptionValue, NixosOptionsParams, NixPa
 const options = defineModule<NixosOptionsParams, NixAttrs>({
   name: 'nixos.options',
   schema: nixosOptionsSchema,
-  capabilities: { checkMode: true, diff: true, notes: "NixOS checks the options themselves: check mode runs nixos-rebuild dry-activate on a copy of the configuration" },
+  capabilities: { checkMode: true, diff: true, changes: ['transaction'], validates: 'NixOS evaluates and builds the whole configuration before activating it (a new generation); the host switches back by itself unless a new login confirms', notes: "NixOS checks the options themselves: check mode runs nixos-rebuild dry-activate on a copy of the configuration" },
   describe: (p) => `nixos options ${Object.keys(p).sort().join(', ')}`,
   resolve: resolveOptions,
   backends: { nixos: nixosOptions },

@@ -47,7 +47,7 @@ const repoFile: Backend<WantedRepo, ObservedPath, FileAction, Probes<'path'>> = 
 export const packages = defineModule<PackagesParams, WantedPackages>({
   name: 'packages',
   schema: packagesSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'latest and new installs ask the repositories (dnf repoquery), never install to find out' },
+  capabilities: { checkMode: true, diff: true, changes: ['transaction'], validates: 'dnf resolves the whole transaction before it changes anything', notes: 'latest and new installs ask the repositories (dnf repoquery), never install to find out' },
   describe: describePackages,
   resolve: resolvePackages,
   backends: { el9: dnf, nixos: nixosPackages },
@@ -74,7 +74,7 @@ function describePackages(p: PackagesParams): string {
 export const repo = defineModule<RepoParams, WantedRepo>({
   name: 'repo',
   schema: repoSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'a repository file with a password (in the task or on the host) is shown without its content, and written 0600' },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file'], validates: 'none on the host: the file is rendered from typed values the schema checks', notes: 'a repository file with a password (in the task or on the host) is shown without its content, and written 0600' },
   describe: (p) => `repo ${typeof p.name === 'string' ? p.name : '?'}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveRepo,
   backends: { el9: repoFile },

@@ -54,6 +54,9 @@ export async function applyQuadlets(items: readonly QuadletItem[], context: Appl
     );
   }
 
+  // Asked for before the files change, so the host's journal owes it from the moment they do.
+  const reload = daemonReload(scope);
+  if (writes.length > 0) context.defer(reload.id, reload.script);
   for (const item of items) {
     const fileActions = actions(item).flatMap((a) => (a.do === 'file' ? [a] : []));
     if (fileActions.length === 0) continue;
@@ -65,15 +68,12 @@ export async function applyQuadlets(items: readonly QuadletItem[], context: Appl
       context,
     );
   }
-  if (writes.length > 0) {
-    const reload = daemonReload(scope);
-    context.defer(reload.id, reload.script);
-  }
-
   for (const item of items) {
     const planned = actions(item).find((a) => a.do === 'start' || a.do === 'restart');
     const verb = planned?.do === 'start' || planned?.do === 'restart' ? planned.do : restartedForImage.has(item) ? 'restart' : undefined;
-    if (verb) await controlUnit(context, scope, item.params.service, [verb]);
+    // A daemon-reload this run did not ask for (one lost by an earlier run) still comes first.
+    const reload = planned?.do === 'start' || planned?.do === 'restart' ? planned.reload === true : false;
+    if (verb) await controlUnit(context, scope, item.params.service, [verb], { reload });
   }
 }
 

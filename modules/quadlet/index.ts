@@ -54,6 +54,8 @@ function quadletModule<P extends ContainerParams | NetworkParams | VolumeParams 
     capabilities: {
       checkMode: true,
       diff: true,
+      changes: ['atomic-file', 'tool-commands'],
+      validates: "the quadlet generator's dry run on a copy of the directory, before the file is installed",
       notes: "validation by the quadlet generator's dry run happens when applying; pull: 'always' pulls on every run and is skipped in check mode",
     },
     describe: (p) => `quadlet ${fileName(kind, p.name)}${scopeSuffix(toScope(p.scope))}`,
@@ -73,7 +75,7 @@ const secretBackend: Backend<ResolvedPodmanSecret, ObservedPodmanSecret, PodmanS
 const podmanSecret = defineModule<PodmanSecretParams, ResolvedPodmanSecret>({
   name: 'quadlet.secret',
   schema: podmanSecretSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'the value is compared by the sha256 in the secret\'s label, never read back; a container reads a replaced secret when it restarts' },
+  capabilities: { checkMode: true, diff: true, changes: ['tool-commands'], validates: 'none: podman stores the value it is given (podman secret create --replace, from standard input)', notes: 'the value is compared by the sha256 in the secret\'s label, never read back; a container reads a replaced secret when it restarts' },
   describe: (p) => `Podman secret ${p.name}${scopeSuffix(toScope(p.scope))}`,
   resolve: resolvePodmanSecret,
   backends: { el9: secretBackend, linux: secretBackend, nixos: secretBackend },

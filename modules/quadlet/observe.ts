@@ -2,8 +2,9 @@ import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
 import { asUser, homeOf } from '../shared/account.ts';
+import { parseDaemonRead } from '../shared/daemon.ts';
 import { parseUnitState, unitStateProbe, type UnitState } from '../systemd/observe.ts';
-import type { SystemdScope } from '../systemd/scope.ts';
+import { systemctl, type SystemdScope } from '../systemd/scope.ts';
 import type { ResolvedPodmanSecret, ResolvedQuadlet } from './params.ts';
 
 export const SYSTEM_QUADLET_DIR = '/etc/containers/systemd';
@@ -27,6 +28,11 @@ export interface ObservedQuadlet {
   readonly unit: UnitState | 'no-manager';
   /** Undefined when the task has no image to look for. */
   readonly image?: { readonly present: true; readonly id: string } | { readonly present: false } | 'no-podman';
+  /**
+   * The service runs since before its quadlet file last changed: it runs an
+   * older container (a run cut off between writing the file and restarting).
+   */
+  readonly stale: boolean;
 }
 
 export function quadletPath(r: Pick<ResolvedQuadlet, 'scope' | 'file'>, home?: string): string {
@@ -59,10 +65,17 @@ function fileProbe(r: ResolvedQuadlet): ShellScript {
 ${pathProbe(`${USER_QUADLET_DIR}/${r.file}`)}`;
 }
 
+/** The service's state, then when it last started and when its quadlet file changed (read as parseDaemonRead reads them). */
 function unitProbe(r: ResolvedQuadlet): ShellScript {
-  if (r.scope.kind === 'system') return unitStateProbe(r.scope, r.service);
+  const since = systemctl(r.scope, ['show', '--timestamp=us+utc', '-p', 'StateChangeTimestamp', '--value', '--', r.service]);
+  const file = r.scope.kind === 'system' ? sh`${quadletPath(r)}` : sh`"$(${homeOf(r.scope.user)})"/${`${USER_QUADLET_DIR}/${r.file}`}`;
+  const state = sh`${unitStateProbe(r.scope, r.service)}
+ts=$(${since} 2>/dev/null)
+if [ -n "$ts" ]; then echo "Since=$(date -d "$ts" +%s.%N 2>/dev/null)"; fi
+if [ -e ${file} ]; then echo "Mtime=$(stat -c %.9Y -- ${file})"; else echo Mtime=; fi`;
+  if (r.scope.kind === 'system') return state;
   return sh`if [ -S /run/user/"$(id -u ${r.scope.user} 2>/dev/null)"/systemd/private ]; then
-${unitStateProbe(r.scope, r.service)}
+${state}
 else echo NoManager; fi`;
 }
 
@@ -86,7 +99,9 @@ export function parseQuadlet(r: ResolvedQuadlet, outputs: ProbeOutputs<QuadletPr
       : parsePathProbe(quadletPath(r, account?.account?.home), fileOutput);
   const unitOutput = outputs.unit;
   const unit = unitOutput.code === 0 && unitOutput.stdout.trim() === 'NoManager' ? 'no-manager' : parseUnitState(r.scope, r.service, unitOutput);
+  const stale = unit !== 'no-manager' && parseDaemonRead([r.file], unitOutput).stale.length > 0;
   return {
+    stale,
     ...(account?.account ? { account: account.account } : {}),
     ...(account ? { linger: account.linger } : {}),
     ...(file ? { file } : {}),

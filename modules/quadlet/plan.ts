@@ -14,7 +14,8 @@ export type QuadletAction =
   | { readonly do: 'pull'; readonly image: string; readonly always: boolean }
   /** `wanted` carries the path, which for a rootless quadlet depends on the home directory observed on the host. */
   | { readonly do: 'file'; readonly file: FileAction; readonly wanted: Extract<WantedPath, { state: 'file' }> }
-  | { readonly do: 'start' | 'restart' };
+  /** `reload`: the manager has not read the generated unit yet (NeedDaemonReload), so it reloads first. */
+  | { readonly do: 'start' | 'restart'; readonly reload?: boolean };
 
 /** The quadlet file as the file module should leave it. */
 export function wantedFile(r: ResolvedQuadlet, observed: Pick<ObservedQuadlet, 'account'>): Extract<WantedPath, { state: 'file' }> {
@@ -58,14 +59,21 @@ export function planQuadlet(r: ResolvedQuadlet, observed: ObservedQuadlet, conte
   changes.push(...fileChanges);
 
   const running = observed.unit !== 'no-manager' && isRunning(observed.unit);
+  const reload = observed.unit !== 'no-manager' && observed.unit.needDaemonReload ? { reload: true } : {};
   const state = observed.unit === 'no-manager' ? 'not running (no user manager)' : observed.unit.activeState;
   const contentChanges = fileChanges.some((c) => c.action.do === 'file' && c.action.file.do === 'write');
   if (contentChanges && running) {
-    changes.push({ summary: `restart ${r.service} (its quadlet changed)`, action: { do: 'restart' } });
+    changes.push({ summary: `restart ${r.service} (its quadlet changed)`, action: { do: 'restart', ...reload } });
+  } else if (running && observed.stale && fileChanges.length === 0) {
+    changes.push({
+      summary: `restart ${r.service}: it runs since before its quadlet changed (a run cut off before the restart, or an edit by hand)`,
+      action: { do: 'restart', ...reload },
+      diff: fieldDiff([{ name: r.service, before: `started before ${r.file} changed`, after: 'restarted' }]),
+    });
   } else if (!running) {
     changes.push({
       summary: `start ${r.service}`,
-      action: { do: 'start' },
+      action: { do: 'start', ...reload },
       diff: fieldDiff([{ name: r.service, before: state, after: 'active' }]),
     });
   }

@@ -99,7 +99,7 @@ const portBackend: Backend<ResolvedPort, ObservedStore, PortAction, Probes<'stor
 const mode = defineModule<ModeParams, ResolvedMode>({
   name: 'selinux.mode',
   schema: modeSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'to or from disabled, only the config changes: the task notes "reboot needed"' },
+  capabilities: { checkMode: true, diff: true, changes: ['tool-commands', 'atomic-file'], validates: 'none on the host: the config is rendered from the typed mode', notes: 'to or from disabled, only the config changes: the task notes "reboot needed"' },
   describe: (p) => `selinux mode ${p.mode}`,
   resolve: resolveMode,
   backends: { el9: modeBackend, linux: modeBackend },
@@ -115,7 +115,7 @@ const mode = defineModule<ModeParams, ResolvedMode>({
 const boolean = defineModule<BooleanParams, ResolvedBoolean>({
   name: 'selinux.boolean',
   schema: booleanSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'skipped on hosts where SELinux is disabled unless required: true' },
+  capabilities: { checkMode: true, diff: true, changes: ['transaction'], validates: 'setsebool -P commits every boolean in one libsemanage transaction, or none', notes: 'skipped on hosts where SELinux is disabled unless required: true' },
   describe: (p) => `selinux boolean ${Object.entries(p.values ?? {}).map(([k, v]) => `${k}=${onOff(v)}`).join(' ')}`,
   resolve: resolveBoolean,
   backends: { el9: booleanBackend, linux: booleanBackend },
@@ -135,7 +135,7 @@ const boolean = defineModule<BooleanParams, ResolvedBoolean>({
 const fileContext = defineModule<FileContextParams, ResolvedFileContext>({
   name: 'selinux.fileContext',
   schema: fileContextSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'skipped on hosts where SELinux is disabled unless required: true' },
+  capabilities: { checkMode: true, diff: true, changes: ['transaction', 'tool-commands'], validates: 'semanage import commits every mapping in one transaction, or none; then restorecon', notes: 'skipped on hosts where SELinux is disabled unless required: true' },
   describe: (p) => `selinux file context ${p.target}${p.state === 'absent' ? ' (absent)' : p.type ? ` → ${p.type}` : ''}`,
   resolve: resolveFileContext,
   backends: { el9: fileContextBackend, linux: fileContextBackend },
@@ -155,7 +155,7 @@ const fileContext = defineModule<FileContextParams, ResolvedFileContext>({
 const port = defineModule<PortParams, ResolvedPort>({
   name: 'selinux.port',
   schema: portSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'skipped on hosts where SELinux is disabled unless required: true' },
+  capabilities: { checkMode: true, diff: true, changes: ['transaction'], validates: 'semanage import commits every mapping in one transaction, or none', notes: 'skipped on hosts where SELinux is disabled unless required: true' },
   describe: (p) => `selinux port ${(p.ports ?? [`${p.port}/${p.protocol}`]).join(' ')}${p.state === 'absent' ? ' (absent)' : p.type ? ` → ${p.type}` : ''}`,
   resolve: resolvePort,
   backends: { el9: portBackend, linux: portBackend },

@@ -1,4 +1,5 @@
 import { basename } from 'node:path/posix';
+import { installScript } from '../../lib/connection/install-script.ts';
 import type { ApplyContext, ChangePreview, DeferredConfirm } from '../../lib/module/types.ts';
 import { sh, trusted, type ShellScript } from '../../lib/shell/quote.ts';
 import { PRIVATE_TEMP_DIR, privateTempDir } from '../../lib/shell/temp-dir.ts';
@@ -25,9 +26,12 @@ const LOGIN_MARK = '@@hostform-login';
  */
 export async function applyDropIn(w: WantedDropIn, action: SshdAction, context: ApplyContext): Promise<void> {
   await vetCandidate(w, context);
+  // The drop-in is in place already: only the reload, vetted like a change (there is nothing older to put back).
+  if (action.do === 'reload') return context.defer(RELOAD_ID, reloadScript);
+  // Asked for before the drop-in changes, so the host's journal owes the reload from the moment it does.
+  context.defer(RELOAD_ID, reloadScript, context.freshLogin ? revertUnlessLoginWorks(w.path, action.previous, context.freshLogin, context) : undefined);
   if (w.present) await context.writeFile(w.path, w.content, { mode: 0o600 });
   else await context.run(sh`rm -f -- ${w.path}`);
-  context.defer(RELOAD_ID, reloadScript, context.freshLogin ? revertUnlessLoginWorks(w.path, action.previous, context.freshLogin, context) : undefined);
 }
 
 /**
@@ -118,7 +122,15 @@ function revertUnlessLoginWorks(path: string, previous: string | undefined, fres
       else await context.writeFile(path, previous, { mode: 0o600 });
     },
     undoes: previous === undefined ? `remove ${path} (it did not exist before)` : `put back the previous ${path}`,
+    recorded: { undo: undoScript(path, previous), check: 'fresh-login' },
   };
+}
+
+/** The same undo as one script, for a later run that finds the reload owed: the previous bytes written back the one atomic way. */
+function undoScript(path: string, previous: string | undefined): ShellScript {
+  if (previous === undefined) return sh`rm -f -- ${path}`;
+  const bytes = Buffer.from(previous);
+  return sh`printf %s ${bytes.toString('base64')} | base64 -d | sh -c ${installScript({ target: path, mode: 0o600, size: bytes.length }).text}`;
 }
 
 /**

@@ -3,16 +3,17 @@ import type { Backend, Change, Probes } from '../../lib/module/types.ts';
 import { parsePathProbe, pathProbe } from '../file/observe.ts';
 import { applyDropIn, previewDropIn } from './apply.ts';
 import { nixosSshd } from './nixos.ts';
-import { parseSetup, setupProbe, type ObservedDropIn } from './observe.ts';
+import { daemonReadProbe, parseDaemonRead } from '../shared/daemon.ts';
+import { parseSetup, setupProbe, SSHD_UNITS, type ObservedDropIn } from './observe.ts';
 import { dropInPath, resolveDropIn, sshdConfigSchema, type SshdConfigParams, type WantedDropIn } from './params.ts';
-import { dropInEffects, planDropIn, type SshdAction } from './plan.ts';
+import { daemonPath, dropInEffects, planDropIn, type SshdAction } from './plan.ts';
 
 export type { SshdConfigParams } from './params.ts';
 export type { SshdDuration, SshdOptions } from './options.ts';
 
-const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction, Probes<'file' | 'setup'>> = {
-  probes: (w) => ({ file: { script: pathProbe(w.path) }, setup: { script: setupProbe } }),
-  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs.file), setup: parseSetup(outputs.setup) }),
+const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction, Probes<'file' | 'setup' | 'daemon'>> = {
+  probes: (w) => ({ file: { script: pathProbe(w.path) }, setup: { script: setupProbe }, daemon: { script: daemonReadProbe(SSHD_UNITS, [daemonPath(w)]) } }),
+  parse: (w, outputs) => ({ file: parsePathProbe(w.path, outputs.file), setup: parseSetup(outputs.setup), daemon: parseDaemonRead([daemonPath(w)], outputs.daemon) }),
   plan: planDropIn,
   apply: (w, changes, context) => applyDropIn(w, (changes[0] as Change<SshdAction>).action, context),
   preview: (w, observed, _changes, context) => previewDropIn(w, observed.setup, context),
@@ -33,7 +34,13 @@ const backend: Backend<WantedDropIn, ObservedDropIn, SshdAction, Probes<'file' |
 const config = defineModule<SshdConfigParams, WantedDropIn>({
   name: 'sshd.config',
   schema: sshdConfigSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'sshd -t and a lock-out check vet the new configuration before it is installed (check mode reports their verdict), and a new login confirms it after the reload' },
+  capabilities: {
+    checkMode: true,
+    diff: true,
+    changes: ['atomic-file'],
+    validates: 'sshd -t and sshd -T on a copy of the whole configuration, and a lock-out check, before the drop-in is installed; a new login after the reload',
+    notes: 'sshd -t and a lock-out check vet the new configuration before it is installed (check mode reports their verdict), and a new login confirms it after the reload',
+  },
   describe: (p) => `sshd drop-in ${dropInPath(p)}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveDropIn,
   backends: { el9: backend, linux: backend, nixos: nixosSshd },

@@ -1,6 +1,10 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { trusted } from '../../lib/shell/quote.ts';
 import type { ObservedPath } from '../file/observe.ts';
+import type { DaemonRead } from '../shared/daemon.ts';
+
+/** sshd's unit: sshd.service on EL, ssh.service (with sshd.service an alias) on Debian. */
+export const SSHD_UNITS = ['sshd.service', 'ssh.service'] as const;
 
 /** sshd lives in /usr/sbin, which a non-login shell's PATH may lack. */
 export const SBIN_PATH = trusted('PATH="$PATH:/usr/sbin:/sbin"');
@@ -22,8 +26,9 @@ export function parseSetup(result: ExecResult): SshdSetup {
   throw new Error(`unexpected output from the sshd probe: ${JSON.stringify(result.stdout.slice(0, 200))} ${result.stderr.trim()}`);
 }
 
-/** A task's two probes: the drop-in, and sshd's setup. */
+/** A task's probes: the drop-in, sshd's setup, and whether the running sshd has read the drop-in. */
 export interface ObservedDropIn {
   readonly file: ObservedPath;
   readonly setup: SshdSetup;
+  readonly daemon: DaemonRead;
 }

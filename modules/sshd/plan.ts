@@ -1,28 +1,53 @@
-import { textDiff } from '../../lib/diff.ts';
+import { fieldDiff, textDiff } from '../../lib/diff.ts';
 import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
+import { RELOAD_ID } from './apply.ts';
 import { observedFromPlanned, type ObservedPath } from '../file/observe.ts';
 import type { ObservedDropIn, SshdSetup } from './observe.ts';
-import type { WantedDropIn } from './params.ts';
+import { DROP_IN_DIR, type WantedDropIn } from './params.ts';
 
-/** `previous`: the drop-in's content before, put back when sshd turns hostform away after the reload. */
-export type SshdAction = { readonly do: 'write'; readonly previous?: string } | { readonly do: 'remove'; readonly previous: string };
+/**
+ * `previous`: the drop-in's content before, put back when sshd turns hostform
+ * away after the reload. `reload`: the drop-in is right, but the running sshd
+ * has not read it.
+ */
+export type SshdAction = { readonly do: 'write'; readonly previous?: string } | { readonly do: 'remove'; readonly previous: string } | { readonly do: 'reload' };
 
-/** Pure: write or remove the drop-in when its bytes differ from what the task wants. */
+/** What tells whether the running sshd has read the task's change: the drop-in, or for a removal its directory. */
+export function daemonPath(w: WantedDropIn): string {
+  return w.present ? w.path : DROP_IN_DIR;
+}
+
+/** Pure: write or remove the drop-in when its bytes differ from what the task wants; reload sshd when it runs an older one. */
 export function planDropIn(w: WantedDropIn, observed: ObservedDropIn, context: PlanContext): Change<SshdAction>[] {
   const planned = context.planned.get(PathResource, w.path);
   const before = textOf(w.path, planned ? observedFromPlanned(planned) : observed.file);
   if (!w.present) {
-    if (before === undefined) return [];
+    if (before === undefined) return planned ? [] : staleReload(observed, context);
     return [{ summary: `remove ${w.path} and reload sshd`, diff: textDiff(w.path, before, ''), action: { do: 'remove', previous: before } }];
   }
-  if (before === w.content) return [];
+  // An earlier task of this run changing the same file reloads sshd anyway.
+  if (before === w.content) return planned ? [] : staleReload(observed, context);
   assertUsable(observed.setup, context.checkMode);
   return [
     {
       summary: `${before === undefined ? 'create' : 'update'} ${w.path} and reload sshd`,
       diff: textDiff(w.path, before ?? '', w.content),
       action: before === undefined ? { do: 'write' } : { do: 'write', previous: before },
+    },
+  ];
+}
+
+/** The file is right, but sshd was not reloaded since it changed (a lost reload, an edit by hand): reload it. */
+function staleReload(observed: ObservedDropIn, context: PlanContext): Change<SshdAction>[] {
+  const [path] = observed.daemon.stale;
+  // A reload an earlier task of this run asked for reads it anyway.
+  if (path === undefined || context.deferred?.has(RELOAD_ID)) return [];
+  return [
+    {
+      summary: `reload sshd: it has not read ${path} since it changed (the file is newer than sshd's last start or reload)`,
+      diff: fieldDiff([{ name: 'running sshd', before: `older than ${path}`, after: `reloaded after ${path} changed` }]),
+      action: { do: 'reload' },
     },
   ];
 }

@@ -29,7 +29,7 @@ const backend: Backend<WantedSudoers, ObservedSudoers, SudoersAction, Probes<'fi
 export const sudoers = defineModule<SudoersParams, WantedSudoers>({
   name: 'sudoers',
   schema: sudoersSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'visudo -cf vets the new file before it is installed; check mode reports its verdict' },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file'], validates: 'visudo -cf on a private copy before it is installed, and visudo -c of the whole configuration after, the previous file put back when that fails', notes: 'visudo -cf vets the new file before it is installed; check mode reports its verdict' },
   describe: (p) => `sudoers ${SUDOERS_DIR}/${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveSudoers,
   backends: { el9: backend, linux: backend, nixos: nixosSudoers },

@@ -28,7 +28,7 @@ const backend: Backend<WantedSysctl, ObservedSysctl, SysctlAction, Probes<'file'
 export const sysctl = defineModule<SysctlParams, WantedSysctl>({
   name: 'sysctl',
   schema: sysctlSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file', 'tool-commands'], validates: 'a later sysctl.d file that would override a key is refused before anything is written (systemd-analyze cat-config); the kernel refuses a value it cannot take, reported per key' },
   describe: (p) => `sysctl ${Object.keys(p.settings).join(', ')}`,
   resolve: resolveSysctl,
   backends: { el9: backend, linux: backend, nixos: nixosSysctl },

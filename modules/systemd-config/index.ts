@@ -30,7 +30,7 @@ const backend: Backend<WantedSystemdConfig, ObservedSystemdConfig, SystemdConfig
 export const systemdConfig = defineModule<SystemdConfigParams, WantedSystemdConfig>({
   name: 'systemdConfig',
   schema: systemdConfigSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file', 'tool-commands'], validates: 'a later drop-in that would override a setting is refused before anything is written (systemd-analyze cat-config)' },
   describe: (p) => `${p.component} drop-in ${dropInPath(p)}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveSystemdConfig,
   backends: { el9: backend, linux: backend, nixos: nixosSystemdConfig },

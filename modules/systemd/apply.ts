@@ -75,8 +75,12 @@ export async function controlUnitAsPlanned(context: ApplyContext, scope: Systemd
 export async function applyUnitFiles(p: UnitFilesParams, changes: readonly Change<UnitFileAction>[], context: ApplyContext): Promise<void> {
   const installs = changes.flatMap(({ action }) => (action.do === 'install' ? [action] : []));
   if (installs.length > 0) await verify(p, installs, context);
+  // Asked for before the files change, so the host's journal owes it from the moment they do.
+  const reload = daemonReload(p.scope);
+  context.defer(reload.id, reload.script);
   if (p.scope.kind === 'user') await context.run(userDirScript(p.scope.user, installs));
   for (const action of changes.map((c) => c.action)) {
+    if (action.do === 'reload') continue;
     if (action.do === 'install') {
       if (p.scope.kind === 'system' && action.file.includes('/')) await context.run(sh`mkdir -p -- "$(dirname -- ${action.path})"`);
       // Into a user's directory the write is made as that user (the connection's path guard).
@@ -87,8 +91,6 @@ export async function applyUnitFiles(p: UnitFilesParams, changes: readonly Chang
       await context.run(asControllerOf(dirname(action.path), sh`rm -f -- "$1"${emptyDir}`, [action.path]));
     }
   }
-  const reload = daemonReload(p.scope);
-  context.defer(reload.id, reload.script);
 }
 
 /** The user's unit directory (and drop-in directories), created as the user so the user's manager can read them. */

@@ -85,7 +85,7 @@ const timerBackend: Backend<ResolvedTimer, ObservedTimer, TimerAction, Probes<'f
 export const unit = defineModule<UnitParams, ResolvedUnit>({
   name: 'systemd.unit',
   schema: unitSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file'], validates: 'systemd-analyze verify on a copy, before the unit is installed' },
   describe: (p) => `unit ${p.name}${p.state === 'absent' ? ' (absent)' : ''}${scopeSuffix(toScope(p.scope))}`,
   resolve: resolveUnit,
   backends: { el9: unitBackend, linux: unitBackend, nixos: nixosUnit },
@@ -103,7 +103,7 @@ export const unit = defineModule<UnitParams, ResolvedUnit>({
 export const dropIn = defineModule<DropInParams, UnitFilesParams>({
   name: 'systemd.dropIn',
   schema: dropInSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file'], validates: 'systemd-analyze verify of the unit with a copy of the drop-in, before it is installed' },
   describe: (p) => `drop-in ${p.unit}.d/${p.name}.conf${p.state === 'absent' ? ' (absent)' : ''}${scopeSuffix(toScope(p.scope))}`,
   resolve: resolveDropIn,
   backends: { el9: dropInBackend, linux: dropInBackend, nixos: nixosDropIn },
@@ -120,7 +120,7 @@ export const dropIn = defineModule<DropInParams, UnitFilesParams>({
 export const service = defineModule<ServiceParams, ResolvedService>({
   name: 'systemd.service',
   schema: serviceSchema,
-  capabilities: { checkMode: true, diff: true, notes: "state 'restarted' and 'reloaded' act on every run (use them in handlers)" },
+  capabilities: { checkMode: true, diff: true, changes: ['tool-commands'], validates: 'none: systemctl acts on units the manager has loaded', notes: "state 'restarted' and 'reloaded' act on every run (use them in handlers)" },
   describe: (p) => `service ${p.name}${describeWanted(p)}${scopeSuffix(toScope(p.scope))}`,
   resolve: resolveService,
   backends: { el9: serviceBackend, linux: serviceBackend, nixos: nixosService },
@@ -144,7 +144,7 @@ function describeWanted(p: ServiceParams): string {
 export const timer = defineModule<TimerParams, ResolvedTimer>({
   name: 'systemd.timer',
   schema: timerSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['atomic-file', 'tool-commands'], validates: 'systemd-analyze verify on copies of the timer and its service, before they are installed' },
   describe: (p) => `timer ${p.name}${scopeSuffix(toScope(p.scope))}`,
   resolve: resolveTimer,
   backends: { el9: timerBackend, linux: timerBackend, nixos: nixosTimer },

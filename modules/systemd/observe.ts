@@ -16,6 +16,13 @@ export interface ObservedUnitFiles {
   readonly dir: string;
   /** Content by file; null when absent. */
   readonly files: Readonly<Record<string, string | null>>;
+  /** The units of these files that the manager says changed on disk since it last read them (NeedDaemonReload). */
+  readonly needDaemonReload: readonly string[];
+}
+
+/** The unit a file belongs to: `app.service`, for `app.service` and `app.service.d/limits.conf` alike. */
+export function unitOfFile(file: string): string {
+  return file.includes('/') ? file.slice(0, file.indexOf('/')).replace(/\.d$/, '') : file;
 }
 
 /** The unit directory for the scope, as a shell expression (a user's home is looked up on the host). */
@@ -23,7 +30,12 @@ function dirExpression(scope: SystemdScope): ShellScript {
   return scope.kind === 'system' ? sh`${SYSTEM_UNIT_DIR}` : sh`${homeOf(scope.user)}/${USER_UNIT_DIR}`;
 }
 
-/** One probe: the directory, then per file `present` + base64 content, or `absent`. */
+/**
+ * One probe: the directory, then per file `present` + base64 content, or
+ * `absent`; then per unit whether the manager needs a daemon-reload to read
+ * its files (`reload UNIT yes`), which a lost daemon-reload leaves behind
+ * with files that are right.
+ */
 export function unitFilesProbe(p: UnitFilesParams): ShellScript {
   const userCheck = p.scope.kind === 'user' ? sh`getent passwd ${p.scope.user} >/dev/null || { echo 'no such user:' ${p.scope.user} >&2; exit 3; }\n` : sh``;
   const perFile = p.files.map(
@@ -33,9 +45,12 @@ export function unitFilesProbe(p: UnitFilesParams): ShellScript {
   // A user's files are read as the user: a link they planted shows only what they could read themselves.
   const read = p.scope.kind === 'system' ? reads : sh`${asUser(p.scope.user)} sh -c ${sh`dir=$1
 ${reads}`.text} sh "$dir"`;
+  const units = [...new Set(p.files.map((f) => unitOfFile(f.file)))];
+  const needs = units.map((u) => sh`echo reload ${u} "$(${systemctl(p.scope, ['show', '-p', 'NeedDaemonReload', '--value', '--', u])} 2>/dev/null)"`);
   return sh`${userCheck}dir=${dirExpression(p.scope)}
 echo "$dir"
-${read}`;
+${read}
+${join(needs)}`;
 }
 
 export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
@@ -50,7 +65,11 @@ export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): Observed
     if (state !== 'present' && state !== 'absent') throw new Error(`unexpected probe output for ${f.file}: ${JSON.stringify(result.stdout.slice(0, 200))}`);
     files[f.file] = state === 'present' ? Buffer.from(lines[i * 2 + 1] ?? '', 'base64').toString('utf8') : null;
   });
-  return { dir, files };
+  const needDaemonReload = lines.slice(p.files.length * 2).flatMap((l) => {
+    const match = /^reload (\S+) yes$/.exec(l);
+    return match ? [match[1] as string] : [];
+  });
+  return { dir, files, needDaemonReload };
 }
 
 // ── unit state ───────────────────────────────────────────────────────────

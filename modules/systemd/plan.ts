@@ -5,11 +5,15 @@ import type { UnitVerb } from './apply.ts';
 import { isRunning, NEW_UNIT, SYSTEM_UNIT_DIR, USER_UNIT_DIR, type ObservedTimer, type ObservedUnitFiles, type UnitState } from './observe.ts';
 import type { ResolvedService, ResolvedTimer, UnitFilesParams } from './params.ts';
 import { UnitResource, unitKey } from './resources.ts';
-import { scopeSuffix, type SystemdScope } from './scope.ts';
+import { daemonReload, scopeSuffix, type SystemdScope } from './scope.ts';
 
 // ── unit files ───────────────────────────────────────────────────────────
 
-export type UnitFileAction = { readonly do: 'install'; readonly file: string; readonly path: string; readonly content: string } | { readonly do: 'remove'; readonly file: string; readonly path: string };
+/** `reload`: the files are right, but the manager has not read them (a lost daemon-reload). */
+export type UnitFileAction =
+  | { readonly do: 'install'; readonly file: string; readonly path: string; readonly content: string }
+  | { readonly do: 'remove'; readonly file: string; readonly path: string }
+  | { readonly do: 'reload' };
 
 /** Pure: install or remove each file whose content differs from what is wanted. */
 export function planUnitFiles(p: UnitFilesParams, observed: ObservedUnitFiles, context: PlanContext): Change<UnitFileAction>[] {
@@ -27,6 +31,19 @@ export function planUnitFiles(p: UnitFilesParams, observed: ObservedUnitFiles, c
         action: { do: 'install', file: f.file, path, content: f.content },
       });
     }
+  }
+  // An earlier task of this run that changes these units' files asks for the daemon-reload anyway (planned in check mode, deferred when applying).
+  const earlier =
+    context.deferred?.has(daemonReload(p.scope).id) === true ||
+    observed.needDaemonReload.some((u) => context.planned.get(UnitResource, unitKey(p.scope, u))) ||
+    (p.scope.kind === 'system' && p.files.some((f) => context.planned.get(PathResource, `${observed.dir}/${f.file}`)));
+  if (changes.length === 0 && observed.needDaemonReload.length > 0 && !earlier) {
+    const units = observed.needDaemonReload.join(', ');
+    changes.push({
+      summary: `daemon-reload: the manager has not read the current files of ${units} (NeedDaemonReload)`,
+      diff: fieldDiff([{ name: `${units} as the manager runs it`, before: 'older than its files', after: 'reloaded' }]),
+      action: { do: 'reload' },
+    });
   }
   return changes;
 }
@@ -138,7 +155,7 @@ export type TimerAction = { readonly files: UnitFileAction } | { readonly contro
 /** The unit files, then the timer enabled and started like a service of its own. */
 export function planTimer(r: ResolvedTimer, observed: ObservedTimer, context: PlanContext): Change<TimerAction>[] {
   const files = planUnitFiles(r, observed.files, context);
-  const timerFile = files.find((c) => c.action.file === r.timer);
+  const timerFile = files.find((c) => 'file' in c.action && c.action.file === r.timer);
   const known = observed.timer.loadState !== 'not-found' || observed.timer.onDisk !== undefined;
   // The timer is enabled and started like a service of its own; a changed schedule re-arms a running timer.
   const current = timerFile && !known ? NEW_UNIT : observed.timer;

@@ -24,7 +24,7 @@ const backend: Backend<WantedTimezone, ObservedTimezone, TimezoneAction, Probes<
 export const timezone = defineModule<TimezoneParams, WantedTimezone>({
   name: 'timezone',
   schema: timezoneSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['tool-commands'], validates: 'the zone must be a zone file under /usr/share/zoneinfo on the host before timedatectl is run' },
   describe: (p) => `time zone ${p.zone}`,
   resolve: resolveTimezone,
   backends: { el9: backend, linux: backend, nixos: nixosTimezone },

@@ -40,7 +40,7 @@ const groupBackend: Backend<WantedGroup, ObservedGroup, GroupAction, Probes<'gro
 export const user = defineModule<UserParams, WantedUser>({
   name: 'user',
   schema: userSchema,
-  capabilities: { checkMode: true, diff: true, notes: 'password hashes are never shown; diffs say "password changed"' },
+  capabilities: { checkMode: true, diff: true, changes: ['tool-commands', 'atomic-file'], validates: 'useradd and usermod refuse bad values before changing anything; authorized_keys is written whole, as the user', notes: 'password hashes are never shown; diffs say "password changed"' },
   describe: (p) => `user ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveUser,
   backends: { el9: userBackend, linux: userBackend, nixos: nixosUser },
@@ -59,7 +59,7 @@ export const user = defineModule<UserParams, WantedUser>({
 export const group = defineModule<GroupParams, WantedGroup>({
   name: 'group',
   schema: groupSchema,
-  capabilities: { checkMode: true, diff: true },
+  capabilities: { checkMode: true, diff: true, changes: ['tool-commands'], validates: 'groupadd and groupmod refuse bad values before changing anything' },
   describe: (p) => `group ${p.name}${p.state === 'absent' ? ' (absent)' : ''}`,
   resolve: resolveGroup,
   backends: { el9: groupBackend, linux: groupBackend, nixos: nixosGroup },

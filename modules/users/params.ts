@@ -9,7 +9,8 @@ import { hostPathOf, isSecret, type Secret } from '../../lib/secret/secret.ts';
 const accountName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$', maxLength: 32, 'x-expected': 'an account name (letters, digits, _, . and -, starting with a letter or _)' } as const;
 /** 0 … 2^32 − 2: (uid_t) −1 means "no change" to the kernel, so it cannot be an id. */
 const accountId = { type: 'integer', minimum: 0, maximum: 4294967294 } as const;
-const absolutePath = { type: 'string', pattern: '^/', minLength: 1, 'x-expected': 'an absolute path (starting with /)' } as const;
+// A field of /etc/passwd: a ':' or a line break there would end the field or the line, so usermod refuses them on the host.
+const absolutePath = { type: 'string', pattern: '^/[^:\\n]*$', minLength: 1, 'x-expected': 'an absolute path (starting with /), one line without ":"' } as const;
 
 export interface GroupParams {
   /** The group's name: letters, digits, `_`, `.`, `-`, at most 32 characters, not starting with a digit or `-`. */

@@ -114,3 +114,22 @@ t.test('atomic write as root into a directory a user owns: written as that user,
   t.match(foreign instanceof Error ? foreign.message : '', /refusing to write .*root\.conf.* owned by root: nobody controls .*home-nobody/);
   await t.rejects(stat(join(home, 'root.conf')), 'and it is not written');
 });
+
+t.test('atomic write: content cut short on the way (the connection died mid-transfer) is never installed', async (t) => {
+  const target = join(dir, 'cut.conf');
+  await writeFile(target, 'old and whole\n');
+  const whole = Buffer.from('x'.repeat(10_000));
+  // The transport delivers only part of the bytes, then end of input: what a
+  // killed sshd or control process looks like to the script on the host.
+  const cut: WriteTransport = {
+    hostName: 'web1',
+    loginUser: 'root',
+    loginIsRoot: true,
+    run: (script, options = {}) => local.run(script, { stdin: Buffer.from(options.stdin ?? '').subarray(0, 4096) }),
+  };
+  const error = await writeFileAtomically(cut, target, whole, {}).catch((e: unknown) => e);
+  t.type(error, RemoteCommandError, 'the write fails');
+  t.match(error instanceof Error ? error.message : '', /arrived incomplete: 4096 of 10000 bytes/);
+  t.equal(await readFile(target, 'utf8'), 'old and whole\n', 'the old file is untouched');
+  t.same((await readdir(dir)).filter((f) => f.includes('cut.conf')), ['cut.conf'], 'no temporary file left');
+});

@@ -6,6 +6,7 @@ import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
 import { candidateTest, testErrors } from '../../modules/fail2ban/apply.ts';
 import { fail2ban } from '../../modules/fail2ban/index.ts';
 import { parseService } from '../../modules/fail2ban/observe.ts';
+import { parseDaemonRead, UP_TO_DATE } from '../../modules/shared/daemon.ts';
 import { definitionPaths, jailPath, type WantedDefinition, type WantedJail } from '../../modules/fail2ban/params.ts';
 import { planDefinition, planJail } from '../../modules/fail2ban/plan.ts';
 import { renderFilter, renderJail } from '../../modules/fail2ban/render.ts';
@@ -76,11 +77,11 @@ t.test('fail2ban: the status probe reads the jail list fail2ban-client prints', 
 });
 
 t.test('fail2ban: a jail whose file matches and which runs plans nothing', async (t) => {
-  t.same(planJail(jail(), { file: fileOnHost(jail().path, SSHD_JAIL), service: running('sshd') }, context()), []);
+  t.same(planJail(jail(), { file: fileOnHost(jail().path, SSHD_JAIL), service: running('sshd'), daemon: UP_TO_DATE }, context()), []);
 });
 
 t.test('fail2ban: a changed jail file plans one write with a diff of the file', async (t) => {
-  const [change, ...rest] = planJail(jail(), { file: fileOnHost(jail().path, SSHD_JAIL.replace('maxretry = 3', 'maxretry = 9')), service: running('sshd') }, context());
+  const [change, ...rest] = planJail(jail(), { file: fileOnHost(jail().path, SSHD_JAIL.replace('maxretry = 3', 'maxretry = 9')), service: running('sshd'), daemon: UP_TO_DATE }, context());
   t.same(rest, []);
   t.same(change?.action, { do: 'write', path: '/etc/fail2ban/jail.d/sshd.local', content: SSHD_JAIL });
   t.match(change?.diff, /-maxretry = 9\n\+maxretry = 3/);
@@ -88,17 +89,17 @@ t.test('fail2ban: a changed jail file plans one write with a diff of the file', 
 });
 
 t.test('fail2ban: a jail configured but not running, or disabled but running, plans only a reload', async (t) => {
-  const [notRunning] = planJail(jail(), { file: fileOnHost(jail().path, SSHD_JAIL), service: running('other') }, context());
+  const [notRunning] = planJail(jail(), { file: fileOnHost(jail().path, SSHD_JAIL), service: running('other'), daemon: UP_TO_DATE }, context());
   t.same(notRunning?.action, { do: 'reload' });
   t.equal(notRunning?.diff, '- jail sshd not running\n+ jail sshd running');
-  const [whileStopped] = planJail(jail(), { file: fileOnHost(jail().path, SSHD_JAIL), service: stopped }, context());
+  const [whileStopped] = planJail(jail(), { file: fileOnHost(jail().path, SSHD_JAIL), service: stopped, daemon: UP_TO_DATE }, context());
   t.match(whileStopped?.summary, /start fail2ban: jail sshd is configured but fail2ban is stopped/);
-  const [stillRunning] = planJail(jail(SSHD_JAIL, { enabled: false }), { file: fileOnHost(jail().path, SSHD_JAIL), service: running('sshd') }, context());
+  const [stillRunning] = planJail(jail(SSHD_JAIL, { enabled: false }), { file: fileOnHost(jail().path, SSHD_JAIL), service: running('sshd'), daemon: UP_TO_DATE }, context());
   t.match(stillRunning?.summary, /jail sshd is disabled but still running/);
 });
 
 t.test('fail2ban: without fail2ban a run fails with what to install, while check mode plans the file', async (t) => {
-  const observed = { file: fileOnHost(jail().path, undefined), service: missing };
+  const observed = { file: fileOnHost(jail().path, undefined), service: missing, daemon: UP_TO_DATE };
   t.throws(() => planJail(jail(), observed, context(false)), /fail2ban is not installed on this host: install the fail2ban package first/);
   t.equal(planJail(jail(), observed, context(true))[0]?.action.do, 'write');
 });
@@ -106,20 +107,20 @@ t.test('fail2ban: without fail2ban a run fails with what to install, while check
 t.test('fail2ban: a jail file an earlier task writes is what check mode plans against', async (t) => {
   const planned = new PlannedState();
   planned.record([{ kind: PathResource, id: jail().path, value: { type: 'file', content: Buffer.from(SSHD_JAIL) } }]);
-  t.same(planJail(jail(), { file: fileOnHost(jail().path, undefined), service: stopped }, context(true, planned)), []);
+  t.same(planJail(jail(), { file: fileOnHost(jail().path, undefined), service: stopped, daemon: UP_TO_DATE }, context(true, planned)), []);
 });
 
 t.test('fail2ban: absent removes the jail file and plans nothing once it is gone', async (t) => {
   const gone = jail('', { present: false, enabled: false });
-  t.same(planJail(gone, { file: fileOnHost(gone.path, SSHD_JAIL), service: running('sshd') }, context())[0]?.action, { do: 'remove', path: gone.path });
-  t.same(planJail(gone, { file: fileOnHost(gone.path, undefined), service: running('sshd') }, context()), []);
+  t.same(planJail(gone, { file: fileOnHost(gone.path, SSHD_JAIL), service: running('sshd'), daemon: UP_TO_DATE }, context())[0]?.action, { do: 'remove', path: gone.path });
+  t.same(planJail(gone, { file: fileOnHost(gone.path, undefined), service: running('sshd'), daemon: UP_TO_DATE }, context()), []);
 });
 
 const filter = (present = true): WantedDefinition => ({ kind: 'filter', name: 'sshd', paths: definitionPaths('filter.d', 'sshd'), present, content: present ? '# Managed by hostform (x)\n' : '' });
 
 t.test('fail2ban: a filter overriding a packaged one goes to .local and leaves the .conf alone', async (t) => {
   const w = filter();
-  const observed = { conf: fileOnHost(w.paths.conf, '[Definition]\nfailregex = x\n'), local: fileOnHost(w.paths.local, undefined), service: running() };
+  const observed = { conf: fileOnHost(w.paths.conf, '[Definition]\nfailregex = x\n'), local: fileOnHost(w.paths.local, undefined), service: running(), daemon: UP_TO_DATE };
   const [change] = planDefinition(w, observed, context());
   t.same(change?.action, { do: 'write', path: '/etc/fail2ban/filter.d/sshd.local', content: w.content });
   t.match(change?.summary, /overriding the packaged \/etc\/fail2ban\/filter\.d\/sshd\.conf/);
@@ -128,7 +129,7 @@ t.test('fail2ban: a filter overriding a packaged one goes to .local and leaves t
 
 t.test('fail2ban: a new filter goes to .conf, and absent removes only the file hostform wrote', async (t) => {
   const w = filter();
-  const none = { conf: fileOnHost(w.paths.conf, undefined), local: fileOnHost(w.paths.local, undefined), service: running() };
+  const none = { conf: fileOnHost(w.paths.conf, undefined), local: fileOnHost(w.paths.local, undefined), service: running(), daemon: UP_TO_DATE };
   t.same(planDefinition(w, none, context())[0]?.action, { do: 'write', path: w.paths.conf, content: w.content });
   const ours = { ...none, conf: fileOnHost(w.paths.conf, w.content) };
   t.same(planDefinition(w, ours, context()), []);
@@ -175,4 +176,21 @@ t.test('fail2ban: parameters fail validation with the task, parameter and value 
   t.match(problems(fail2ban.filter({ name: 'x', failregex: 'a\nb' })), /parameter 'failregex'/);
   t.match(problems(fail2ban.action({ name: 'a/b', actionban: 'x' })), /parameter 'name' = "a\/b"/);
   t.equal(problems(fail2ban.jail({ name: 'sshd', bantime: -1, findtime: '1h 30m', port: ['ssh', 2222, '8000:8100'], bantimeIncrement: true })), '');
+});
+
+t.test('fail2ban: a jail whose file is right but newer than the running fail2ban plans a reload; one read since plans nothing', async (t) => {
+  const path = jail().path;
+  const daemon = (mtime: string) => parseDaemonRead([path], { code: 0, stderr: '', stdout: `LoadState=loaded\nActiveState=active\nStateChangeTimestamp=x\nSince=1796081354.928668000\nMtime=${mtime}\n` });
+  const [reload, ...rest] = planJail(jail(), { file: fileOnHost(path, SSHD_JAIL), service: running('sshd'), daemon: daemon('1796081355.000000001') }, context());
+  t.same(rest, []);
+  t.same(reload?.action, { do: 'reload' });
+  t.equal(reload?.summary, `reload fail2ban: it has not read ${path} since it changed (the file is newer than fail2ban's last start or reload)`);
+  t.same(planJail(jail(), { file: fileOnHost(path, SSHD_JAIL), service: running('sshd'), daemon: daemon('1796081354.928667999') }, context()), [], 'written before the last reload');
+});
+
+t.test('fail2ban: a filter whose file is right but newer than the running fail2ban plans a reload', async (t) => {
+  const w = fail2ban.filter.definition.resolve({ name: 'hf-app', failregex: ['^x <HOST>$'] }, host) as WantedDefinition;
+  const stale = { active: true, stale: [w.paths.conf] };
+  const [reload] = planDefinition(w, { conf: fileOnHost(w.paths.conf, w.content), local: fileOnHost(w.paths.local, undefined), service: running(), daemon: stale }, context());
+  t.same(reload?.action, { do: 'reload' });
 });

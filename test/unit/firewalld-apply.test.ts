@@ -59,14 +59,14 @@ t.test('firewalld apply: offline, firewall-offline-cmd changes the permanent con
   t.same(log, ['firewall-offline-cmd --zone=public --add-service=http --add-service=https']);
 });
 
-t.test('firewalld apply: a new zone is created permanently, bound, and the reload deferred; a default switch runs it first', async (t) => {
+t.test('firewalld apply: the reload is deferred before any change (so the journal owes it), a new zone is created permanently, bound; a default switch runs the reload first', async (t) => {
   const { log, context } = recorder();
   await applyFirewalld(plan(resolveZone({ name: 'web', target: 'DROP', sources: ['10.0.0.0/8'], default: true })), context);
   t.same(log, [
+    'defer firewall-cmd --reload',
     'firewall-cmd --permanent --new-zone=web',
     'firewall-cmd --permanent --zone=web --set-target=DROP',
     'firewall-cmd --permanent --zone=web --change-source=10.0.0.0/8',
-    'defer firewall-cmd --reload',
     'run deferred firewall-cmd --reload',
     'firewall-cmd --set-default-zone=web',
   ]);
@@ -100,9 +100,9 @@ t.test('firewalld apply: a value starting with a dash stays joined to its option
   const { log, context } = recorder();
   await applyFirewalld(plan(resolveZone({ name: '-x', interfaces: ['--help'], sources: ['ipset:-v'] })), context);
   t.same(log, [
+    'defer firewall-cmd --reload',
     'firewall-cmd --permanent --new-zone=-x',
     'firewall-cmd --permanent --zone=-x --change-interface=--help',
     'firewall-cmd --permanent --zone=-x --change-source=ipset:-v',
-    'defer firewall-cmd --reload',
   ]);
 });

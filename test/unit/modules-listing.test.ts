@@ -28,7 +28,7 @@ function fakeModule(name: string, schema: object, backends: ModuleDefinition<unk
   const definition: ModuleDefinition<unknown, unknown> = {
     name,
     schema,
-    capabilities: { checkMode: true, diff: true },
+    capabilities: { checkMode: true, diff: true, changes: ['command'], validates: 'none: a test module' },
     resolve: (p) => p,
     describe: () => name,
     backends,
@@ -198,4 +198,17 @@ t.test('parameters without a description: their number only goes down', async (t
     if (lacking.length > 0) t.comment(`${d.module}: ${lacking.join(', ')}`);
   }
   t.ok(missing.length <= MOST_UNDESCRIBED, `at most ${MOST_UNDESCRIBED} parameters lack a description (now ${missing.length})`);
+});
+
+t.test('every module says how it changes the host and what vets a change, and hostform modules NAME prints both', async (t) => {
+  const methods = ['atomic-file', 'transaction', 'tool-commands', 'command'];
+  for (const { call, definition } of registeredModules) {
+    const { changes, validates } = definition.capabilities;
+    t.ok(changes.length > 0 && changes.every((c) => methods.includes(c)), `${call}: changes ${changes.join(', ')}`);
+    t.ok(validates.length > 0, `${call}: validates ${validates}`);
+  }
+  const sshd = await run('sshd.config');
+  t.match(sshd.stdout, /^changes: atomic-file\nvalidated: sshd -t and sshd -T on a copy of the whole configuration/m);
+  const json = JSON.parse((await run('--json')).stdout) as { modules: ModuleDoc[] };
+  t.same(json.modules.find((m) => m.module === 'packages')?.changes, ['transaction']);
 });

@@ -48,10 +48,10 @@ const notFound = unit({ loadState: 'not-found', unitFileState: '' });
 
 t.test('mount: a new mount is installed, enabled and started; a mounted one with the same unit is left alone', async (t) => {
   const w = resolveMount({ where: '/srv/cache', what: 'tmpfs', type: 'tmpfs' });
-  const fresh = { files: { dir: '/etc/systemd/system', files: { [w.mountUnit]: null, [w.automountUnit]: null } }, mount: notFound, automount: notFound, point: { autofs: false, helper: true, fstab: [] } };
+  const fresh = { files: { dir: '/etc/systemd/system', needDaemonReload: [], files: { [w.mountUnit]: null, [w.automountUnit]: null } }, mount: notFound, automount: notFound, point: { autofs: false, helper: true, fstab: [] } };
   t.same(planMount(w, fresh, context()).map((c) => c.summary), ['install /etc/systemd/system/srv-cache.mount', 'enable srv-cache.mount (enabled: no → yes)', 'mount /srv/cache']);
   const done = {
-    files: { dir: '/etc/systemd/system', files: { [w.mountUnit]: w.files[0]?.content ?? null, [w.automountUnit]: null } },
+    files: { dir: '/etc/systemd/system', needDaemonReload: [], files: { [w.mountUnit]: w.files[0]?.content ?? null, [w.automountUnit]: null } },
     mount: unit({ activeState: 'active', subState: 'mounted', unitFileState: 'enabled' }),
     automount: notFound,
     point: { mounted: { source: 'tmpfs', fstype: 'tmpfs', options: 'rw' }, autofs: false, helper: true, fstab: [] },
@@ -59,12 +59,12 @@ t.test('mount: a new mount is installed, enabled and started; a mounted one with
   t.same(planMount(w, done, context()), []);
   t.same(planMount(w, { ...done, point: { ...done.point, mounted: { source: 'other', fstype: 'tmpfs', options: 'rw' } } }, context()).map((c) => c.summary), ['mount /srv/cache anew (now other (tmpfs))']);
   const bind = resolveMount({ where: '/srv/www', what: '/data/www', options: ['bind'] });
-  t.same(planMount(bind, { ...done, files: { dir: '/etc/systemd/system', files: { [bind.mountUnit]: bind.files[0]?.content ?? null, [bind.automountUnit]: null } }, point: { ...done.point, mounted: { source: '/dev/vda[/data/www]', fstype: 'ext4', options: 'rw' } } }, context()), [], 'a bind mount shows its device: only its presence is compared');
+  t.same(planMount(bind, { ...done, files: { dir: '/etc/systemd/system', needDaemonReload: [], files: { [bind.mountUnit]: bind.files[0]?.content ?? null, [bind.automountUnit]: null } }, point: { ...done.point, mounted: { source: '/dev/vda[/data/www]', fstype: 'ext4', options: 'rw' } } }, context()), [], 'a bind mount shows its device: only its presence is compared');
 });
 
 t.test('mount: a missing mount helper fails before anything changes (check mode only notes nothing), fstab is refused', async (t) => {
   const w = resolveMount({ where: '/srv/nfs', what: 'nas:/e', type: 'nfs' });
-  const observed = { files: { dir: '/etc/systemd/system', files: { [w.mountUnit]: null, [w.automountUnit]: null } }, mount: notFound, automount: notFound, point: { autofs: false, helper: false, fstab: [] } };
+  const observed = { files: { dir: '/etc/systemd/system', needDaemonReload: [], files: { [w.mountUnit]: null, [w.automountUnit]: null } }, mount: notFound, automount: notFound, point: { autofs: false, helper: false, fstab: [] } };
   t.throws(() => planMount(w, observed, context()), /mounting nfs needs mount\.nfs, which is not installed on this host: install nfs-utils first/);
   t.equal(planMount(w, observed, context(true)).length, 3, 'check mode: an earlier task may install nfs-utils');
   t.throws(() => planMount(w, { ...observed, point: { ...observed.point, fstab: ['nas:/e /srv/nfs nfs defaults 0 0'] } }, context()), /\/srv\/nfs is also in \/etc\/fstab/);

@@ -126,6 +126,16 @@ t.test('quadlet: a running container whose file matches plans nothing', async (t
   t.same(plan(web('8081:8080'), captured['rootfulRunning']!), []);
 });
 
+t.test('quadlet: a running container started before its (matching) file changed plans a restart, after the daemon-reload the manager needs', async (t) => {
+  const running = captured['rootfulRunning']!;
+  const times = (mtime: string) => ({ ...running, unit: { ...running.unit, stdout: `${running.unit.stdout}Since=1796081354.928668000\nMtime=${mtime}\n` } });
+  const [restart, ...rest] = plan(web('8081:8080'), times('1796081400.000000000'));
+  t.same(rest, []);
+  t.equal(restart?.summary, 'restart web.service: it runs since before its quadlet changed (a run cut off before the restart, or an edit by hand)');
+  t.same(restart?.action, { do: 'restart', reload: true }, 'NeedDaemonReload=yes: the manager reloads first');
+  t.same(plan(web('8081:8080'), times('1796081300.000000000')), [], 'started after the file changed: nothing');
+});
+
 t.test('quadlet: a hand-edited file plans a rewrite with the line that differs, then a restart', async (t) => {
   const changes = plan(web('8080:8080'), captured['rootfulRunning']!, true);
   t.same(summaries(changes), ['update /etc/containers/systemd/web.container (317 → 317 bytes)', 'restart web.service (its quadlet changed)']);

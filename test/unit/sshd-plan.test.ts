@@ -6,6 +6,7 @@ import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
 import { candidateCheck, overriddenOptions, parseEffective } from '../../modules/sshd/apply.ts';
 import { sshd } from '../../modules/sshd/index.ts';
 import { parseSetup } from '../../modules/sshd/observe.ts';
+import { parseDaemonRead, UP_TO_DATE } from '../../modules/shared/daemon.ts';
 import { seconds } from '../../modules/sshd/options.ts';
 import { resolveDropIn } from '../../modules/sshd/params.ts';
 import { planDropIn } from '../../modules/sshd/plan.ts';
@@ -68,23 +69,23 @@ t.test('sshd: an option set earlier in the configuration is found in sshd -T out
 
 t.test('sshd: a drop-in that matches plans nothing; a hand edit plans one write with its diff', async (t) => {
   const setup = parseSetup({ code: 0, stderr: '', stdout: 'include\n' });
-  t.same(planDropIn(wanted, { file: onHost(wanted.path, wanted.content), setup }, context()), []);
-  const [change] = planDropIn(wanted, { file: onHost(wanted.path, wanted.content.replace('MaxAuthTries 3', 'MaxAuthTries 6')), setup }, context());
+  t.same(planDropIn(wanted, { file: onHost(wanted.path, wanted.content), setup, daemon: UP_TO_DATE }, context()), []);
+  const [change] = planDropIn(wanted, { file: onHost(wanted.path, wanted.content.replace('MaxAuthTries 3', 'MaxAuthTries 6')), setup, daemon: UP_TO_DATE }, context());
   t.equal(change?.summary, 'update /etc/ssh/sshd_config.d/00-hostform.conf and reload sshd');
   t.match(change?.diff, /-MaxAuthTries 6\n\+MaxAuthTries 3/);
 });
 
 t.test('sshd: without an Include of sshd_config.d the task fails and says which line to add', async (t) => {
   const file = onHost(wanted.path, undefined);
-  t.throws(() => planDropIn(wanted, { file, setup: 'noinclude' }, context()), /add "Include \/etc\/ssh\/sshd_config\.d\/\*\.conf" as its first line/);
-  t.throws(() => planDropIn(wanted, { file, setup: 'missing' }, context()), /install openssh-server first/);
-  t.equal(planDropIn(wanted, { file, setup: 'missing' }, context(true)).length, 1, 'check mode plans it: an earlier task may install sshd');
+  t.throws(() => planDropIn(wanted, { file, setup: 'noinclude', daemon: UP_TO_DATE }, context()), /add "Include \/etc\/ssh\/sshd_config\.d\/\*\.conf" as its first line/);
+  t.throws(() => planDropIn(wanted, { file, setup: 'missing', daemon: UP_TO_DATE }, context()), /install openssh-server first/);
+  t.equal(planDropIn(wanted, { file, setup: 'missing', daemon: UP_TO_DATE }, context(true)).length, 1, 'check mode plans it: an earlier task may install sshd');
 });
 
 t.test('sshd: absent removes the drop-in, keeping its content to put back, and plans nothing once it is gone', async (t) => {
   const gone = resolveDropIn({ state: 'absent' });
-  t.same(planDropIn(gone, { file: onHost(gone.path, wanted.content), setup: 'include' }, context())[0]?.action, { do: 'remove', previous: wanted.content });
-  t.same(planDropIn(gone, { file: onHost(gone.path, undefined), setup: 'include' }, context()), []);
+  t.same(planDropIn(gone, { file: onHost(gone.path, wanted.content), setup: 'include', daemon: UP_TO_DATE }, context())[0]?.action, { do: 'remove', previous: wanted.content });
+  t.same(planDropIn(gone, { file: onHost(gone.path, undefined), setup: 'include', daemon: UP_TO_DATE }, context()), []);
 });
 
 t.test('sshd: the candidate check points the Include at a temporary copy and carries the drop-in base64-encoded', async (t) => {
@@ -112,4 +113,17 @@ t.test('sshd: parameters fail validation with the task, parameter and value name
   t.match(problems(sshd.config({ extra: { Match: 'User x' } })), /parameter 'extra'/);
   t.match(problems(sshd.config({ name: '../x', options: { MaxAuthTries: 3 } })), /parameter 'name' = "\.\.\/x"/);
   t.equal(problems(sshd.config({ options: { AllowTcpForwarding: false, PermitTunnel: 'point-to-point', Port: 2222 } })), '');
+});
+
+t.test('sshd: a drop-in that is right but newer than the running sshd plans a reload alone; a removal is judged by the directory', async (t) => {
+  const daemon = (paths: string[], mtime: string, state = 'active') =>
+    parseDaemonRead(paths, { code: 0, stderr: '', stdout: `LoadState=loaded\nActiveState=${state}\nStateChangeTimestamp=x\nSince=1796081354.928668\nMtime=${mtime}\n` });
+  const [reload, ...rest] = planDropIn(wanted, { file: onHost(wanted.path, wanted.content), setup: 'include', daemon: daemon([wanted.path], '1796081360.5') }, context());
+  t.same(rest, []);
+  t.same(reload?.action, { do: 'reload' });
+  t.equal(reload?.summary, `reload sshd: it has not read ${wanted.path} since it changed (the file is newer than sshd's last start or reload)`);
+  t.same(planDropIn(wanted, { file: onHost(wanted.path, wanted.content), setup: 'include', daemon: daemon([wanted.path], '1796081360.5', 'inactive') }, context()), [], 'a stopped sshd reads it when it starts');
+  t.same(planDropIn(wanted, { file: onHost(wanted.path, wanted.content), setup: 'include', daemon: daemon([wanted.path], '') }, context()), [], 'no file time: nothing to tell');
+  const gone = resolveDropIn({ state: 'absent' });
+  t.same(planDropIn(gone, { file: onHost(gone.path, undefined), setup: 'include', daemon: daemon(['/etc/ssh/sshd_config.d'], '1796081360') }, context())[0]?.action, { do: 'reload' });
 });

@@ -154,7 +154,24 @@ t.test('unit files: the probe output parses into content per file', async (t) =>
   t.same(parseUnitFiles(files, filesOnHost), {
     dir: '/etc/systemd/system',
     files: { 'app.service': '[Service]\nExecStart=/usr/bin/app --old\n', 'app.service.d/limits.conf': '[Service]\nLimitNOFILE=4096\n', 'none.service': null },
+    needDaemonReload: [],
   });
+});
+
+t.test('unit files: the probe asks the manager once per unit whether it needs a daemon-reload', async (t) => {
+  t.match(unitFilesProbe(files).text, /\necho reload app\.service "\$\(systemctl show -p NeedDaemonReload --value -- app\.service 2>\/dev\/null\)"\necho reload none\.service /);
+  t.equal(unitFilesProbe(files).text.match(/NeedDaemonReload/g)?.length, 2, 'app.service and its drop-in are one unit');
+});
+
+t.test('unit files that are right, but that the manager has not read (a lost daemon-reload), plan the daemon-reload alone', async (t) => {
+  const right = ok(`/etc/systemd/system\npresent\n${b64('[Service]\nExecStart=/usr/bin/app\n')}\npresent\n${b64('[Service]\nLimitNOFILE=4096\n')}\nabsent\n\n`);
+  const stale = ok(`${right.stdout}reload app.service yes\nreload none.service no\n`);
+  t.same(parseUnitFiles(files, stale).needDaemonReload, ['app.service']);
+  const [reload, ...rest] = planUnitFiles(files, parseUnitFiles(files, stale), context());
+  t.same(rest, []);
+  t.same(reload?.action, { do: 'reload' });
+  t.equal(reload?.summary, 'daemon-reload: the manager has not read the current files of app.service (NeedDaemonReload)');
+  t.same(planUnitFiles(files, parseUnitFiles(files, ok(`${right.stdout}reload app.service no\n`)), context()), [], 'read already: nothing to do');
 });
 
 t.test('unit files: only the file that differs is planned, with a unified diff', async (t) => {

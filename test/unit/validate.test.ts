@@ -113,6 +113,19 @@ t.test('a NUL byte in a value that goes into a script is refused with where it i
   t.notMatch(secret, CANARY);
 });
 
+t.test('a string that is not Unicode (a lone surrogate, bytes that were not UTF-8) is refused, file bodies included: it would reach the host as U+FFFD and never match', async (t) => {
+  t.match(messageOf(command({ argv: ['echo', 'a\udc80b'] })), /parameter 'argv\.1' holds a lone surrogate \(character 2 of 3\), not Unicode text: it cannot reach the host as UTF-8/);
+  t.match(messageOf(file({ path: '/etc/motd', content: 'x\ud800' })), /parameter 'content' holds a lone surrogate \(character 2 of 2\)/);
+  t.doesNotThrow(check(file({ path: '/etc/motd', content: 'emoji \ud83d\ude00 is a pair' })), 'a surrogate pair is a character');
+  t.doesNotThrow(check(file({ path: '/etc/motd', content: Buffer.from([0xff, 0xfe]) })), 'bytes that are not text go as a Buffer');
+});
+
+t.test('user: a shell or home holding ":" or a line break is refused before connecting: it would end a field or a line of /etc/passwd', async (t) => {
+  t.match(messageOf(user({ name: 'bob', shell: '/bin/sh\ntouch /tmp/x' })), /parameter 'shell' = "\/bin\/sh\\ntouch \/tmp\/x": must be an absolute path \(starting with \/\), one line without ":"/);
+  t.match(messageOf(user({ name: 'bob', home: '/home/bob:/bin/sh' })), /parameter 'home' = "\/home\/bob:\/bin\/sh": must be an absolute path/);
+  t.doesNotThrow(() => assertTasksValid([{ task: user({ name: 'bob', shell: '/usr/bin/fish', home: '/srv/bob home' }), where: '' }]));
+});
+
 t.test('a value too large for the host\'s command line is refused, counted as it travels (quoted)', async (t) => {
   const big = messageOf(command({ argv: ['true'], unless: ['test', 'a'.repeat(100_000)] }));
   t.match(big, /parameter 'unless\.1' is too large for the host's command line: a string of 100000 characters takes 97\.7 KiB there, at most 16 KiB/);
