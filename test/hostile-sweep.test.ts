@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { Task } from '../lib/module/types.ts';
+import { secret } from '../lib/secret/secret.ts';
 import { registeredModules } from '../modules/registry.ts';
 import { label, prepare } from './support/hostile.ts';
 import { hostileBytes, hostileValues, stringPlaces, type HostileValue, type StringPlace } from './support/sweep.ts';
@@ -65,6 +66,15 @@ const SEEDS: Readonly<Record<string, (i: number) => Params>> = {
   'sshd.config': (i) => ({ name: `sweep${i}`, order: 90, options: { Banner: 'none', AllowGroups: ['root', 'admin', 'sudo'] } }),
   timer: (i) => ({ name: `hf-sweep-${i}`, description: 'sweep', onCalendar: 'yearly', service: { execStart: '/usr/bin/true', environment: { HF: 'x' } } }),
   unit: (i) => ({ name: `hf-sweep-${i}.service`, sections: { Unit: { Description: 'sweep' }, Service: { ExecStart: '/usr/bin/true', Environment: 'A=1' } } }),
+  hostname: (i) => ({ name: `hf-sweep-${i}` }),
+  mount: (i) => ({ where: `/srv/hf-sweep-${i}`, what: 'tmpfs', type: 'tmpfs', options: ['size=1M'], state: 'unmounted' }),
+  networkConnection: (i) => ({ name: `hf-sweep-${i}`, interface: `hfs${i}`, ipv4: { method: 'manual', address: '192.0.2.10/24', gateway: '192.0.2.1', dns: ['192.0.2.53'], dnsSearch: ['sweep.example'] } }),
+  'nixos.options': () => ({ services: { hfSweep: { enable: true, name: 'x' } } }),
+  'quadlet.secret': (i) => ({ name: `hf-sweep-${i}`, value: secret.onHost('/etc/hf-sweep/secret') }),
+  sudoers: (i) => ({ name: `hf-sweep-${i}`, rules: [{ users: ['admin'], commands: ['/usr/bin/true x'] }] }),
+  sysctl: (i) => ({ settings: { 'net.ipv4.ip_forward': 0 }, file: `hf-sweep-${i}.conf` }),
+  systemdConfig: (i) => ({ component: 'journald', name: `hf-sweep-${i}`, settings: { Storage: 'auto' } }),
+  timezone: () => ({ zone: 'UTC' }),
   user: (i) => ({ name: `hfsweep${i}`, shell: '/bin/sh', comment: 'sweep', authorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm3S4l2i5oP6w1YVxJ1yJ6tq2eM9o0kzq2f0rYQh3kE sweep'] }),
 };
 
