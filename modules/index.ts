@@ -10,3 +10,4 @@ export { sshd, type SshdConfigParams, type SshdOptions } from './sshd/index.ts';
 export { quadlet, type ContainerParams, type NetworkParams, type VolumeParams, type PodParams, type PullPolicy, type RawSection, type RawValue } from './quadlet/index.ts';
 export { firewalld, type ZoneParams, type ServiceParams as FirewalldServiceParams, type PortParams, type RichRuleParams, type MasqueradeParams, type ForwardPortParams, type ForwardPort } from './firewalld/index.ts';
 export { selinux, type BooleanParams, type FileContextParams, type FileType, type ModeParams, type SelinuxMode, type PortParams as SelinuxPortParams, type PortSpec, type Protocol } from './selinux/index.ts';
+export { waitFor, type WaitForHttpParams, type WaitForTcpParams, type WaitForUnitActiveParams } from './wait-for/index.ts';

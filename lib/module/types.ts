@@ -135,6 +135,13 @@ export interface Capabilities {
   readonly diff: true;
   /** Anything a user should know about check mode, e.g. unguarded commands. */
   readonly notes?: string;
+  /**
+   * A health gate (`waitFor.*`): it changes nothing and waits until something
+   * on the host is healthy. The engine runs a play's gates last, after its
+   * handlers, in the order written, so they see the play's changes in place;
+   * a gate that had to wait reports ok, one that gave up fails its host.
+   */
+  readonly gate?: true;
 }
 
 /**
