@@ -33,6 +33,8 @@ export async function loadCli(name) {
     register();
     return import(source.href);
   }
+  // The package ships source maps: a task written in one of hostform's roles is shown at its roles/*.ts line.
+  process.setSourceMapsEnabled(true);
   const compiled = (path) => import(new URL(`../dist/${path}.js`, import.meta.url).href);
   const cli = await compiled(`lib/cli/${name}`);
   // What a playbook imports from hostform is loaded before tsx is registered, so none of hostform's

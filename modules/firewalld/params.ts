@@ -9,7 +9,7 @@ export type PortNumber = number | `${number}-${number}`;
 export type PortSpec = `${number}/${Protocol}` | `${number}-${number}/${Protocol}`;
 export type ItemState = 'present' | 'absent';
 
-interface InZone {
+export interface InZone {
   /** The zone to change; the default zone when left out. */
   readonly zone?: string;
   /** 'present' (default): the zone has it; 'absent': the zone does not. */
