@@ -142,6 +142,8 @@ export const pull = role('pull', (o: PullOptions, host): readonly Step[] => {
           SuccessExitStatus: '2 75',
           // A pull that hangs (a git server that never answers) must not hold the host's run lock for ever.
           TimeoutStartSec: '1h',
+          // The journal names the pull, not /usr/bin/env: journalctl -t hostform-pull.
+          SyslogIdentifier: NAME,
         },
       },
     }),
