@@ -17,3 +17,5 @@ export { runPlaybooks, type RunOptions } from './run/run.ts';
 export type { RunReport, HostResult, TaskResult, TaskStatus, RunMode } from './run/results.ts';
 export { EXIT } from './run/results.ts';
 export { UsageError, PlaybookProblems, RemoteCommandError, type ErrorRecord, type ErrorKind, type SourceLocation } from './errors.ts';
+export { HOSTFORM_ALERT_RULES } from './pull/alert-rules.ts';
+export { renderTextfile, type RunMetrics } from './pull/metrics.ts';
