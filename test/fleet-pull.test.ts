@@ -226,6 +226,11 @@ t.test('an unsigned commit, or one signed by a key not allowed, is refused when 
     t.equal(await motdOf(plain), 'version 3\n', `${label}: nothing of it was applied`);
     t.match(await journal(plain), label === 'unsigned' ? /commit \w+ is not signed, and --verify-signatures requires a signature/ : /commit \w+ has no good signature by a key in \/var\/lib\/hostform\/pull\/allowed_signers/);
   }
+  // The file decides what root runs: one that others may write is refused, whatever it says.
+  await plain.exec('chmod 0666 /var/lib/hostform/pull/allowed_signers');
+  await pullNow(plain);
+  t.match(await journal(plain), /the allowed signers file \S+ must belong to root and be writable by no one else \(owner uid 0, mode 666\)/);
+  await plain.exec('chmod 0644 /var/lib/hostform/pull/allowed_signers');
   writeFileSync(join(site, 'motd.txt'), 'version 4\n');
   publish('version 4', signer);
   await waitFor(`${plain.name} to apply the signed version 4`, WITHIN_MS, async () => {
@@ -259,6 +264,14 @@ t.test('two overlapping runs on a host never interleave: a second pull or a push
   const runs = (await slow.exec('cat /root/runs')).stdout.trim().split('\n').map((l) => l.split(' ')[0]);
   t.same(runs, ['start', 'end', 'start', 'end'], 'the slow task of one run ended before the other began');
   await slow.exec('rm -rf /var/lib/hostform/overlap-a /var/lib/hostform/overlap-b /var/lib/hostform/overlap-c; systemctl start hostform-pull.timer');
+});
+
+t.test('a pull refuses to keep its state where a user other than root could redirect it', async (t) => {
+  const [, , slow] = fleet as [TestHost, TestHost, TestHost];
+  const refused = await slow.exec(`node /var/lib/hostform/pull/launcher/node_modules/hostform/bin/play.js pull --repo ${daemon.url('site.git')} --state-dir /home/admin/pull --textfile-dir /nonexistent playbooks/site.ts 2>&1`);
+  t.equal(refused.code, 1);
+  t.match(refused.stdout, /could not prepare the state directory \/home\/admin\/pull .*\n.*refusing to keep the pull's state in \/home\/admin\/pull: admin controls \/home\/admin/);
+  t.equal((await slow.exec('ls /home/admin')).stdout, '', 'nothing was made there');
 });
 
 t.test('roles/pull with state absent removes the timer, the service, the state directory and the metrics', async (t) => {
