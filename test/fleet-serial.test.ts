@@ -24,6 +24,7 @@ t.teardown(async () => {
 
 t.before(async () => {
   fleet = await hosts.up(10, 'el9');
+  for (const h of fleet) await h.exec('mkdir -p /var/lib/node_exporter/textfile_collector');
   const inventory = { hosts: Object.fromEntries(fleet.map((h, i) => [h.name, { ...h.inventoryEntry(), vars: i === 4 ? { broken: true } : {} }])) };
   writeFileSync(join(dir, 'inventory.yml'), stringify(inventory));
   writeFileSync(
@@ -84,11 +85,18 @@ t.test('the --json report has the batches, the stop with its hosts, the gate fai
   t.same(healthy?.tasks.filter((task) => task.module === 'waitFor.http').map((task) => task.status), ['ok'], 'a healthy host passes its gate');
 });
 
-t.test('with --max-fail-percentage 34, one failed host in a batch of three does not stop the rollout', async (t) => {
-  const text = await runPlay([join(dir, 'rollout.mts'), '-i', join(dir, 'inventory.yml'), '--serial', '3', '--max-fail-percentage', '34']);
+t.test('with --max-fail-percentage 34, one failed host in a batch of three does not stop the rollout; --textfile-dir leaves each host its metrics', async (t) => {
+  const text = await runPlay([join(dir, 'rollout.mts'), '-i', join(dir, 'inventory.yml'), '--serial', '3', '--max-fail-percentage', '34', '--textfile-dir', '/var/lib/node_exporter/textfile_collector']);
   t.equal(text.code, 1, 'the broken host still fails');
   t.notMatch(text.stderr, /rollout stopped/);
   for (const h of fleet.slice(6)) t.equal((await h.exec('cat /srv/www/version')).stdout, 'v2\n', `${h.name} was deployed`);
+  const metrics = async (h: TestHost) => (await h.exec('cat /var/lib/node_exporter/textfile_collector/hostform_push.prom')).stdout;
+  t.match(await metrics(fleet[9]!), /^hostform_last_run_success\{mode="push"\} 1$/m, 'a host deployed now: success');
+  t.match(await metrics(fleet[9]!), /^hostform_changed_tasks\{mode="push"\} [1-9]\d*$/m, 'with what it changed');
+  t.match(await metrics(fleet[0]!), /^hostform_changed_tasks\{mode="push"\} 0$/m, 'a host already in place changed nothing');
+  t.match(await metrics(fleet[4]!), /^hostform_last_run_success\{mode="push"\} 0$/m, 'the broken host: failure');
+  t.match(await metrics(fleet[4]!), /^hostform_failed_tasks\{mode="push"\} 1$/m);
+  t.equal((await fleet[0]!.exec('stat -c %a /var/lib/node_exporter/textfile_collector/hostform_push.prom')).stdout.trim(), '644', 'readable by node_exporter');
 });
 
 t.test('check mode does not wait at a gate: an unhealthy one is skipped with what it saw', async (t) => {

@@ -24,5 +24,10 @@ export function pushMetrics(result: HostResult, mode: RunMode, finishedAt: numbe
 /** Write the push textfile on the host, atomically (Connection.writeFile), as root when the run can become root. */
 export async function writePushTextfile(connection: Connection, canBecome: boolean, textfile: { readonly dir: string; readonly commit?: string }, mode: RunMode, result: HostResult): Promise<void> {
   const metrics = pushMetrics(result, mode, Math.round(Date.now() / 1000), textfile.commit);
-  await connection.writeFile(posix.join(textfile.dir, textfileName('push')), renderTextfile(metrics), { mode: 0o644, become: canBecome });
+  const path = posix.join(textfile.dir, textfileName('push'));
+  try {
+    await connection.writeFile(path, renderTextfile(metrics), { mode: 0o644, become: canBecome });
+  } catch (error) {
+    throw new Error(`${connection.hostName}: could not write the run's metrics to ${path}: ${error instanceof Error ? error.message : String(error)}\n  try: make the directory (node_exporter's textfile directory), or give --textfile-dir another one`, { cause: error });
+  }
 }
