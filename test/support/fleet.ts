@@ -198,3 +198,19 @@ export function git(dir: string, args: readonly string[], env: Record<string, st
   if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stdout}\n${r.stderr}`);
   return r.stdout.trim();
 }
+
+/**
+ * Run a program to its end without blocking this process: the git daemon's log and the npm mirror
+ * live in it, and must go on serving the hosts while it waits.
+ */
+export function exec(program: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
