@@ -6,7 +6,8 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { HOSTFORM_ALERT_RULES } from '../lib/pull/alert-rules.ts';
 import { renderTextfile } from '../lib/pull/metrics.ts';
-import { checkPrometheusRules, toolPath } from './hosts/site-validators.ts';
+import { prometheusConfig } from '../roles/monitoring.ts';
+import { checkPrometheusConfig, checkPrometheusRules, toolPath } from './hosts/site-validators.ts';
 
 // The alert rules hostform ships for its run metrics (lib/pull/alert-rules.ts), checked with
 // Prometheus' own promtool (2.53.3, the version the site images run): the file is valid, each
@@ -32,6 +33,12 @@ t.test('promtool check rules accepts the alert rules', { skip: missing }, async 
   const result = await checkPrometheusRules({ 'hostform.rules.yml': HOSTFORM_ALERT_RULES });
   t.ok(result.ok, result.output);
   t.match(result.output, /SUCCESS: 3 rules found/);
+});
+
+t.test('the monitoring role\'s prometheus.yml loads the rules file it installs beside it (promtool check config)', { skip: missing }, async (t) => {
+  const result = await checkPrometheusConfig({ 'prometheus.yml': prometheusConfig('30s', [{ job: 'node', targets: ['host.containers.internal:9100'] }]), 'rules/hostform.rules.yml': HOSTFORM_ALERT_RULES });
+  t.ok(result.ok, result.output);
+  t.match(result.output, /Checking rules\/hostform\.rules\.yml\n {2}SUCCESS: 3 rules found/);
 });
 
 t.test('docs/fleet.md shows the alert rules hostform ships, as they are', async (t) => {
