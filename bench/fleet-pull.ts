@@ -3,9 +3,11 @@
 // git server while they do.
 //
 //   npx tsx bench/fleet-pull.ts 50          # 50 hosts (default 10)
+//   npx tsx bench/fleet-pull.ts 50 --interval 2 --delay 30 --window 6
 //
-// Steps: boot N hosts; one push of the site sets them up (roles/pull: a 5-minute timer with up to 2
-// minutes of random delay, signed commits required); a 10-minute window with no new commit (every
+// Steps: boot N hosts; one push of the site sets them up (roles/pull: a timer every --interval minutes,
+// default 5, with up to --delay seconds of random delay, default 120; signed commits required); a
+// --window minutes long window, default 10, with no new commit (every
 // pull fetches, finds nothing new and checks for drift); then one new commit, timed until every host
 // has applied it. During each phase it records the CPU time of this process (the control machine's
 // only part: it hosts the npm mirror and waits), of the git daemon and the upload-pack processes it
@@ -15,14 +17,19 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { BRIDGE } from '../test/hosts/config.ts';
 import { hosts, type TestHost } from '../test/hosts/index.ts';
 import { exec, git, packHostform, siteLock, startGitDaemon, startNpmMirror, writeFiles } from '../test/support/fleet.ts';
 
-const N = Number(process.argv[2] ?? 10);
-const INTERVAL_MIN = 5;
-const DELAY_S = 120;
-const WINDOW_MS = 10 * 60_000;
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { interval: { type: 'string', default: '5' }, delay: { type: 'string', default: '120' }, window: { type: 'string', default: '10' } },
+});
+const N = Number(positionals[0] ?? 10);
+const INTERVAL_MIN = Number(options.interval);
+const DELAY_S = Number(options.delay);
+const WINDOW_MS = Number(options.window) * 60_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'hostform-bench-fleet-'));
 const site = join(dir, 'site');
