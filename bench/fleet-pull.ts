@@ -11,14 +11,13 @@
 // pull fetches, finds nothing new and checks for drift); then one new commit, timed until every host
 // has applied it. During each phase it records the CPU time of this process (the control machine's
 // only part: it hosts the npm mirror and waits), of the git daemon and the upload-pack processes it
-// served, the fetches it served, the bytes on the test bridge, and the CPU each host's pulls used
+// served, the fetches it served, the bytes on the hosts' links to the test bridge, and the CPU each host's pulls used
 // (systemd's accounting of hostform-pull.service). Prints bench/RESULTS.md rows.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { BRIDGE } from '../test/hosts/config.ts';
 import { hosts, type TestHost } from '../test/hosts/index.ts';
 import { exec, git, packHostform, siteLock, startGitDaemon, startNpmMirror, writeFiles } from '../test/support/fleet.ts';
 
@@ -35,7 +34,12 @@ const dir = mkdtempSync(join(tmpdir(), 'hostform-bench-fleet-'));
 const site = join(dir, 'site');
 const served = join(dir, 'served');
 
-const bridgeBytes = () => ['rx_bytes', 'tx_bytes'].reduce((sum, f) => sum + Number(readFileSync(`/sys/class/net/${BRIDGE}/statistics/${f}`, 'utf8')), 0);
+/**
+ * Bytes both ways on this fleet's links (nspawn's host side of each host's veth, vb-NAME): the bridge itself
+ * also carries other test runs' hosts.
+ */
+const bridgeBytes = () =>
+  fleet.reduce((sum, h) => sum + ['rx_bytes', 'tx_bytes'].reduce((s, f) => s + Number(readFileSync(`/sys/class/net/vb-${h.name}/statistics/${f}`, 'utf8')), 0), 0);
 const cpuOfThisProcess = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -150,13 +154,13 @@ export default playbook({
 
   const f = (x: number, d = 2) => x.toFixed(d);
   applied.sort((a, b) => a - b);
-  console.log(`| hosts | boot | set-up push (control CPU) | push --check, all hosts (control CPU / wall) | pulls in ${f(minutes, 0)} min | control CPU in the window | git server CPU per pull | bridge bytes per pull | host CPU per pull |`);
+  console.log(`| hosts | boot | set-up push (control CPU) | push --check, all hosts (control CPU / wall) | pulls in ${f(minutes, 0)} min | control CPU in the window | git server CPU per pull | network bytes per pull | host CPU per pull |`);
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(
     `| ${N} | ${f(bootS, 0)} s | ${f(setupCpu, 1)} s | ${f(checkUser + checkSys, 1)} s / ${f(checkWall, 1)} s | ${pulls} | ${f(after.control - before.control)} s (${f(((after.control - before.control) / minutes) * 1000 / 60, 1)} ms/s) | ${f(((after.git - before.git) / Math.max(1, pulls)) * 1000, 1)} ms | ${f((after.bytes - before.bytes) / Math.max(1, pulls) / 1024, 1)} KiB | ${f(hostCpu.reduce((a, h) => a + h.seconds, 0) / Math.max(1, hostCpu.reduce((a, h) => a + h.runs, 0)), 2)} s |`,
   );
   console.log('');
-  console.log(`| hosts | new commit applied by all after | median | fetches | git server CPU per fetch | bridge bytes per fetch |`);
+  console.log(`| hosts | new commit applied by all after | median | fetches | git server CPU per fetch | network bytes per fetch |`);
   console.log('| --- | --- | --- | --- | --- | --- |');
   console.log(
     `| ${N} | ${f(applied[applied.length - 1] ?? 0, 0)} s | ${f(applied[Math.floor(applied.length / 2)] ?? 0, 0)} s | ${commitFetches} | ${f(((afterCommit.git - beforeCommit.git) / Math.max(1, commitFetches)) * 1000, 1)} ms | ${f((afterCommit.bytes - beforeCommit.bytes) / Math.max(1, commitFetches) / 1024, 1)} KiB |`,

@@ -151,7 +151,10 @@ export interface GitDaemon {
 /** `git daemon` on the bridge, serving the repositories under `base` read-only. */
 export async function startGitDaemon(base: string): Promise<GitDaemon> {
   const port = await freePort();
-  const child: ChildProcess = spawn('git', ['daemon', '--verbose', '--reuseaddr', '--export-all', `--base-path=${base}`, `--listen=${BRIDGE_ADDRESS}`, `--port=${port}`, base], {
+  // git-daemon itself, not `git daemon`: the git wrapper would wait for it as a child, and the CPU time of
+  // the upload-packs it reaps would show in the wrapper's /proc stat only when the daemon exits.
+  const gitDaemon = join(spawnSync('git', ['--exec-path'], { encoding: 'utf8' }).stdout.trim(), 'git-daemon');
+  const child: ChildProcess = spawn(gitDaemon, ['--verbose', '--reuseaddr', '--export-all', `--base-path=${base}`, `--listen=${BRIDGE_ADDRESS}`, `--port=${port}`, base], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
