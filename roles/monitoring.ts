@@ -1,5 +1,6 @@
 import { role, type Step } from '../lib/playbook.ts';
 import { HOSTFORM_ALERT_RULES } from '../lib/pull/alert-rules.ts';
+import { DEFAULT_TEXTFILE_DIR } from '../lib/pull/metrics.ts';
 import type { Task } from '../lib/module/types.ts';
 import { file } from '../modules/file/index.ts';
 import { firewalld } from '../modules/firewalld/index.ts';
@@ -42,12 +43,6 @@ export const MONITORING_IMAGES: Readonly<Record<Component, string>> = {
 };
 
 const PORTS: Readonly<Record<Exposable, number>> = { prometheus: 9090, grafana: 3000, alertmanager: 9093 };
-
-/**
- * Where node_exporter's textfile collector reads `*.prom` files, and hostform's pull and push runs
- * write their metrics (docs/fleet.md): the default of both.
- */
-export const TEXTFILE_DIR = '/var/lib/node_exporter/textfile_collector';
 
 /**
  * prometheus.yml from typed jobs: YAML by hand, since every value is a plain word we chose or a typed target.
@@ -111,7 +106,8 @@ export const monitoring = role(
       // hostform's own alerts (drift, stale pulls, failing runs) on the metrics its runs leave for node_exporter.
       file({ path: `${dir}/prometheus/rules`, state: 'directory', mode: '0755' }),
       file({ path: `${dir}/prometheus/rules/hostform.rules.yml`, content: HOSTFORM_ALERT_RULES, mode: '0644' }, { notify: 'restart prometheus' }),
-      file({ path: TEXTFILE_DIR, state: 'directory', mode: '0755' }),
+      // Where hostform's pull and push runs leave their metrics by default; node_exporter reads it below.
+      file({ path: DEFAULT_TEXTFILE_DIR, state: 'directory', mode: '0755' }),
       file({ path: `${dir}/alertmanager`, state: 'directory', mode: '0755' }),
       file({ path: `${dir}/alertmanager/alertmanager.yml`, content: ALERTMANAGER_CONFIG, mode: '0644' }, { notify: 'restart alertmanager' }),
       quadlet.network({ name: 'monitoring', subnet: o.subnet ?? '10.89.10.0/24' }),
@@ -130,7 +126,7 @@ export const monitoring = role(
       }),
       quadlet.container({
         name: 'node-exporter', containerName: 'node-exporter', image: image.nodeExporter, restart: 'always', ...pull,
-        network: 'host', volume: ['/:/host:ro,rslave'], exec: ['--path.rootfs=/host', `--collector.textfile.directory=/host${TEXTFILE_DIR}`], podmanArgs: ['--pid=host'],
+        network: 'host', volume: ['/:/host:ro,rslave'], exec: ['--path.rootfs=/host', `--collector.textfile.directory=/host${DEFAULT_TEXTFILE_DIR}`], podmanArgs: ['--pid=host'],
       }),
       quadlet.container({
         name: 'cadvisor', containerName: 'cadvisor', image: image.cadvisor, ...onNetwork,
