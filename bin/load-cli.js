@@ -3,10 +3,31 @@
 // dist/ (compiled by `npm pack`): it runs that with plain Node and registers tsx afterwards, for the
 // user's own playbooks and inventories written in TypeScript.
 import { existsSync } from 'node:fs';
-import { register } from 'tsx/esm/api';
+
+/** The oldest Node.js hostform runs on: package.json's `engines` says the same (test/unit/fleet-pull.test.ts). */
+export const NODE_MAJOR = 20;
+
+/**
+ * Said before anything else is loaded, so an old Node.js on a host (a pull from a timer) gets this
+ * sentence in its journal rather than a syntax or loader error from deep inside a dependency.
+ */
+export function nodeTooOld(version = process.versions.node) {
+  const major = Number(version.split('.')[0]);
+  if (major >= NODE_MAJOR) return undefined;
+  return (
+    `hostform needs Node.js ${NODE_MAJOR} or later, and this is Node.js ${version} (${process.execPath}).\n` +
+    `  try: on RHEL 9, dnf module enable -y nodejs:${NODE_MAJOR} && dnf install -y nodejs npm; on NixOS, the package nodejs_${NODE_MAJOR}; roles/pull installs it`
+  );
+}
 
 /** Imports hostform's `lib/cli/<name>` module, from the sources when they are there, else from dist/. */
 export async function loadCli(name) {
+  const tooOld = nodeTooOld();
+  if (tooOld) {
+    process.stderr.write(`error: ${tooOld}\n`);
+    process.exit(1);
+  }
+  const { register } = await import('tsx/esm/api');
   const source = new URL(`../lib/cli/${name}.ts`, import.meta.url);
   if (existsSync(source)) {
     register();

@@ -17,7 +17,8 @@
  * `probe` (reading the host's state), `plan`, `remote-command` (a command
  * exited non-zero), `apply` (any other failure while changing the host),
  * `deferred` (a confirm-or-revert action failed), `pending` (an action an
- * earlier run left owed cannot be run), `internal` (a bug).
+ * earlier run left owed cannot be run), `gate` (a health gate gave up
+ * waiting), `internal` (a bug).
  */
 export type ErrorKind =
   | 'usage'
@@ -37,6 +38,7 @@ export type ErrorKind =
   | 'apply'
   | 'deferred'
   | 'pending'
+  | 'gate'
   | 'internal';
 
 /** Where in a playbook, role or inventory file something was written. `file` is relative to the working directory when inside it. */
@@ -161,6 +163,16 @@ export class RemoteCommandError extends Error {
     const tail = stderrTail(d.stderr).split('\n').join('\n  ');
     return [`  command: ${d.command}`, tail ? `  stderr: ${tail}` : '  stderr: (empty)', ...(d.hint ? [`  try: ${d.hint}`] : [])];
   }
+}
+
+/**
+ * A health gate (`waitFor.*`) gave up: what it waited for was not healthy
+ * within its time. The message says what it saw last; the host fails, and a
+ * rolling run (--serial) counts it against its batch.
+ */
+export class HealthGateError extends Error {
+  override readonly name = 'HealthGateError';
+  readonly kind: ErrorKind = 'gate';
 }
 
 /** The host could not be reached or logged into; the runner marks the host unreachable. */

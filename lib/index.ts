@@ -19,3 +19,5 @@ export { EXIT } from './run/results.ts';
 export { UsageError, PlaybookProblems, RemoteCommandError, type ErrorRecord, type ErrorKind, type SourceLocation } from './errors.ts';
 export { secret, Secret, type ReadOptions } from './secret/secret.ts';
 export { unsafeSecretText } from './secret/scope.ts';
+export { HOSTFORM_ALERT_RULES } from './pull/alert-rules.ts';
+export { renderTextfile, type RunMetrics } from './pull/metrics.ts';

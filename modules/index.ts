@@ -18,3 +18,4 @@ export { systemdConfig, type SystemdComponent, type SystemdConfigParams, type Sy
 export { sudoers, type SudoCommand, type SudoersParams, type SudoRule, type SudoTag } from './sudoers/index.ts';
 export { mount, type MountParams, type MountState } from './mount/index.ts';
 export { networkConnection, type IpMethod, type IpSettings, type NetworkConnectionParams } from './network/index.ts';
+export { waitFor, type WaitForHttpParams, type WaitForTcpParams, type WaitForUnitActiveParams } from './wait-for/index.ts';

@@ -7,3 +7,4 @@ export { monitoring, monitoringHandlers, MONITORING_IMAGES, type MonitoringOptio
 export { reverseProxy, reverseProxyHandlers, type ReverseProxyOptions, type Route } from './reverse-proxy.ts';
 export { homeAssistant, type HomeAssistantOptions } from './home-assistant.ts';
 export { backup, type BackupOptions } from './backup.ts';
+export { pull, type PullOptions } from './pull/index.ts';

@@ -1,4 +1,6 @@
 import { role, type Step } from '../lib/playbook.ts';
+import { HOSTFORM_ALERT_RULES } from '../lib/pull/alert-rules.ts';
+import { DEFAULT_TEXTFILE_DIR } from '../lib/pull/metrics.ts';
 import type { Task } from '../lib/module/types.ts';
 import { file } from '../modules/file/index.ts';
 import { firewalld } from '../modules/firewalld/index.ts';
@@ -42,7 +44,10 @@ export const MONITORING_IMAGES: Readonly<Record<Component, string>> = {
 
 const PORTS: Readonly<Record<Exposable, number>> = { prometheus: 9090, grafana: 3000, alertmanager: 9093 };
 
-/** prometheus.yml from typed jobs: YAML by hand, since every value is a plain word we chose or a typed target. */
+/**
+ * prometheus.yml from typed jobs: YAML by hand, since every value is a plain word we chose or a typed target.
+ * Rule files are every `rules/*.yml` beside it (Prometheus resolves the pattern from the file's own directory).
+ */
 export function prometheusConfig(interval: string, jobs: readonly ScrapeJob[]): string {
   const job = (j: ScrapeJob) =>
     [`  - job_name: ${JSON.stringify(j.job)}`, ...(j.metricsPath ? [`    metrics_path: ${JSON.stringify(j.metricsPath)}`] : []),
@@ -54,6 +59,8 @@ alerting:
   alertmanagers:
     - static_configs:
         - targets: ["alertmanager:9093"]
+rule_files:
+  - "rules/*.yml"
 scrape_configs:
 ${jobs.map(job).join('\n')}
 `;
@@ -96,6 +103,11 @@ export const monitoring = role(
     return [
       file({ path: `${dir}/prometheus`, state: 'directory', mode: '0755' }),
       file({ path: `${dir}/prometheus/prometheus.yml`, content: prometheusConfig(o.scrapeInterval ?? '30s', jobs), mode: '0644' }, { notify: 'restart prometheus' }),
+      // hostform's own alerts (drift, stale pulls, failing runs) on the metrics its runs leave for node_exporter.
+      file({ path: `${dir}/prometheus/rules`, state: 'directory', mode: '0755' }),
+      file({ path: `${dir}/prometheus/rules/hostform.rules.yml`, content: HOSTFORM_ALERT_RULES, mode: '0644' }, { notify: 'restart prometheus' }),
+      // Where hostform's pull and push runs leave their metrics by default; node_exporter reads it below.
+      file({ path: DEFAULT_TEXTFILE_DIR, state: 'directory', mode: '0755' }),
       file({ path: `${dir}/alertmanager`, state: 'directory', mode: '0755' }),
       file({ path: `${dir}/alertmanager/alertmanager.yml`, content: ALERTMANAGER_CONFIG, mode: '0644' }, { notify: 'restart alertmanager' }),
       quadlet.network({ name: 'monitoring', subnet: o.subnet ?? '10.89.10.0/24' }),
@@ -114,7 +126,7 @@ export const monitoring = role(
       }),
       quadlet.container({
         name: 'node-exporter', containerName: 'node-exporter', image: image.nodeExporter, restart: 'always', ...pull,
-        network: 'host', volume: ['/:/host:ro,rslave'], exec: ['--path.rootfs=/host'], podmanArgs: ['--pid=host'],
+        network: 'host', volume: ['/:/host:ro,rslave'], exec: ['--path.rootfs=/host', `--collector.textfile.directory=/host${DEFAULT_TEXTFILE_DIR}`], podmanArgs: ['--pid=host'],
       }),
       quadlet.container({
         name: 'cadvisor', containerName: 'cadvisor', image: image.cadvisor, ...onNetwork,

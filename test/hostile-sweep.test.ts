@@ -75,6 +75,9 @@ const SEEDS: Readonly<Record<string, (i: number) => Params>> = {
   sysctl: (i) => ({ settings: { 'net.ipv4.ip_forward': 0 }, file: `hf-sweep-${i}.conf` }),
   systemdConfig: (i) => ({ component: 'journald', name: `hf-sweep-${i}`, settings: { Storage: 'auto' } }),
   timezone: () => ({ zone: 'UTC' }),
+  'waitFor.http': (i) => ({ url: `http://127.0.0.1:${8000 + i}/health`, status: 200, timeout: 1 }),
+  'waitFor.tcp': (i) => ({ port: 8000 + i, host: '127.0.0.1', timeout: 1 }),
+  'waitFor.unitActive': (i) => ({ unit: `hf-sweep-${i}.service`, timeout: 1 }),
   user: (i) => ({ name: `hfsweep${i}`, shell: '/bin/sh', comment: 'sweep', authorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm3S4l2i5oP6w1YVxJ1yJ6tq2eM9o0kzq2f0rYQh3kE sweep'] }),
 };
 

@@ -13,6 +13,7 @@ const USAGE = `usage: hostform <command> [options]
 
   play <playbook> [options]     converge hosts (same as the 'play' command)
   check <playbook> [options]    play --check: show what would change, change nothing
+  pull --repo URL <playbook>    on a host: converge it from a git repository ('hostform pull --help')
   inventory [-i PATH]... [PATTERN]
                                 list the hosts a pattern selects, with their groups
   modules [NAME] [--json]       list the modules, or one module's parameters, platforms
@@ -29,6 +30,8 @@ export async function hostform(args: readonly string[], io: Io): Promise<number>
       return play(rest, io);
     case 'check':
       return play(['--check', ...rest], io);
+    case 'pull':
+      return play(['pull', ...rest], io);
     case 'inventory':
       return listInventory(rest, io);
     case 'modules':

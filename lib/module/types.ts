@@ -171,7 +171,7 @@ export interface Capabilities {
   readonly checkMode: true;
   /** Every planned change carries a summary and, where there is content, a diff. */
   readonly diff: true;
-  /** How the module changes the host, in the order it does. */
+  /** How the module changes the host, in the order it does; empty for one that only reads (health gates). */
   readonly changes: readonly ChangeMethod[];
   /**
    * What vets a change on the host before it replaces what is there (beyond
@@ -181,6 +181,13 @@ export interface Capabilities {
   readonly validates: string;
   /** Anything a user should know about check mode, e.g. unguarded commands. */
   readonly notes?: string;
+  /**
+   * A health gate (`waitFor.*`): it changes nothing and waits until something
+   * on the host is healthy. The engine runs a play's gates last, after its
+   * handlers, in the order written, so they see the play's changes in place;
+   * a gate that had to wait reports ok, one that gave up fails its host.
+   */
+  readonly gate?: true;
 }
 
 /**

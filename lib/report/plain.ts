@@ -13,6 +13,7 @@ export function plainReporter(write: (line: string) => void, mode: RunMode, verb
     hostEnd(host, result) {
       // A host error is not any task's (unreachable, or locked by another run): said once here.
       if (result.error && (result.status === 'unreachable' || result.status === 'failed')) write(printableLine(`[${host}] ${result.status}: ${result.error.shortMessage}`));
+      if (result.status === 'skipped' && result.note) write(printableLine(`[${host}] ${result.note}`));
     },
   };
 }

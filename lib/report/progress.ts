@@ -58,6 +58,7 @@ export function hostTitle(name: string, result: HostResult, mode: RunMode): stri
 
 function describe(result: HostResult, mode: RunMode): string {
   if (result.status === 'unreachable') return 'unreachable';
+  if (result.status === 'skipped') return 'not run (the rollout stopped before its batch)';
   const changed = result.tasks.filter((t) => t.status === 'changed').length;
   const failed = result.tasks.filter((t) => t.status === 'failed').length;
   if (failed > 0) return `failed (${failed} task${failed > 1 ? 's' : ''})`;

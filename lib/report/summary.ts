@@ -25,6 +25,7 @@ export function renderSummary(report: RunReport, options: { showDiff: boolean; c
     if (host.status === 'unreachable') lines.push(paint.red(`── ${printableLine(host.name)}: UNREACHABLE`), indent(host.error?.message ?? ''));
     else if (host.error) lines.push(paint.red(`── ${printableLine(host.name)}: FAILED`), indent(host.error.message));
   }
+  if (report.rollout?.stopped) lines.push(paint.red(`── ${printableLine(report.rollout.stopped.message)}`));
   if (lines.length > 0) lines.push('');
   lines.push(paint.bold(`${report.mode === 'check' ? 'CHECK' : 'RUN'} SUMMARY (${printableLine(report.playbooks.join(', '))})`));
   const width = Math.max(...report.hosts.map((h) => printableLine(h.name).length), 4);
@@ -44,6 +45,7 @@ export function taskLine(host: string, task: TaskResult, mode: RunReport['mode']
 function hostLine(host: HostResult, width: number, mode: RunReport['mode'], paint: Painter): string {
   const name = printableLine(host.name).padEnd(width);
   if (host.status === 'unreachable') return `  ${paint.red(name)}  unreachable`;
+  if (host.status === 'skipped') return `  ${name}  not run (the rollout stopped before its batch)`;
   const c = counts(host.tasks);
   const changedLabel = mode === 'check' ? 'would change' : 'changed';
   const parts = [`ok=${c.ok}`, `${changedLabel}=${c.changed}`, `failed=${c.failed}`, `skipped=${c.skipped}`];

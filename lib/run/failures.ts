@@ -1,4 +1,4 @@
-import { ConnectionError, formatSource, hintOf, redactRecord, RemoteCommandError, stderrTail, type ErrorKind, type ErrorRecord } from '../errors.ts';
+import { ConnectionError, formatSource, HealthGateError, hintOf, redactRecord, RemoteCommandError, stderrTail, type ErrorKind, type ErrorRecord } from '../errors.ts';
 import { HostConnectionError } from '../connection/error.ts';
 import { taskSource } from '../module/define.ts';
 import type { Task } from '../module/types.ts';
@@ -26,6 +26,7 @@ export async function inPhase<T>(phase: ErrorKind, work: () => T | Promise<T>): 
 function kindOf(error: unknown, fallback: ErrorKind): ErrorKind {
   if (error instanceof RemoteCommandError) return 'remote-command';
   if (error instanceof RunLockError) return 'lock';
+  if (error instanceof HealthGateError) return 'gate';
   if (error instanceof ConnectionError) return 'connection';
   return (typeof error === 'object' && error !== null ? phases.get(error) : undefined) ?? fallback;
 }

@@ -271,7 +271,9 @@ export class HostRun {
       );
       // Tasks applied together fail together; each names itself, and masks what any of them holds.
       for (const p of pending) {
-        outcomes.set(p.task, failed ? { ...this.#failure(failed.error, p.task, sensitiveOf(pending)), changes: p.reports } : { status: 'changed', changes: p.reports, ...notesOf(p.changes, p.task.sensitive) });
+        // A health gate that waited changed nothing: it is ok once what it waited for is healthy.
+        const done = p.task.task.module.capabilities.gate ? 'ok' : 'changed';
+        outcomes.set(p.task, failed ? { ...this.#failure(failed.error, p.task, sensitiveOf(pending)), changes: p.reports } : { status: done, changes: p.reports, ...notesOf(p.changes, p.task.sensitive) });
       }
     }
     return group.filter((t) => outcomes.has(t)).map((task) => this.#record(task, outcomes.get(task) as Outcome, started));

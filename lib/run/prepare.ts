@@ -159,6 +159,10 @@ export function preparePlay(play: Playbook, host: HostView, options: PrepareOpti
     }
     steps.push(nixos.switchTask);
   }
+  // Health gates run last, after the play's handlers (a flush point before them), so what they wait
+  // for sees the play's changes and restarts in place: see Capabilities.gate.
+  const gates = steps.filter((step) => step.kind === 'task' && step.task.module.capabilities.gate === true);
+  if (gates.length > 0) steps.splice(0, steps.length, ...steps.filter((step) => !gates.includes(step)), { kind: 'flush' }, ...gates);
 
   const handlerNames = [...new Set(handlers.map((h) => h.name))];
   for (const step of steps) {

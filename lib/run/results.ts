@@ -1,4 +1,5 @@
 import type { ErrorRecord } from '../errors.ts';
+import type { RolloutReport } from './serial.ts';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
@@ -21,7 +22,8 @@ export interface TaskResult {
   readonly durationMs: number;
 }
 
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable';
+/** `skipped`: not run, because a rolling run (--serial) stopped before the host's batch. */
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
 
 export interface HostResult {
   readonly name: string;
@@ -33,6 +35,8 @@ export interface HostResult {
   readonly durationMs: number;
   /** Why the host could not be used (unreachable, locked) or stopped outside any task. */
   readonly error?: ErrorRecord;
+  /** Why a skipped host was not run. */
+  readonly note?: string;
 }
 
 export type RunMode = 'check' | 'apply';
@@ -43,6 +47,8 @@ export interface RunReport {
   readonly hosts: readonly HostResult[];
   readonly durationMs: number;
   readonly exitCode: ExitCode;
+  /** A rolling run's batches, and where it stopped (--serial). */
+  readonly rollout?: RolloutReport;
 }
 
 /** 0 in sync or converged, 1 something failed, 2 check mode found drift, 64 bad usage or input. */

@@ -18,6 +18,8 @@ import { playbookProblems, type Problem } from './problems.ts';
 import { HostJournal, owedBy, type JournalFound } from './journal.ts';
 import { DEFAULT_LOCK_TIMEOUT_SECONDS, lockAndGatherFacts, newHolder, RunLockError, type LockHolder } from './run-lock.ts';
 import { exitCodeFor, type HostResult, type RunMode, type RunObserver, type RunReport, type TaskResult } from './results.ts';
+import { batchesOf, exceedsFailLimit, stopMessage, type RolloutReport, type Serial } from './serial.ts';
+import { writePushTextfile } from '../pull/push-metrics.ts';
 
 export interface RunOptions extends TagFilter {
   readonly mode: RunMode;
@@ -31,6 +33,17 @@ export interface RunOptions extends TagFilter {
   readonly lockTimeoutSeconds?: number;
   /** What the lock file names as the run's playbook (default: the plays' names). */
   readonly playbookLabel?: string;
+  /**
+   * The run's id in the lock file. A run started by `play pull` is given the
+   * pull's, so it joins the lock the pull holds on this machine (see docs/run-lock.md).
+   */
+  readonly runId?: string;
+  /** Run the hosts in batches, one batch after another (--serial); default: all at once. */
+  readonly serial?: Serial;
+  /** With serial: stop before the next batch when more than this percentage of a batch failed (default 0: any failure stops). */
+  readonly maxFailPercentage?: number;
+  /** Write the run's metrics (lib/pull/metrics.ts) into this directory on every host that ran. */
+  readonly textfile?: { readonly dir: string; readonly commit?: string };
 }
 
 interface Connected {
@@ -74,7 +87,7 @@ async function runMasked(playbooks: readonly Playbook[], inventory: Inventory, o
   checkBeforeConnecting(playbooks, playHosts, allHosts, options);
   observer.hostsSelected?.(allHosts.map((h) => h.name));
 
-  const holder = newHolder(options.playbookLabel ?? playbooks.map((p) => p.name).join(', '));
+  const holder = { ...newHolder(options.playbookLabel ?? playbooks.map((p) => p.name).join(', ')), ...(options.runId ? { run: options.runId } : {}) };
   const waitSeconds = options.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
   const connected: Connected[] = [];
   const notRun: HostResult[] = [];
@@ -98,7 +111,18 @@ async function runMasked(playbooks: readonly Playbook[], inventory: Inventory, o
 
   try {
     const prepared = prepareAll(playbooks, playHosts, connected, options);
-    const results = await inPool(connected, options.forks, (c) => runHost(c, prepared.get(c.host.name) ?? [], options.mode, observer, holder));
+    const { results, rollout } = await runBatches(allHosts, connected, notRun, options, async (c) => {
+      let result = await runHost(c, prepared.get(c.host.name) ?? [], options.mode, observer, holder);
+      if (options.textfile) {
+        result = await writePushTextfile(c.connection, c.facts.canBecome, options.textfile, options.mode, result).then(
+          () => result,
+          (error: unknown): HostResult => ({ ...result, status: 'failed', error: hostFailure(error, c.host.name) }),
+        );
+      }
+      observer.hostEnd?.(c.host.name, result);
+      return result;
+    });
+    for (const result of results) if (result.status === 'skipped') observer.hostEnd?.(result.name, result);
     const hosts = [...results, ...notRun].sort((a, b) => allHosts.findIndex((h) => h.name === a.name) - allHosts.findIndex((h) => h.name === b.name));
     return {
       mode: options.mode,
@@ -106,11 +130,44 @@ async function runMasked(playbooks: readonly Playbook[], inventory: Inventory, o
       hosts,
       durationMs: Date.now() - started,
       exitCode: exitCodeFor(options.mode, hosts),
+      ...(rollout ? { rollout } : {}),
     };
   } finally {
     // The lock first, and waited for: a run started right after this one finds it free.
     await Promise.all(connected.map((c) => c.lock.release().then(() => c.connection.close()).catch(() => undefined)));
   }
+}
+
+/**
+ * The connected hosts run batch by batch (all in one batch without
+ * --serial), at most `forks` at once within a batch. After a batch, when
+ * more than --max-fail-percentage of its hosts failed or could not be
+ * reached, the hosts of the later batches are not run: each is reported
+ * `skipped`, with the reason, and nothing is planned or changed on them.
+ */
+async function runBatches(
+  allHosts: readonly InventoryHost[],
+  connected: readonly Connected[],
+  notRun: readonly HostResult[],
+  options: RunOptions,
+  run: (c: Connected) => Promise<HostResult>,
+): Promise<{ results: HostResult[]; rollout?: RolloutReport }> {
+  const batches = batchesOf(allHosts.map((h) => h.name), options.serial);
+  const maxFailPercentage = options.maxFailPercentage ?? 0;
+  const results: HostResult[] = [];
+  for (const [index, batch] of batches.entries()) {
+    const members = connected.filter((c) => batch.includes(c.host.name)).sort((a, b) => batch.indexOf(a.host.name) - batch.indexOf(b.host.name));
+    const ran = await inPool(members, options.forks, run);
+    results.push(...ran);
+    const failed = [...ran, ...notRun].filter((r) => batch.includes(r.name) && (r.status === 'failed' || r.status === 'unreachable')).map((r) => r.name);
+    const later = batches.slice(index + 1).flat();
+    if (later.length === 0 || !exceedsFailLimit(failed.length, batch.length, maxFailPercentage)) continue;
+    const message = stopMessage(index + 1, batches.length, failed.sort((a, b) => batch.indexOf(a) - batch.indexOf(b)), batch.length, maxFailPercentage, later);
+    const skipped = connected.filter((c) => later.includes(c.host.name));
+    results.push(...skipped.map((c): HostResult => ({ name: c.host.name, status: 'skipped', platform: c.facts.platform, tasks: [], roundTrips: c.connection.roundTrips, durationMs: 0, note: `not run: the rollout stopped after batch ${index + 1} of ${batches.length}` })));
+    return { results, rollout: { batches, maxFailPercentage, stopped: { afterBatch: index + 1, failedHosts: failed, notRun: later, message } } };
+  }
+  return { results, ...(options.serial ? { rollout: { batches, maxFailPercentage } } : {}) };
 }
 
 function selectHosts(playbooks: readonly Playbook[], inventory: Inventory, limit: string | undefined): Set<string>[] {
@@ -196,7 +253,7 @@ async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view:
     const message = `${c.host.name}: could not update the pending-actions journal ${journal?.path} at the end of the run (exit ${released ?? 'unknown'}): the next run will run again what it lists`;
     error = { kind: 'pending', shortMessage: message, message, host: c.host.name };
   }
-  const result: HostResult = {
+  return {
     name: c.host.name,
     status: hostStatus(hostRun.results, error),
     platform: c.facts.platform,
@@ -205,8 +262,6 @@ async function runHost(c: Connected, plays: readonly { play: PreparedPlay; view:
     durationMs: Date.now() - started,
     ...(error ? { error } : {}),
   };
-  observer.hostEnd?.(c.host.name, result);
-  return result;
 }
 
 function hostStatus(tasks: readonly TaskResult[], error: ErrorRecord | undefined): HostResult['status'] {
