@@ -158,7 +158,7 @@ export function renderModule(doc: ModuleDoc): string {
   ];
   out.push(`platforms: ${platforms.length > 0 ? platforms.join('; ') : 'none'}`);
   out.push(`check mode: ${doc.checkMode ? 'yes' : 'no'}; diff: ${doc.diff ? 'yes' : 'no'}`);
-  out.push(`changes: ${doc.changes.join(', ')}`, `validated: ${doc.validates}`);
+  out.push(`changes: ${doc.changes.join(', ') || 'none (it only reads)'}`, `validated: ${doc.validates}`);
   if (doc.notes !== undefined) out.push(`notes: ${doc.notes}`);
   out.push('', 'parameters:');
   const width = Math.max(0, ...doc.parameters.map((p) => p.parameter.length));
