@@ -1,8 +1,10 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
+import { PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
 import { trusted } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { probeFailure } from '../shared/become.ts';
 import { emptyItems, type Category } from './params.ts';
+import { FirewallResource } from './resources.ts';
 import { normalizeRichRule } from './rich-rule.ts';
 
 export interface ZoneState {
@@ -52,6 +54,16 @@ esac
 echo '@services'; find /usr/lib/firewalld/services /etc/firewalld/services -maxdepth 1 -name '*.xml' -printf '%f\\n' 2>/dev/null
 echo '@builtin-zones'; find /usr/lib/firewalld/zones -maxdepth 1 -name '*.xml' -printf '%f\\n' 2>/dev/null
 true`);
+
+/**
+ * What firewallProbe's output depends on: firewalld's state and its
+ * configuration files. Whether firewalld runs changes only with a service
+ * task or a package, which re-probe everything.
+ */
+export const firewallReads: readonly ResourceKey[] = [resourceKey(FirewallResource), resourceKey(PathResource, '/etc/firewalld'), resourceKey(PathResource, '/usr/lib/firewalld')];
+
+/** What a firewalld change may alter: the firewall, and its permanent configuration under /etc/firewalld. */
+export const firewallWrites: readonly ResourceKey[] = [resourceKey(FirewallResource), resourceKey(PathResource, '/etc/firewalld')];
 
 export function parseFirewallProbe(result: ExecResult): ObservedFirewall {
   const sections = splitSections(result.stdout);

@@ -1,7 +1,9 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
+import { PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { asUser, homeOf } from '../shared/account.ts';
 import { probeFailure } from '../shared/become.ts';
+import { UserResource } from '../users/resources.ts';
 import type { UnitFilesParams } from './params.ts';
 import { systemctl, type SystemdScope } from './scope.ts';
 
@@ -36,6 +38,12 @@ ${reads}`.text} sh "$dir"`;
   return sh`${userCheck}dir=${dirExpression(p.scope)}
 echo "$dir"
 ${read}`;
+}
+
+/** What unitFilesProbe's output depends on: the files in the system's unit directory, or the user and (in their home) any path. */
+export function unitFilesReads(p: UnitFilesParams): ResourceKey[] {
+  if (p.scope.kind === 'user') return [resourceKey(UserResource, p.scope.user), resourceKey(PathResource)];
+  return p.files.map((f) => resourceKey(PathResource, `${SYSTEM_UNIT_DIR}/${f.file}`));
 }
 
 export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
