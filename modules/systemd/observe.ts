@@ -40,11 +40,20 @@ echo "$dir"
 ${read}`;
 }
 
-/** What unitFilesProbe's output depends on: the files in the system's unit directory, or the user and (in their home) any path. */
+/**
+ * What unitFilesProbe's output depends on: the files, and what the manager
+ * says of the units, which any file in its unit directories may change (a
+ * drop-in, a template, a type-wide drop-in); for a user's units, the user
+ * and any path (their home).
+ */
 export function unitFilesReads(p: UnitFilesParams): ResourceKey[] {
   if (p.scope.kind === 'user') return [resourceKey(UserResource, p.scope.user), resourceKey(PathResource)];
-  return p.files.map((f) => resourceKey(PathResource, `${SYSTEM_UNIT_DIR}/${f.file}`));
+  // The files themselves too: the engine resolves them, so that a change writes where they lead.
+  return [...SYSTEM_UNIT_TREES, ...p.files.map((f) => `${SYSTEM_UNIT_DIR}/${f.file}`)].map((path) => resourceKey(PathResource, path));
 }
+
+/** Where the system manager finds units and drop-ins. */
+const SYSTEM_UNIT_TREES = ['/etc/systemd', '/run/systemd', '/usr/local/lib/systemd', '/usr/lib/systemd', '/lib/systemd'];
 
 export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
   if (result.code !== 0) {
