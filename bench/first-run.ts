@@ -11,7 +11,11 @@
 // owners, units, firewall) is read from every host and compared. hostform runs
 // in this process (forks = N); Ansible runs with pipelining, ControlPersist
 // (its default SSH arguments) and forks = N. The machine's load average is
-// read before every run. Prints a markdown table for bench/RESULTS.md.
+// read before every run; control CPU is this process's for hostform and
+// ansible-playbook's with its children for Ansible; target CPU is each host
+// container's cgroup usage over the run (its idle daemons included). Prints
+// a markdown table for bench/RESULTS.md; the peak RSS it prints is this
+// whole process's, test-host harness included: an upper bound for hostform.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -42,6 +46,10 @@ interface Sample {
   readonly kind: Kind;
   readonly seconds: number;
   readonly load: string;
+  /** Seconds of CPU of the control process (hostform: this process; Ansible: ansible-playbook and its children). */
+  readonly controlCpu: number;
+  /** Seconds of CPU per host, from the container's cgroup (cpu.stat), daemons' background included. */
+  readonly targetCpu: number;
   /** hostform: round trips per host. */
   readonly roundTrips?: number;
 }
@@ -59,6 +67,17 @@ systemctl is-enabled bench-report.timer; systemctl is-active bench-report.timer
 firewall-cmd --query-service=http; firewall-cmd --permanent --query-service=http`;
 
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** CPU seconds used so far by each host's container. */
+async function targetCpu(hs: readonly TestHost[]): Promise<number[]> {
+  return (await onAll(hs, 'cat /sys/fs/cgroup/cpu.stat')).map((text) => Number(/usage_usec (\d+)/.exec(text)?.[1] ?? NaN) / 1e6);
+}
+
+/** Seconds of `times` output (`0m1.234s 0m0.100s` lines): the children's user + system time, its second line. */
+function childCpu(times: string): number {
+  const line = times.trim().split('\n').at(-1) ?? '';
+  return [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+}
 
 async function onAll(hs: readonly TestHost[], script: string): Promise<string[]> {
   return Promise.all(hs.map(async (h) => (await h.exec(script)).stdout));
@@ -91,17 +110,31 @@ for (const n of hostCounts) {
     const timed = async (tool: Tool, kind: Kind): Promise<number> => {
       const mode: RunMode = kind === '--check' ? 'check' : 'apply';
       const at = load();
+      const cpuBefore = await targetCpu(hs);
+      const perHost = async () => ((await targetCpu(hs)).reduce((sum, c, i) => sum + c - (cpuBefore[i] ?? 0), 0)) / n;
       const started = performance.now();
       if (tool === 'hostform') {
+        const cpu = process.cpuUsage();
         const report = await runPlaybooks([book], inventory, { mode, forks: n });
         const seconds = (performance.now() - started) / 1000;
+        const used = process.cpuUsage(cpu);
         const failed = report.hosts.flatMap((h) => [h.error, ...h.tasks.map((x) => x.error)]).filter((e) => e !== undefined);
         if (failed.length > 0) throw new Error(`hostform ${kind} failed: ${failed.map((e) => e.message).join('\n')}`);
-        samples.push({ n, tool, kind, seconds, load: at, roundTrips: report.hosts.reduce((sum, h) => sum + h.roundTrips, 0) / n });
+        const roundTrips = report.hosts.reduce((sum, h) => sum + h.roundTrips, 0) / n;
+        samples.push({ n, tool, kind, seconds, load: at, controlCpu: (used.user + used.system) / 1e6, targetCpu: await perHost(), roundTrips });
         return report.hosts.reduce((sum, h) => sum + h.tasks.filter((x) => x.status === 'changed' && !x.handler).length, 0);
       }
-      const { stdout } = await run('ansible-playbook', ['-i', ini, '-f', String(n), ...(mode === 'check' ? ['--check'] : []), playbookFile], { env, maxBuffer: 256 * 1024 * 1024 });
-      samples.push({ n, tool, kind, seconds: (performance.now() - started) / 1000, load: at });
+      // bash's `times` says what ansible-playbook and its children (forks, ssh) used.
+      const command = `ansible-playbook "$@" >"$BENCH_OUT"; rc=$?; times >"$BENCH_TIMES"; exit $rc`;
+      const [out, times] = [join(dir, 'ansible.out'), join(dir, 'ansible.times')];
+      await run('bash', ['-c', command, 'bash', '-i', ini, '-f', String(n), ...(mode === 'check' ? ['--check'] : []), playbookFile], { env: { ...env, BENCH_OUT: out, BENCH_TIMES: times } }).catch(
+        (error: unknown) => {
+          throw new Error(`ansible ${kind} failed: ${error instanceof Error ? error.message : String(error)}\n${readFileSync(out, 'utf8').slice(-3000)}`);
+        },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const stdout = readFileSync(out, 'utf8');
+      samples.push({ n, tool, kind, seconds, load: at, controlCpu: childCpu(readFileSync(times, 'utf8')), targetCpu: await perHost() });
       if (/(failed|unreachable)=[1-9]/.test(stdout)) throw new Error(`ansible ${kind} failed:\n${stdout.slice(-3000)}`);
       return [...stdout.matchAll(/changed=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     };
@@ -132,15 +165,20 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
-console.log('| N hosts | run | hostform | round trips per host | Ansible | Ansible ÷ hostform time | load average (1, 5, 15 min) before each run, hostform / Ansible |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| N hosts | run | hostform | round trips per host | Ansible | Ansible ÷ hostform time | control CPU, hostform / Ansible | target CPU per host, hostform / Ansible | load average (1, 5, 15 min) before each run, hostform / Ansible |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const n of hostCounts) {
   for (const kind of ['first run', 'no-op', '--check'] as const) {
     const of = (tool: Tool) => samples.filter((s) => s.n === n && s.kind === kind && s.tool === tool);
     const [hf, an] = [of('hostform'), of('ansible')];
     const [h, a] = [median(hf.map((s) => s.seconds)), median(an.map((s) => s.seconds))];
     const loads = `${hf.map((s) => s.load).join('; ')} / ${an.map((s) => s.load).join('; ')}`;
-    console.log(`| ${n} | ${kind} | ${h.toFixed(1)} s | ${median(hf.map((s) => s.roundTrips ?? 0))} | ${a.toFixed(1)} s | ${(a / h).toFixed(1)}× | ${loads} |`);
+    const cpu = (xs: Sample[], key: 'controlCpu' | 'targetCpu') => `${median(xs.map((s) => s[key])).toFixed(2)} s`;
+    const roundTrips = median(hf.map((s) => s.roundTrips ?? 0));
+    console.log(
+      `| ${n} | ${kind} | ${h.toFixed(1)} s | ${roundTrips} | ${a.toFixed(1)} s | ${(a / h).toFixed(1)}× | ${cpu(hf, 'controlCpu')} / ${cpu(an, 'controlCpu')} | ${cpu(hf, 'targetCpu')} / ${cpu(an, 'targetCpu')} | ${loads} |`,
+    );
   }
 }
+console.log(`\nhostform control process peak RSS over the whole bench: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 console.log(`\n${JSON.stringify(samples)}`);
