@@ -1,5 +1,5 @@
 import { defineModule } from '../lib/module/define.ts';
-import { effect, PathResource, type Effect } from '../lib/module/resources.ts';
+import { effect, PathResource, resourceKey, type Effect } from '../lib/module/resources.ts';
 import type { ApplyContext, Backend, Change, PlanContext, ProbeOutputs, Probes } from '../lib/module/types.ts';
 import { revealSecret } from '../lib/secret/scope.ts';
 import { isSecret, type Secret } from '../lib/secret/secret.ts';
@@ -222,9 +222,12 @@ async function applyCommand(r: Resolved, _changes: readonly Change<Action>[], co
 const posix: Backend<Resolved, Observed, Action, CommandProbes> = {
   probes,
   parse,
+  // A `creates` guard reads its path; an `unless` guard, whatever the user's check reads. The command may change anything.
+  reads: (r) => (r.unless ? undefined : r.creates ? [resourceKey(PathResource, r.creates)] : []),
   plan: planCommand,
   apply: applyCommand,
   effects: commandEffects,
+  widens: true,
 };
 
 /**

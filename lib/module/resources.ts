@@ -9,9 +9,12 @@ export class ResourceKind<Value> {
   /** Phantom field: keeps Value in the type so get/set stay typed. */
   declare readonly valueType: Value;
   readonly name: string;
+  /** Ids are absolute paths, and a change at a path is a change at what lies below it too (see ResourceKey). */
+  readonly nested: boolean;
 
-  constructor(name: string) {
+  constructor(name: string, options: { readonly nested?: boolean } = {}) {
     this.name = name;
+    this.nested = options.nested ?? false;
   }
 }
 
@@ -19,6 +22,25 @@ export interface Effect<Value = unknown> {
   readonly kind: ResourceKind<Value>;
   readonly id: string;
   readonly value: Value;
+}
+
+/**
+ * One resource, as a backend's `reads` and `writes` name it so that the
+ * engine re-probes after a change only the tasks it can have affected
+ * (lib/run/probe-cache.ts). Two keys meet when their kinds are the same and
+ * their ids are equal, or one is ANY, or (for a nested kind such as paths)
+ * one is the other's ancestor. An Effect is a ResourceKey too.
+ */
+export interface ResourceKey {
+  readonly kind: ResourceKind<any>;
+  readonly id: string;
+}
+
+/** The id that stands for every resource of its kind: all users, any path. */
+export const ANY = '*';
+
+export function resourceKey(kind: ResourceKind<any>, id: string = ANY): ResourceKey {
+  return { kind, id };
 }
 
 export function effect<Value>(kind: ResourceKind<Value>, id: string, value: Value): Effect<Value> {
@@ -53,4 +75,4 @@ export type PathState =
   | { readonly type: 'link'; readonly target: string };
 
 /** Paths on the host: written by `file`, read by `command`'s `creates` guard and later modules. */
-export const PathResource = new ResourceKind<PathState>('path');
+export const PathResource = new ResourceKind<PathState>('path', { nested: true });

@@ -3,7 +3,7 @@ import type { Facts } from '../facts/types.ts';
 import type { NixosSettings, Vars } from '../inventory/types.ts';
 import type { NixosRenderer } from '../nixos/renderer.ts';
 import type { ShellScript } from '../shell/quote.ts';
-import type { Effect, PlannedState } from './resources.ts';
+import type { Effect, PlannedState, ResourceKey } from './resources.ts';
 
 /** What a task, role or template sees of the host it runs on. */
 export interface HostView {
@@ -202,6 +202,22 @@ export interface Backend<Resolved, Observed, Action, Probed extends ProbeSet = P
   apply(params: Resolved, changes: readonly Change<Action>[], context: ApplyContext): Promise<void>;
   /** The state this task leaves behind, so later tasks plan against it in check mode. */
   effects?(params: Resolved): readonly Effect[];
+  /**
+   * Everything the probes' output depends on (paths, users, groups, units...).
+   * After a change, a task is probed again only when its reads meet what the
+   * change wrote; without `reads`, it is probed again after every change, and
+   * its own changes count as changing anything (docs/modules.md, "Re-probing").
+   * Undefined for a task whose probes may read anything (a user's check command).
+   */
+  reads?(params: Resolved): readonly ResourceKey[] | undefined;
+  /**
+   * Everything apply may change, when `effects` does not say it all (a user's
+   * home, a group's members); `observed` is what the plan saw. Defaults to the
+   * keys of `effects`. Only read for a backend that declares `reads`.
+   */
+  writes?(params: Resolved, observed: Observed): readonly ResourceKey[];
+  /** Apply may change anything on the host (it installs software, runs a program, starts a service): every later task is probed again. */
+  readonly widens?: boolean;
   /**
    * Check mode only, when the plan has changes: ask the host what it thinks of
    * them (e.g. `nixos-rebuild dry-activate` on a candidate). It may run

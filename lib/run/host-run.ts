@@ -9,7 +9,8 @@ import { inPhase, taskFailure, type FailedTask } from './failures.ts';
 import { assertFreshLogin } from './fresh-login.ts';
 import { describeOwedBy, type ActionKey, type HostJournal, type JournalEntry } from './journal.ts';
 import type { PreparedPlay, PreparedStep, PreparedTask } from './prepare.ts';
-import { runProbes, type ProbeRequest } from './probe-batch.ts';
+import { runProbes } from './probe-batch.ts';
+import { ProbeCache } from './probe-cache.ts';
 import type { ChangeReport, RunMode, RunObserver, TaskResult } from './results.ts';
 import { wholeInput } from './whole-input.ts';
 
@@ -18,9 +19,10 @@ type Planned = { readonly task: PreparedTask; readonly observed: unknown; readon
 
 /**
  * Runs the prepared plays of one host, task by task. Probes of all tasks
- * still to run are fetched in one batch; the batch stays valid until a task
- * changes the host, after which the rest is probed again (one more round
- * trip). A no-op run therefore costs one probe round trip per play.
+ * still to run are fetched in one batch; a change drops the outputs it can
+ * have made stale (probe-cache.ts), and the tasks concerned are probed again,
+ * together, in one more round trip. A no-op run therefore costs one probe
+ * round trip per play.
  *
  * What applied changes make owed (notified handlers, deferred actions) is
  * kept in the host's pending-actions journal (journal.ts) from before the
@@ -30,7 +32,7 @@ type Planned = { readonly task: PreparedTask; readonly observed: unknown; readon
 export class HostRun {
   readonly results: TaskResult[] = [];
   readonly #planned = new PlannedState();
-  readonly #probed = new Map<PreparedTask, ProbeOutputs>();
+  readonly #probed = new ProbeCache<PreparedTask>();
   /** Host-wide actions asked for by tasks (daemon-reload), run once, in the order first asked. */
   readonly #deferred = new Map<string, DeferredAction>();
   #failed = false;
@@ -320,7 +322,7 @@ export class HostRun {
   }
 
   async #apply(pending: readonly Planned[]): Promise<void> {
-    this.#probed.clear(); // the host changes now: every probe fetched so far may be stale
+    this.#probed.applying(pending); // the host changes now: what these changes can alter must be probed again
     const first = pending[0] as Planned;
     const backend = first.task.backend!;
     const context = this.#applyContext(first.task, sensitiveOf(pending));
@@ -331,21 +333,13 @@ export class HostRun {
     );
   }
 
-  /** Outputs of this task's probes, fetching them together with those of every upcoming task not yet probed. */
+  /** Outputs of this task's probes, fetching them together with those of every upcoming task not probed since a change that concerns it. */
   async #probe(task: PreparedTask, upcoming: readonly PreparedTask[]): Promise<ProbeOutputs> {
     const cached = this.#probed.get(task);
     if (cached) return cached;
     const batch = upcoming.filter((t) => t.backend && !this.#probed.has(t) && (!t.become || this.host.facts.canBecome));
     if (!batch.includes(task)) batch.unshift(task);
-    const perTask = batch.map((t) => Object.entries(t.backend!.probes(t.resolved, this.host)));
-    const requests: ProbeRequest[] = batch.flatMap((t, i) => (perTask[i] ?? []).map(([, probe]) => ({ script: probe.script, become: t.become, stdin: probe.stdin })));
-    const outputs = requests.length > 0 ? await runProbes(this.connection, requests) : [];
-    let next = 0;
-    batch.forEach((t, i) => {
-      const record: Record<string, ExecResult> = {};
-      for (const [key] of perTask[i] ?? []) record[key] = outputs[next++] as ExecResult;
-      this.#probed.set(t, record);
-    });
+    await this.#probed.fetch(batch, this.host, (requests) => runProbes(this.connection, requests));
     return this.#probed.get(task) as ProbeOutputs;
   }
 

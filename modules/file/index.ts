@@ -2,7 +2,7 @@ import { defineModule } from '../../lib/module/define.ts';
 import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyPath } from './apply.ts';
 import { nixosFile } from './nixos.ts';
-import { parsePathProbe, pathProbe, type ObservedPath } from './observe.ts';
+import { parsePathProbe, pathProbe, pathReads, type ObservedPath } from './observe.ts';
 import { fileSchema, resolveFile, type FileParams, type WantedPath } from './params.ts';
 import { fileEffects, planPath, type FileAction } from './plan.ts';
 
@@ -11,6 +11,7 @@ export type { FileParams } from './params.ts';
 const posix: Backend<WantedPath, ObservedPath, FileAction, Probes<'path'>> = {
   probes: (wanted) => ({ path: { script: pathProbe(wanted.path) } }),
   parse: (wanted, outputs) => parsePathProbe(wanted.path, outputs.path),
+  reads: (wanted) => pathReads(wanted.path, wanted.state === 'absent' ? {} : wanted),
   plan: planPath,
   apply: applyPath,
   effects: fileEffects,

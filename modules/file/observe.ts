@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path/posix';
 import type { ExecResult } from '../../lib/connection/types.ts';
-import type { PathState } from '../../lib/module/resources.ts';
+import { PathResource, resourceKey, type PathState, type ResourceKey } from '../../lib/module/resources.ts';
 import { asControllerOf } from '../../lib/shell/path-guard.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { probeFailure } from '../shared/become.ts';
+import { GroupResource, UserResource } from '../users/resources.ts';
 import { normalizeMode } from './params.ts';
 
 /** Files up to this size come back whole so a change can be shown as a diff; larger ones only as a hash. */
@@ -38,6 +39,20 @@ elif [ -f "$p" ]; then
 elif [ -e "$p" ]; then echo other; stat -c '%F' -- "$p"
 else echo absent; fi`;
   return asControllerOf(dirname(path), probe, [path]);
+}
+
+/**
+ * What pathProbe's output depends on, for a task that wants `owner` and
+ * `group`: the path (the engine counts its ancestors and where it leads),
+ * and the names it compares with the host's (a user created later may own
+ * the file's uid).
+ */
+export function pathReads(path: string, wanted: { readonly owner?: string; readonly group?: string } = {}): ResourceKey[] {
+  return [
+    resourceKey(PathResource, path),
+    ...(wanted.owner !== undefined ? [resourceKey(UserResource, wanted.owner)] : []),
+    ...(wanted.group !== undefined ? [resourceKey(GroupResource, wanted.group)] : []),
+  ];
 }
 
 export function parsePathProbe(path: string, result: ExecResult): ObservedPath {

@@ -2,7 +2,7 @@ import { defineModule } from '../../lib/module/define.ts';
 import type { Backend, Capabilities, Probes } from '../../lib/module/types.ts';
 import { applyFirewalld, applyFirewalldBatch } from './apply.ts';
 import { nixosFirewall } from './nixos.ts';
-import { firewallProbe, parseFirewallProbe, type ObservedFirewall } from './observe.ts';
+import { firewallProbe, firewallReads, firewallWrites, parseFirewallProbe, type ObservedFirewall } from './observe.ts';
 import {
   resolveForwardPort,
   resolveMasquerade,
@@ -28,9 +28,11 @@ export { normalizeRichRule } from './rich-rule.ts';
 const backend: Backend<Wanted, ObservedFirewall, FirewalldAction, Probes<'firewall'>> = {
   probes: () => ({ firewall: { script: firewallProbe } }),
   parse: (_wanted, outputs) => parseFirewallProbe(outputs.firewall),
+  reads: () => firewallReads,
   plan: planFirewalld,
   apply: (_wanted, changes, context) => applyFirewalld(changes, context),
   effects: firewalldEffects,
+  writes: () => firewallWrites,
   // Consecutive firewalld tasks apply together, so a play of many pays one probe, not one per task.
   // A zone task stays alone: the tasks after it plan against the zone it made.
   batch: {

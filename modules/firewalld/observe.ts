@@ -1,8 +1,10 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
+import { PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
 import { trusted } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { probeFailure } from '../shared/become.ts';
 import { emptyItems, type Category } from './params.ts';
+import { FirewallResource } from './resources.ts';
 import { normalizeRichRule } from './rich-rule.ts';
 
 export interface ZoneState {
@@ -34,24 +36,39 @@ export interface ObservedFirewall {
  * `--list-all-zones` gives every zone's settings and marks the default zone,
  * for the runtime and the permanent configuration alike. Each firewall-cmd
  * call starts a Python interpreter (about a second on a small host), so the
- * state check and both listings run side by side.
+ * daemon's state is read first with busctl (the property `firewall-cmd
+ * --state` reads, without Python), and only the listings the state calls
+ * for run, side by side.
  */
 export const firewallProbe = trusted(`if ! command -v firewall-offline-cmd >/dev/null 2>&1; then echo '@mode missing'; exit 0; fi
 ${privateTempDir('d').text}
 list() { out=$1; shift; "$@" >"$d/$out" 2>"$d/$out.err"; echo $? >"$d/$out.rc"; }
-list runtime firewall-cmd --list-all-zones &
-list permanent firewall-cmd --permanent --list-all-zones &
-state=$(firewall-cmd --state 2>/dev/null)
-wait
+if command -v busctl >/dev/null 2>&1; then
+  case $(busctl get-property org.fedoraproject.FirewallD1 /org/fedoraproject/FirewallD1 org.fedoraproject.FirewallD1 state 2>/dev/null) in
+  's "RUNNING"') state=running ;;
+  's "FAILED"') state=failed ;;
+  *) state='not running' ;;
+  esac
+else state=$(firewall-cmd --state 2>/dev/null); fi
 show() { echo "@$1"; cat "$d/$1"; if [ "$(cat "$d/$1.rc")" != 0 ]; then cat "$d/$1.err" >&2; exit 1; fi; }
 case "$state" in
-running) echo '@mode online'; show runtime; show permanent ;;
+running) list runtime firewall-cmd --list-all-zones & list permanent firewall-cmd --permanent --list-all-zones; wait; echo '@mode online'; show runtime; show permanent ;;
 failed) echo '@mode failed'; exit 0 ;;
 *) echo '@mode offline'; list permanent firewall-offline-cmd --list-all-zones; show permanent ;;
 esac
 echo '@services'; find /usr/lib/firewalld/services /etc/firewalld/services -maxdepth 1 -name '*.xml' -printf '%f\\n' 2>/dev/null
 echo '@builtin-zones'; find /usr/lib/firewalld/zones -maxdepth 1 -name '*.xml' -printf '%f\\n' 2>/dev/null
 true`);
+
+/**
+ * What firewallProbe's output depends on: firewalld's state and its
+ * configuration files. Whether firewalld runs changes only with a service
+ * task or a package, which re-probe everything.
+ */
+export const firewallReads: readonly ResourceKey[] = [resourceKey(FirewallResource), resourceKey(PathResource, '/etc/firewalld'), resourceKey(PathResource, '/usr/lib/firewalld')];
+
+/** What a firewalld change may alter: the firewall, and its permanent configuration under /etc/firewalld. */
+export const firewallWrites: readonly ResourceKey[] = [resourceKey(FirewallResource), resourceKey(PathResource, '/etc/firewalld')];
 
 export function parseFirewallProbe(result: ExecResult): ObservedFirewall {
   const sections = splitSections(result.stdout);

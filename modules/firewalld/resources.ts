@@ -12,4 +12,7 @@ export const FirewalldItemResource = new ResourceKind<boolean>('firewalld-item')
 /** Id `default`: the zone an earlier task makes the default. */
 export const FirewalldDefaultZoneResource = new ResourceKind<string>('firewalld-default-zone');
 
+/** The whole firewall, runtime and permanent, for re-probing: every firewalld task reads and writes all of it. */
+export const FirewallResource = new ResourceKind<never>('firewalld');
+
 export const itemId = (zone: string, category: Category, value: string): string => `${zone}\0${category}\0${value}`;

@@ -1,7 +1,7 @@
 import { defineModule } from '../../lib/module/define.ts';
 import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyPath } from '../file/apply.ts';
-import { parsePathProbe, pathProbe, type ObservedPath } from '../file/observe.ts';
+import { parsePathProbe, pathProbe, pathReads, type ObservedPath } from '../file/observe.ts';
 import { planPath, type FileAction } from '../file/plan.ts';
 import { applyPackages, applyPackagesBatch } from './apply.ts';
 import { nixosPackages } from './nixos.ts';
@@ -18,6 +18,8 @@ const dnf: Backend<WantedPackages, ObservedPackages, PackageAction, Probes<'pack
   plan: planPackages,
   apply: applyPackages,
   effects: packagesEffects,
+  // A transaction installs and removes files and runs scriptlets.
+  widens: true,
   // Tasks in a row that use the same repositories share one dnf transaction.
   batch: {
     key: (w) => JSON.stringify([w.disableRepos, w.enableRepos]),
@@ -29,6 +31,7 @@ const dnf: Backend<WantedPackages, ObservedPackages, PackageAction, Probes<'pack
 const repoFile: Backend<WantedRepo, ObservedPath, FileAction, Probes<'path'>> = {
   probes: (r) => ({ path: { script: pathProbe(r.file.path) } }),
   parse: (r, outputs) => parsePathProbe(r.file.path, outputs.path),
+  reads: (r) => pathReads(r.file.path),
   plan: (r, observed, context) => planPath(withHostSecrecy(r.file, observed), observed, context),
   apply: (r, changes, context) => applyPath(r.file, changes, context),
   effects: repoEffects,

@@ -1,10 +1,9 @@
 /** systemd: unit files, drop-ins, services and timers, in the system manager or a user's. */
 import { defineModule } from '../../lib/module/define.ts';
-import type { Effect } from '../../lib/module/resources.ts';
 import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyService, applyTimer, applyUnitFiles, previewUnitFiles } from './apply.ts';
 import { nixosDropIn, nixosService, nixosTimer, nixosUnit } from './nixos.ts';
-import { parseUnitFiles, parseUnitState, unitFilesProbe, unitStateProbe, type ObservedTimer, type ObservedUnitFiles, type UnitState } from './observe.ts';
+import { parseUnitFiles, parseUnitState, unitFilesProbe, unitFilesReads, unitStateProbe, type ObservedTimer, type ObservedUnitFiles, type UnitState } from './observe.ts';
 import {
   dropInSchema,
   resolveDropIn,
@@ -23,7 +22,7 @@ import {
   type UnitFilesParams,
   type UnitParams,
 } from './params.ts';
-import { planService, planTimer, planUnitFiles, unitFileEffects, type ServiceAction, type TimerAction, type UnitFileAction } from './plan.ts';
+import { planService, planTimer, planUnitFiles, unitFileEffects, unitFilesWrites, type ServiceAction, type TimerAction, type UnitFileAction } from './plan.ts';
 import { scopeSuffix, toScope } from './scope.ts';
 
 export type { DropInParams, ServiceParams, TimeSpan, TimerParams, TimerService, UnitParams } from './params.ts';
@@ -34,27 +33,31 @@ export type { ScopeParam } from './scope.ts';
  * The backend of a task that writes unit files (`unit`, `dropIn`): the same
  * observe → plan → verify → apply steps; only what it leaves behind differs.
  */
-function unitFilesBackend<P extends UnitFilesParams>(effects: (p: P) => Effect[]): Backend<P, ObservedUnitFiles, UnitFileAction, Probes<'files'>> {
+function unitFilesBackend<P extends UnitFilesParams>(units: (p: P) => readonly string[]): Backend<P, ObservedUnitFiles, UnitFileAction, Probes<'files'>> {
   return {
     probes: (p) => ({ files: { script: unitFilesProbe(p) } }),
     parse: (p, outputs) => parseUnitFiles(p, outputs.files),
+    reads: unitFilesReads,
     plan: planUnitFiles,
     apply: applyUnitFiles,
     preview: previewUnitFiles,
-    effects,
+    effects: (p) => unitFileEffects(p, units(p)),
+    writes: (p) => unitFilesWrites(p, units(p)),
   };
 }
 
-const unitBackend = unitFilesBackend<ResolvedUnit>((r) => unitFileEffects(r, [r.name]));
+const unitBackend = unitFilesBackend<ResolvedUnit>((r) => [r.name]);
 
 // The unit itself is not installed by a drop-in: only the file is recorded.
-const dropInBackend = unitFilesBackend<UnitFilesParams>((r) => unitFileEffects(r, []));
+const dropInBackend = unitFilesBackend<UnitFilesParams>(() => []);
 
 const serviceBackend: Backend<ResolvedService, UnitState, ServiceAction, Probes<'state'>> = {
   probes: (r) => ({ state: { script: unitStateProbe(r.scope, r.unit) } }),
   parse: (r, outputs) => parseUnitState(r.scope, r.unit, outputs.state),
   plan: planService,
   apply: applyService,
+  // Starting a unit runs its programs; its state follows from other units' too: no reads, so it is probed again after any change.
+  widens: true,
 };
 
 const timerBackend: Backend<ResolvedTimer, ObservedTimer, TimerAction, Probes<'files' | 'timer'>> = {
@@ -63,6 +66,7 @@ const timerBackend: Backend<ResolvedTimer, ObservedTimer, TimerAction, Probes<'f
   plan: planTimer,
   apply: applyTimer,
   effects: (r) => unitFileEffects(r, [r.timer, r.service]),
+  widens: true,
 };
 
 /**

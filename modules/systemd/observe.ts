@@ -1,7 +1,9 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
+import { PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { asUser, homeOf } from '../shared/account.ts';
 import { probeFailure } from '../shared/become.ts';
+import { UserResource } from '../users/resources.ts';
 import type { UnitFilesParams } from './params.ts';
 import { systemctl, type SystemdScope } from './scope.ts';
 
@@ -52,6 +54,21 @@ echo "$dir"
 ${read}
 ${join(needs)}`;
 }
+
+/**
+ * What unitFilesProbe's output depends on: the files, and what the manager
+ * says of the units, which any file in its unit directories may change (a
+ * drop-in, a template, a type-wide drop-in); for a user's units, the user
+ * and any path (their home).
+ */
+export function unitFilesReads(p: UnitFilesParams): ResourceKey[] {
+  if (p.scope.kind === 'user') return [resourceKey(UserResource, p.scope.user), resourceKey(PathResource)];
+  // The files themselves too: the engine resolves them, so that a change writes where they lead.
+  return [...SYSTEM_UNIT_TREES, ...p.files.map((f) => `${SYSTEM_UNIT_DIR}/${f.file}`)].map((path) => resourceKey(PathResource, path));
+}
+
+/** Where the system manager finds units and drop-ins. */
+const SYSTEM_UNIT_TREES = ['/etc/systemd', '/run/systemd', '/usr/local/lib/systemd', '/usr/lib/systemd', '/lib/systemd'];
 
 export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
   if (result.code !== 0) {

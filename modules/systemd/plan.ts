@@ -1,5 +1,5 @@
 import { fieldDiff, textDiff } from '../../lib/diff.ts';
-import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
+import { effect, PathResource, resourceKey, type Effect, type ResourceKey } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import type { UnitVerb } from './apply.ts';
 import { isRunning, NEW_UNIT, SYSTEM_UNIT_DIR, USER_UNIT_DIR, type ObservedTimer, type ObservedUnitFiles, type UnitState } from './observe.ts';
@@ -62,6 +62,12 @@ export function unitFileEffects(p: UnitFilesParams, units: readonly string[]): E
   const present = p.files.some((f) => f.content !== null);
   const paths = p.scope.kind === 'system' ? p.files.map((f) => effect(PathResource, `${SYSTEM_UNIT_DIR}/${f.file}`, f.content === null ? { type: 'absent' as const } : { type: 'file' as const, content: Buffer.from(f.content), mode: '0644' })) : [];
   return [...paths, ...units.map((u) => effect(UnitResource, unitKey(p.scope, u), { scope: p.scope, present }))];
+}
+
+/** What installing unit files may change: the files (in a user's home, any path), and the units' state as their manager sees it. */
+export function unitFilesWrites(p: UnitFilesParams, units: readonly string[]): ResourceKey[] {
+  const keys = unitFileEffects(p, units).map((e) => resourceKey(e.kind, e.id));
+  return p.scope.kind === 'user' ? [...keys, resourceKey(PathResource)] : keys;
 }
 
 // ── service ──────────────────────────────────────────────────────────────

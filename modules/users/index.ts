@@ -2,9 +2,9 @@ import { defineModule } from '../../lib/module/define.ts';
 import type { Backend, Probes } from '../../lib/module/types.ts';
 import { applyGroup, applyUser } from './apply.ts';
 import { nixosGroup, nixosUser } from './nixos.ts';
-import { groupProbe, parseGroupProbe, parseUserProbe, userProbe, type ObservedGroup, type ObservedUser } from './observe.ts';
+import { groupProbe, groupReads, parseGroupProbe, parseUserProbe, userProbe, userReads, type ObservedGroup, type ObservedUser } from './observe.ts';
 import { groupSchema, resolveGroup, resolveUser, userSchema, type GroupParams, type UserParams, type WantedGroup, type WantedUser } from './params.ts';
-import { groupEffects, planGroup, planUser, userEffects, type GroupAction, type UserAction } from './plan.ts';
+import { groupEffects, groupWrites, planGroup, planUser, userEffects, userWrites, type GroupAction, type UserAction } from './plan.ts';
 
 export type { GroupParams, UserParams } from './params.ts';
 export { GroupResource, UserResource, type PlannedGroup, type PlannedUser } from './resources.ts';
@@ -12,17 +12,21 @@ export { GroupResource, UserResource, type PlannedGroup, type PlannedUser } from
 const userBackend: Backend<WantedUser, ObservedUser, UserAction, Probes<'user'>> = {
   probes: (wanted) => ({ user: { script: userProbe(wanted) } }),
   parse: parseUserProbe,
+  reads: userReads,
   plan: planUser,
   apply: applyUser,
   effects: userEffects,
+  writes: userWrites,
 };
 
 const groupBackend: Backend<WantedGroup, ObservedGroup, GroupAction, Probes<'group'>> = {
   probes: (wanted) => ({ group: { script: groupProbe(wanted) } }),
   parse: parseGroupProbe,
+  reads: groupReads,
   plan: planGroup,
   apply: applyGroup,
   effects: groupEffects,
+  writes: groupWrites,
 };
 
 /**

@@ -1,8 +1,10 @@
+import { PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
 import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { homeOf } from '../shared/account.ts';
 import { keyLines } from './keys.ts';
 import type { WantedGroup, WantedUser } from './params.ts';
+import { GroupResource, UserResource } from './resources.ts';
 
 // ── reading getent lines, shared by the user and group probes ──────────
 
@@ -123,6 +125,23 @@ ${processes}
 true`;
 }
 
+/**
+ * What userProbe's output depends on: the account, the groups it names, and
+ * its home (any path when the task does not name the home: useradd's
+ * default or the account's own). The user's membership of groups it does not
+ * name changes only with this account or a group's removal, which writes
+ * every group (see userWrites, groupWrites).
+ */
+export function userReads(wanted: WantedUser): ResourceKey[] {
+  const present = wanted.state === 'present' ? wanted : undefined;
+  const groups = [wanted.name, ...(present?.group !== undefined ? [present.group] : []), ...(present?.groups ?? [])];
+  return [
+    resourceKey(UserResource, wanted.name),
+    ...groups.map((g) => resourceKey(GroupResource, g)),
+    present?.home !== undefined ? resourceKey(PathResource, present.home) : resourceKey(PathResource),
+  ];
+}
+
 export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs<Probes<'user'>>): ObservedUser {
   const result = outputs.user;
   if (result.code !== 0) throw probeFailed(`user ${wanted.name}`, result);
@@ -192,6 +211,12 @@ if g=$(getent group ${wanted.name}); then
   getent passwd | awk -F: -v gid="$(echo "$g" | cut -d: -f3)" '$4 == gid { print "primary-of " $1 }'
 fi
 ${gid !== undefined ? sh`if o=$(getent group ${gid}); then echo "gid-owner $o"; fi` : sh`true`}`;
+}
+
+/** What groupProbe's output depends on: the group, every account (whose primary group it is), and every group when the task wants a gid. */
+export function groupReads(wanted: WantedGroup): ResourceKey[] {
+  const gid = wanted.state === 'present' && wanted.gid !== undefined;
+  return [resourceKey(GroupResource, gid ? undefined : wanted.name), resourceKey(UserResource)];
 }
 
 export function parseGroupProbe(wanted: WantedGroup, outputs: ProbeOutputs<Probes<'group'>>): ObservedGroup {

@@ -1,5 +1,5 @@
 import { fieldDiff } from '../../lib/diff.ts';
-import { effect, type Effect } from '../../lib/module/resources.ts';
+import { effect, PathResource, resourceKey, type Effect, type ResourceKey } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { rootNeeded } from '../shared/become.ts';
 import { keyChanges, keyDiff } from './keys.ts';
@@ -220,6 +220,20 @@ export function userEffects(wanted: WantedUser): Effect[] {
   return [effect(UserResource, wanted.name, plannedUser(wanted))];
 }
 
+/**
+ * What applying a user task may change, for re-probing: the account, its
+ * own group, the groups it joins or leaves, its home (before and after).
+ * useradd also writes a mail spool and copies /etc/skel, and userdel removes
+ * the user from every group and its home and mail: any path.
+ */
+export function userWrites(wanted: WantedUser, observed: ObservedUser): ResourceKey[] {
+  if (wanted.state === 'absent') return [resourceKey(UserResource), resourceKey(GroupResource), resourceKey(PathResource)];
+  const groups = new Set([wanted.name, ...(wanted.group !== undefined ? [wanted.group] : []), ...(wanted.groups ?? []), ...(observed.account?.groups ?? [])]);
+  const homes = new Set([observed.home, ...(wanted.home !== undefined ? [wanted.home] : [])].filter((h) => h.startsWith('/')));
+  const paths = observed.account && homes.size > 0 ? [...homes].map((h) => resourceKey(PathResource, h)) : [resourceKey(PathResource)];
+  return [resourceKey(UserResource, wanted.name), ...[...groups].map((g) => resourceKey(GroupResource, g)), ...paths];
+}
+
 function plannedUser(wanted: WantedUser): PlannedUser {
   if (wanted.state === 'absent') return { present: false };
   const { uid, group, groups, shell, home, comment } = wanted;
@@ -289,6 +303,11 @@ function planGroupChanges(wanted: WantedGroup, observed: ObservedGroup, context:
 
 function describe(name: string, gid: number | undefined): string {
   return gid === undefined ? name : `${name} (gid ${gid})`;
+}
+
+/** A group's change (its gid renumbers its members' primary group; its removal empties it): every account and group. */
+export function groupWrites(): ResourceKey[] {
+  return [resourceKey(UserResource), resourceKey(GroupResource)];
 }
 
 export function groupEffects(wanted: WantedGroup): Effect[] {
