@@ -205,7 +205,6 @@ t.test('hostile strings in every string parameter of every module: refused befor
   t.comment(`let through, by module: ${[...new Set(accepted.map((c) => c.module))].map((m) => `${m} ${accepted.filter((c) => c.module === m).length}`).join(', ')}`);
 });
 
-
 /**
  * What the host runs: one task holding the values of several candidates of
  * one module, seed and hostile label (a value in each of their places), or
@@ -262,10 +261,12 @@ function halves(candidates: readonly Candidate[]): Unit[] {
 }
 
 /**
- * Podman refusing a generated service's start, its error quoting the value
- * it was given (`Error: invalid argument "x'\"$(touch …)\"'" for
- * "--stop-timeout" flag`, `crun: executable file … not found`): the file
- * landed and was read as data, the container did not start. A unit of
+ * A generated service that would not start: podman refused the value it was
+ * given (`Error: invalid argument "x'\"$(touch …)\"'" for "--stop-timeout"
+ * flag`, `crun: executable file … not found`; the journal's last 15 lines
+ * show it when podman's lines are not crowded out by systemd's). The file
+ * landed and was read as data (the next check must plan only the start),
+ * the container did not start. A unit of
  * several values that fails so stays whole: its file is on the host, and
  * splitting it would start a container per value, which is what made the
  * sweep too slow to run.
