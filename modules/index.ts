@@ -11,3 +11,10 @@ export { quadlet, type ContainerParams, type NetworkParams, type VolumeParams, t
 export { firewalld, type ZoneParams, type ServiceParams as FirewalldServiceParams, type PortParams, type RichRuleParams, type MasqueradeParams, type ForwardPortParams, type ForwardPort } from './firewalld/index.ts';
 export { nixos, type NixosOptionsParams, type NixOptionSet, type NixOptionValue, type NixPackage, type NixForced } from './nixos/index.ts';
 export { selinux, type BooleanParams, type FileContextParams, type FileType, type ModeParams, type SelinuxMode, type PortParams as SelinuxPortParams, type PortSpec, type Protocol } from './selinux/index.ts';
+export { hostname, type HostnameParams } from './hostname/index.ts';
+export { timezone, type TimezoneParams } from './timezone/index.ts';
+export { sysctl, type SysctlParams } from './sysctl/index.ts';
+export { systemdConfig, type SystemdComponent, type SystemdConfigParams, type SystemdConfigValue } from './systemd-config/index.ts';
+export { sudoers, type SudoCommand, type SudoersParams, type SudoRule, type SudoTag } from './sudoers/index.ts';
+export { mount, type MountParams, type MountState } from './mount/index.ts';
+export { networkConnection, type IpMethod, type IpSettings, type NetworkConnectionParams } from './network/index.ts';

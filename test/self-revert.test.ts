@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { armSelfRevert, disarmSelfRevert, selfRevertState } from '../lib/shell/self-revert.ts';
+import { armSelfRevert, confirmSelfRevert, disarmSelfRevert, selfRevertState } from '../lib/shell/self-revert.ts';
 import { sh } from '../lib/shell/quote.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
 
@@ -39,6 +39,23 @@ t.test('self-revert: arming again replaces the earlier timer of the same id', as
   await root(armSelfRevert('twice', sh`echo second >> /etc/hf-twice`, 5).text);
   await sleep(8000);
   t.equal(await root('cat /etc/hf-twice'), 'second\n', 'only the last undo ran');
+});
+
+t.test('self-revert: confirming says kept before the deadline and reverted after it, and never keeps a change that was put back', async (t) => {
+  await root(`echo new > /etc/hf-confirm && ${armSelfRevert('confirm', sh`echo old > /etc/hf-confirm`, 5).text}`);
+  t.equal(await root(confirmSelfRevert('confirm').text), 'kept\n');
+  await sleep(7000);
+  t.equal(await root('cat /etc/hf-confirm'), 'new\n', 'the confirmed change stays');
+  t.equal(await root('ls -A /var/lib/hostform/revert'), '', 'nothing is left armed');
+
+  await root(`echo new > /etc/hf-late && ${armSelfRevert('late', sh`echo old > /etc/hf-late`, 5).text}`);
+  await sleep(8000);
+  t.equal(await root(confirmSelfRevert('late').text), 'reverted\n', 'a confirmation after the deadline is too late');
+  t.equal(await root('cat /etc/hf-late'), 'old\n');
+
+  await root(`echo new > /etc/hf-failed && ${armSelfRevert('failed', sh`echo old > /etc/hf-failed; exit 3`, 5).text}`);
+  await sleep(8000);
+  t.equal(await root(confirmSelfRevert('failed').text), 'reverted\n', 'an undo that failed part way is not a kept change');
 });
 
 t.test('self-revert: ids and deadlines are checked', async (t) => {

@@ -55,3 +55,25 @@ export function selfRevertState(id: string): ShellScript {
   checkId(id);
   return sh`if systemctl is-active --quiet ${`${unitOf(id)}.timer`}; then echo armed; else echo idle; fi`;
 }
+
+/**
+ * Root script: keep the change unless the host has already put it back,
+ * and say which. The timer is stopped first, so it cannot fire after the
+ * answer; then `kept` when the undo never started (its script is still
+ * there and its service never ran; the script is forgotten), else
+ * `reverted` (it ran, is running, or failed part way). Unlike
+ * disarmSelfRevert, this tells a change confirmed in time from one whose
+ * deadline passed while hostform could not reach the host.
+ */
+export function confirmSelfRevert(id: string): ShellScript {
+  checkId(id);
+  const unit = unitOf(id);
+  const file = `${SELF_REVERT_DIR}/${id}.sh`;
+  return sh`systemctl stop ${`${unit}.timer`} 2>/dev/null || true
+started=$(systemctl show -p InactiveExitTimestampMonotonic --value ${`${unit}.service`} 2>/dev/null)
+if [ -e ${file} ] && { [ -z "$started" ] || [ "$started" = 0 ]; }; then
+  rm -f -- ${file}
+  systemctl reset-failed ${`${unit}.timer`} ${`${unit}.service`} 2>/dev/null || true
+  echo kept
+else echo reverted; fi`;
+}

@@ -70,6 +70,11 @@ EOF
   "${in_root[@]}" systemctl enable hostform-test-net.service ssh.service firewalld.service
   # As on RHEL 9 with EPEL: fail2ban installed but not enabled; nftables is driven by firewalld.
   "${in_root[@]}" systemctl disable fail2ban.service nftables.service 2>/dev/null || true
+  # NetworkManager and NFS are installed for the tests that start them: at boot NetworkManager would take
+  # over host0 (the harness's static address) and nfs-server fails without the kernel's nfsd (containers).
+  "${in_root[@]}" systemctl disable NetworkManager.service NetworkManager-wait-online.service \
+    NetworkManager-dispatcher.service nfs-server.service nfs-client.target rpcbind.service rpcbind.socket \
+    nfs-blkmap.service 2>/dev/null || true
   # Nothing to do on a disposable host, and they cost boot time.
   "${in_root[@]}" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
     e2scrub_reap.service systemd-timesyncd.service 2>/dev/null || true

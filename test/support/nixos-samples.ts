@@ -1,7 +1,7 @@
 import type { HostView, Task } from '../../lib/module/types.ts';
 import { isNixosRenderer } from '../../lib/nixos/renderer.ts';
 import type { NixAttrs } from '../../lib/nixos/value.ts';
-import { dropIn, fail2ban, file, firewalld, group, nixos, packages, quadlet, service, sshd, timer, unit, user } from '../../modules/index.ts';
+import { dropIn, fail2ban, file, firewalld, group, hostname, mount, networkConnection, nixos, packages, quadlet, service, sshd, sudoers, sysctl, systemdConfig, timer, timezone, unit, user } from '../../modules/index.ts';
 
 /**
  * Representative tasks of every module with a NixOS renderer, one play per
@@ -100,6 +100,21 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
       nix: { gc: { automatic: true, dates: 'weekly', options: '--delete-older-than 30d' } },
       networking: { firewall: { allowedTCPPorts: [9090] } },
     }),
+  ],
+  basics: [
+    hostname({ name: 'web1.example.com' }),
+    timezone({ zone: 'Europe/Berlin' }),
+    sysctl({ settings: { 'net.ipv4.ip_forward': 1, 'net.ipv4.tcp_rmem': '4096 87380 6291456', 'kernel.core_pattern': '|/bin/false %p "${x}"' } }),
+    mount({ where: '/srv/media', what: 'nas.lan:/export/media', type: 'nfs4', options: ['ro', 'soft'], automount: true }),
+    mount({ where: '/srv/www', what: '/data/www', options: ['bind'] }),
+    mount({ where: '/var/cache/build', what: 'tmpfs', type: 'tmpfs', options: ['size=2G'], state: 'unmounted' }),
+    systemdConfig({ component: 'journald', settings: { SystemMaxUse: '500M', Compress: true } }),
+    systemdConfig({ component: 'logind', settings: { HandleLidSwitch: 'ignore' } }),
+    systemdConfig({ component: 'resolved', settings: { DNSSEC: false, DNS: ['192.0.2.53', '192.0.2.54'] } }),
+    systemdConfig({ component: 'timesyncd', settings: { NTP: 'ntp.example.com' } }),
+    systemdConfig({ component: 'system', settings: { DefaultTimeoutStopSec: '30s' } }),
+    sudoers({ name: 'deploy', rules: [{ users: ['deploy'], groups: ['ops'], commands: [{ command: '/usr/bin/systemctl restart app', options: ['NOPASSWD'] }, '/usr/bin/printf %s a,b c:d'] }] }),
+    networkConnection({ name: 'lan', interface: 'eth1', ipv4: { method: 'manual', address: ['192.0.2.10/24', '198.51.100.7/24'], gateway: '192.0.2.1', dns: ['192.0.2.53'], dnsSearch: ['lab.example'] }, ipv6: { method: 'manual', address: '2001:db8::10/64', gateway: '2001:db8::1' }, mtu: 9000 }),
   ],
 };
 
