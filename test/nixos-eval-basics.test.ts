@@ -1,27 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { hasNix } from './support/nix.ts';
-import { renderSample, SAMPLE_PLAYS } from './support/nixos-samples.ts';
+import { evaluateTasks } from './support/nixos-eval.ts';
+import { SAMPLE_PLAYS } from './support/nixos-samples.ts';
 
 // The NixOS renderings of hostname, timezone, sysctl, mount, systemdConfig,
 // sudoers and networkConnection (the `basics` sample play), evaluated with
-// the real NixOS module system of the nixos-eval kit (NixOS modules and lib
-// of 2024-08, stub packages) down to the toplevel derivation, and the option
-// values they set read back. The sudoers file NixOS writes from them is
-// checked with this machine's visudo.
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const kit = [process.env['NIXOS_EVAL'], join(root, '../shared/nixos-eval/eval-nixos'), '/work/shared/nixos-eval/eval-nixos'].find((p): p is string => p !== undefined && existsSync(p));
-const skip = !hasNix ? 'nix-instantiate is not installed (test/setup.sh installs it)' : kit === undefined ? 'the nixos-eval kit is not found (set NIXOS_EVAL to its eval-nixos)' : false;
+// the real NixOS module system of the vendored nixos-eval kit (NixOS modules
+// and lib of 2024-08, stub packages) down to the toplevel derivation, and the
+// option values they set read back. The sudoers file NixOS writes from them
+// is checked with this machine's visudo.
 
 const dir = mkdtempSync(join(tmpdir(), 'hostform-nixos-eval-basics-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const module = join(dir, 'basics.nix');
-writeFileSync(module, renderSample('basics', SAMPLE_PLAYS['basics'] ?? []));
 
 const OPTIONS = [
   'networking.hostName',
@@ -50,10 +43,8 @@ const OPTIONS = [
   'networking.search',
 ] as const;
 
-t.test('nixos basics: the sample play evaluates as a whole NixOS system, with the option values its tasks set', { skip }, async (t) => {
-  const run = spawnSync(kit!, [...OPTIONS.flatMap((o) => ['--value', o]), module], { encoding: 'utf8', timeout: 300_000 });
-  t.equal(run.status, 0, run.stderr);
-  const out = JSON.parse(run.stdout) as { drvPath: string; missingValues: string[]; values: Record<string, unknown>; failedAssertions: string[] };
+t.test('nixos basics: the sample play evaluates as a whole NixOS system, with the option values its tasks set', async (t) => {
+  const out = await evaluateTasks(SAMPLE_PLAYS['basics'] ?? [], { values: OPTIONS });
   t.match(out.drvPath, /^\/nix\/store\/.*nixos-system-web1-.*\.drv$/);
   t.same(out.missingValues, []);
   t.same(out.failedAssertions, []);
