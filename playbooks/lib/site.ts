@@ -20,6 +20,7 @@ import {
   type BackupOptions,
   type BaseOptions,
   type MediaLibrary,
+  type PodmanOptions,
   type ScrapeJob,
 } from 'hostform/roles';
 import type { PullPolicy } from 'hostform/modules';
@@ -45,6 +46,10 @@ export interface SiteVars {
   readonly restore?: boolean;
   /** Options of the base role beyond the above (packages, epel, chrony, automaticUpdates, journald, sysctl). */
   readonly base?: Omit<BaseOptions, 'admin' | 'hostname' | 'timezone'>;
+  /** Options of the podman role (dockerSocket, install). */
+  readonly podman?: PodmanOptions;
+  /** How often Prometheus scrapes. Default '30s'. */
+  readonly scrapeInterval?: string;
   /** Image pull policy for every container ('missing' by default: tags are pinned). */
   readonly pull?: PullPolicy;
 }
@@ -97,7 +102,7 @@ export const containerRoles = role('site-containers', (_: void, host): readonly 
   const acme = s.acme !== undefined;
   const dns = s.acme?.dnsProvider && s.acme.dnsTokenVariable ? { provider: s.acme.dnsProvider, tokenVariable: s.acme.dnsTokenVariable, token: SECRETS.dnsToken } : undefined;
   return [
-    podman({}),
+    podman(s.podman ?? {}),
     ...(s.restore ? [restore(backupOptions(s))] : []),
     traefik({
       ...pullOf(s),
@@ -122,6 +127,7 @@ export const monitoringRoles = role('site-monitoring', (_: void, host): readonly
       ...pullOf(s),
       grafanaAdminPassword: SECRETS.grafanaAdmin,
       scrape: siteScrapeJobs(s),
+      ...(s.scrapeInterval ? { scrapeInterval: s.scrapeInterval } : {}),
       hosts: { grafana: subdomain(s, 'grafana'), prometheus: subdomain(s, 'prometheus'), alertmanager: subdomain(s, 'alertmanager') },
       acme: s.acme !== undefined,
       ...(s.smtp ? { smtp: { ...s.smtp, password: SECRETS.smtp } } : {}),

@@ -109,6 +109,7 @@ export const backup = role('backup', (o: BackupOptions, host): readonly Step[] =
     command({ argv: init, ...(p.localRepository ? { creates: `${p.repository}/config` } : {}) }, { name: 'restic init' }),
     file({ path: `${SCRIPTS}/site-backup`, content: backupScript(p), mode: '0700' }),
     file({ path: `${SCRIPTS}/site-restore-test`, content: restoreTestScript(p), mode: '0700' }),
+    file({ path: `${SCRIPTS}/site-backup-check`, content: checkScript(p), mode: '0700' }),
     timer({
       name: 'site-backup',
       description: 'restic backup of the site, then forget --prune',
@@ -124,7 +125,6 @@ export const backup = role('backup', (o: BackupOptions, host): readonly Step[] =
       persistent: true,
       service: { execStart: `${SCRIPTS}/site-backup-check` },
     }),
-    file({ path: `${SCRIPTS}/site-backup-check`, content: checkScript(p), mode: '0700' }),
     timer({
       name: 'site-restore-test',
       description: 'restore the latest snapshot into a scratch directory and check it',

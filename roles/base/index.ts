@@ -103,7 +103,7 @@ export const base = role('base', (o: BaseOptions, host): readonly Step[] => {
   const sudo = o.admin.sudo ?? 'nopasswd';
   return [
     ...(el9 && o.epel !== false ? [repo(EPEL)] : []),
-    ...(el9 ? [packages({ present: o.packages ?? BASE_PACKAGES })] : []),
+    ...(el9 && (o.packages ?? BASE_PACKAGES).length > 0 ? [packages({ present: o.packages ?? BASE_PACKAGES })] : []),
     ...(o.hostname !== undefined ? [hostname({ name: o.hostname })] : []),
     timezone({ zone: o.timezone ?? 'UTC' }),
     ...(el9 && o.chrony !== false ? [service({ name: 'chronyd', enabled: true, state: 'started' })] : []),

@@ -214,7 +214,7 @@ export const monitoring = role(
       }),
       quadlet.container({
         name: 'cadvisor', containerName: 'cadvisor', image: image.cadvisor, ...onNetwork,
-        volume: ['/:/rootfs:ro', '/sys:/sys:ro', '/var/lib/containers:/var/lib/containers:ro', '/dev/disk:/dev/disk:ro'],
+        volume: ['/:/rootfs:ro', '/sys:/sys:ro', '/var/lib/containers:/var/lib/containers:ro'],
         podmanArgs: ['--privileged'],
       }),
       quadlet.container({
