@@ -266,7 +266,8 @@ t.test("nixos eval: the site's base, hardening and homeassistant roles render fo
   const roles = [
     base({ admin: { name: 'admin', authorizedKeys: [KEY] }, timezone: 'Europe/Berlin' }),
     hardening({ fail2ban: { ignoreip: ['192.168.1.0/24'] } }),
-    homeassistant({ timezone: 'Europe/Berlin' }),
+    // NixOS has no quadlet .network units: Home Assistant on the host's network there.
+    homeassistant({ timezone: 'Europe/Berlin', hostNetwork: true }),
   ];
   await assertNixosOptions(t, roles, {
     'users.users.admin.openssh.authorizedKeys.keys': [KEY],

@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { stringify } from 'yaml';
-import { quote } from '../lib/index.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
+import { asRoot, curlFrom, failures, httpsTo, named, runSite, SITE_SECRETS, writeSiteInventory } from './support/site.ts';
 
 /**
  * The home server (playbooks/site.ts, every role) on a fresh el9-like test host whose image pulls go to
@@ -22,70 +19,16 @@ import { hosts, type TestHost } from './hosts/index.ts';
  * NFS mounts for Plex (tested by mount-nfs-vm.test.ts on the VM).
  */
 
-const repo = new URL('..', import.meta.url).pathname;
 let site: TestHost;
 let lan: TestHost;
 let inventory: string;
 let scratch: string;
 
-const SECRETS = {
-  RESTIC_PASSWORD: 'restic-test-password',
-  GRAFANA_ADMIN_PASSWORD: 'grafana-test-password',
-  SMTP_PASSWORD: 'smtp-test-password',
-  PLEX_CLAIM: 'claim-test-token',
-  TRAEFIK_DASHBOARD_USERS: `admin:{SHA}${createHash('sha1').update('dashboard-pw').digest('base64')}`,
-};
-
-/** `play` as a user runs it: bin/play.js in a child process, with the secrets in its environment. */
-function play(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string; seconds: number }> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repo, 'bin/play.js'), ...args], { cwd: repo, env: { ...process.env, ...SECRETS }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
-  });
-}
-
-interface JsonReport {
-  exitCode: number;
-  hosts: { name: string; status: string; tasks: { name: string; status: string; changes?: { summary: string }[]; error?: { message: string } }[] }[];
-}
-
-async function site_(mode: 'apply' | 'check'): Promise<{ report: JsonReport; seconds: number; stderr: string }> {
-  const r = await play(['playbooks/site.ts', '-i', inventory, '--json', ...(mode === 'check' ? ['--check'] : [])]);
-  let report: JsonReport;
-  try {
-    report = JSON.parse(r.stdout) as JsonReport;
-  } catch {
-    throw new Error(`play printed no JSON report (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-  return { report, seconds: r.seconds, stderr: r.stderr };
-}
-
-const tasks = (report: JsonReport) => report.hosts.flatMap((h) => h.tasks);
-const named = (report: JsonReport, status: string) => tasks(report).filter((task) => task.status === status).map((task) => task.name);
-const failures = (report: JsonReport) => tasks(report).filter((task) => task.status === 'failed').map((task) => `${task.name}: ${task.error?.message}`);
-
-/** A command on the site host as root: root's SSH login is off once the site runs, so through the admin's sudo. */
-async function root(cmd: string, timeoutMs = 120_000): Promise<string> {
-  const r = await site.exec(`sudo -n sh -c ${quote(cmd)}`, { user: 'admin', timeoutMs });
-  if (r.code !== 0) throw new Error(`${cmd}\nexit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-/** curl from the LAN host, retried while a service starts (up to ~60 s). */
-async function fromLan(args: string, tries = 60): Promise<string> {
-  const r = await lan.exec(`for i in $(seq ${tries}); do out=$(curl -sS --max-time 3 ${args} 2>&1) && { printf '%s' "$out"; exit 0; }; sleep 1; done; echo "$out" >&2; exit 1`, { timeoutMs: (tries + 10) * 4000 });
-  if (r.code !== 0) throw new Error(`curl ${args}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `curl --resolve`: a request to https://NAME.home.test on the site host, as a browser on the LAN sends it. */
-const https = (name: string, path: string, extra = '') => `-fk ${extra} --resolve ${name}.home.test:443:${site.address} https://${name}.home.test${path}`;
+const SECRETS = SITE_SECRETS;
+const site_ = (mode: 'apply' | 'check') => runSite(inventory, mode);
+const root = (cmd: string, timeoutMs?: number) => asRoot(site, cmd, timeoutMs);
+const fromLan = (args: string, tries?: number) => curlFrom(lan, args, tries);
+const https = (name: string, path: string, extra = '') => httpsTo(site, name, path, extra);
 
 t.teardown(async () => {
   await hosts.down();
@@ -98,44 +41,7 @@ t.test('the home server, converged from git on a fresh host', async (t) => {
   t.comment(`two hosts and the registry up in ${((Date.now() - booted) / 1000).toFixed(1)} s`);
   scratch = await mkdtemp(join(tmpdir(), 'hostform-site-'));
   inventory = join(scratch, 'inventory.yml');
-  const key = (await readFile(`${site.identityFile}.pub`, 'utf8')).trim();
-  await writeFile(
-    inventory,
-    stringify({
-      hosts: {
-        miraclemax: {
-          ...site.inventoryEntry(),
-          user: 'admin',
-          vars: {
-            site: {
-              hostname: 'miraclemax.home.test',
-              domain: 'home.test',
-              timezone: 'Europe/Berlin',
-              lan: '10.213.0.0/16',
-              // Debian's sudo group: the test host has no wheel.
-              admin: { name: 'admin', keys: [key], groups: ['sudo'] },
-              smtp: { to: 'admin@home.test', from: 'alerts@home.test', smarthost: 'smtp.home.test:587', username: 'alerts' },
-              apps: [
-                {
-                  name: 'finance-api', image: 'ghcr.io/miraclemax/finance-api:1.4.0', port: 8000, hostPort: 3001, host: 'finance', dataDir: '/srv/finance-api',
-                  healthCmd: `python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"`,
-                },
-              ],
-              plex: { media: [] },
-              backup: { paths: ['/etc/containers', '/etc/traefik', '/etc/monitoring', '/srv/homeassistant', '/srv/finance-api'] },
-              scrapeInterval: '5s',
-              podman: { install: false },
-              base: {
-                packages: [], epel: false, chrony: false, automaticUpdates: false,
-                sysctl: { 'net.ipv4.conf.all.accept_redirects': 0, 'net.ipv4.conf.default.accept_redirects': 0, 'net.ipv4.conf.all.send_redirects': 0, 'net.ipv4.tcp_syncookies': 1 },
-              },
-            },
-          },
-        },
-      },
-      groups: { homeserver: { hosts: ['miraclemax'] } },
-    }),
-  );
+  await writeSiteInventory(inventory, site);
 
   await t.test('the first run converges the whole site', async (t) => {
     const { report, seconds, stderr } = await site_('apply');

@@ -123,6 +123,8 @@ ${sh`${restic(p, [`${p.scratchDir}:/restore`])} restore latest --host ${p.host} 
 ${p.paths.map((path) => sh`mkdir -p ${path} && cp -a ${`${p.scratchDir}${path}/.`} ${path}/`.text).join('\n')}
 ${p.volumes.map((v) => sh`podman volume exists ${v.name} || podman volume create ${v.name} >/dev/null; podman volume import ${v.name} ${`${p.scratchDir}${p.stagingDir}/${v.name}.tar`}`.text).join('\n')}
 rm -rf "$scratch"
+# The restored quadlet files become services now; the roles that follow start them.
+systemctl daemon-reload
 ${sh`mkdir -p ${dirname(marker)} && date +%s >${marker}`.text}
 `;
 }
