@@ -16,6 +16,8 @@ export interface HardeningOptions {
    * dhcpv6-client, ...). Default ['ssh']; the traefik and plex roles open their own.
    */
   readonly services?: readonly string[];
+  /** The SELinux mode. Default 'enforcing'; 'permissive' while you find what a container is denied. */
+  readonly selinuxMode?: 'enforcing' | 'permissive';
   /** SELinux booleans. Default CONTAINER_BOOLEANS, plus virt_use_nfs when `nfs` is set. */
   readonly booleans?: Readonly<Record<string, boolean>>;
   /** Containers read data from NFS mounts (Plex's media): turns virt_use_nfs on. */
@@ -45,7 +47,7 @@ export const hardening = role('hardening', (o: HardeningOptions = {}): readonly 
   const closed = FIREWALLD_DEFAULTS.filter((s) => !open.includes(s));
   const booleans = { ...CONTAINER_BOOLEANS, ...(o.nfs ? { virt_use_nfs: true } : {}), ...o.booleans };
   return [
-    selinux.mode({ mode: 'enforcing' }),
+    selinux.mode({ mode: o.selinuxMode ?? 'enforcing' }),
     selinux.boolean({ values: booleans }),
     service({ name: 'firewalld', enabled: true, state: 'started' }),
     firewalld.zone({ name: zone, default: true }),
