@@ -20,4 +20,4 @@ export { UsageError, PlaybookProblems, RemoteCommandError, type ErrorRecord, typ
 export { secret, Secret, type ReadOptions } from './secret/secret.ts';
 export { unsafeSecretText } from './secret/scope.ts';
 export { HOSTFORM_ALERT_RULES } from './pull/alert-rules.ts';
-export { renderTextfile, type RunMetrics } from './pull/metrics.ts';
+export { renderTextfile, DEFAULT_TEXTFILE_DIR, type RunMetrics } from './pull/metrics.ts';

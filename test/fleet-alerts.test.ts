@@ -6,7 +6,7 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { HOSTFORM_ALERT_RULES } from '../lib/pull/alert-rules.ts';
 import { renderTextfile } from '../lib/pull/metrics.ts';
-import { prometheusConfig } from '../roles/monitoring.ts';
+import { prometheusConfig } from '../roles/monitoring/index.ts';
 import { checkPrometheusConfig, checkPrometheusRules, toolPath } from './hosts/site-validators.ts';
 
 // The alert rules hostform ships for its run metrics (lib/pull/alert-rules.ts), checked with

@@ -8,7 +8,7 @@ import { isNixosRenderer } from '../lib/nixos/renderer.ts';
 import { file, nixos, quadlet, timer, user } from '../modules/index.ts';
 import { registeredModules } from '../modules/registry.ts';
 import { literalValue } from '../modules/systemd/sections.ts';
-import { base, homeAssistant } from '../roles/index.ts';
+import { base, hardening, homeassistant } from '../roles/index.ts';
 import { assertNixosOptions, evaluated, evaluateModules, evaluateModuleText, evaluateTasks, evaluationSummary, including, matching, NixosEvalError, renderPlay, type OptionPath } from './support/nixos-eval.ts';
 import { SAMPLE_PLAYS } from './support/nixos-samples.ts';
 
@@ -262,16 +262,18 @@ t.test(`nixos eval: generated adversarial strings reach NixOS options unchanged 
 
 // ── the site's roles on a NixOS host ─────────────────────────────────────
 
-t.test("nixos eval: the site's base and home-assistant roles render for a NixOS host and evaluate", async (t) => {
+t.test("nixos eval: the site's base, hardening and homeassistant roles render for a NixOS host and evaluate", async (t) => {
   const roles = [
-    base({ admin: { name: 'admin', authorizedKeys: [KEY] }, timezone: 'Europe/Berlin', fail2ban: { ignoreip: ['192.168.1.0/24'] } }),
-    homeAssistant({ timezone: 'Europe/Berlin' }),
+    base({ admin: { name: 'admin', authorizedKeys: [KEY] }, timezone: 'Europe/Berlin' }),
+    hardening({ fail2ban: { ignoreip: ['192.168.1.0/24'] } }),
+    // NixOS has no quadlet .network units: Home Assistant on the host's network there.
+    homeassistant({ timezone: 'Europe/Berlin', hostNetwork: true }),
   ];
   await assertNixosOptions(t, roles, {
     'users.users.admin.openssh.authorizedKeys.keys': [KEY],
     'services.openssh.settings': matching({ PasswordAuthentication: false }),
     'services.fail2ban.jails.sshd.settings': matching({ ignoreip: '192.168.1.0/24' }),
-    'virtualisation.oci-containers.containers.home-assistant.environment': matching({ TZ: 'Europe/Berlin' }),
+    'virtualisation.oci-containers.containers.homeassistant.environment': matching({ TZ: 'Europe/Berlin' }),
   });
 });
 

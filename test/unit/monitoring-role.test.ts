@@ -1,10 +1,15 @@
 import t from 'tap';
-import { HOSTFORM_ALERT_RULES } from '../../lib/pull/alert-rules.ts';
+import { parse } from 'yaml';
+import { DEFAULT_TEXTFILE_DIR, HOSTFORM_ALERT_RULES, secret } from '../../lib/index.ts';
 import type { HostView, Task } from '../../lib/module/types.ts';
-import { monitoring } from '../../roles/index.ts';
+import { monitoring, TEXTFILE_DIR } from '../../roles/index.ts';
+
+// The monitoring role carries hostform's own fleet alerts (issue 16) beside
+// the site's: the rules file, Prometheus loading it, and node_exporter
+// reading the directory pull and push runs write their metrics to.
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: { platform: 'el9' } } as unknown as HostView;
-const tasks = monitoring({ configDir: '/srv/mon' })
+const tasks = monitoring({ configDir: '/srv/mon', grafanaAdminPassword: secret.env('HF_TEST_GRAFANA') })
   .expand(host)
   .filter((s): s is Task => s.kind === 'task');
 const param = (task: Task | undefined, name: string) => (task?.params as Record<string, unknown> | undefined)?.[name];
@@ -16,12 +21,15 @@ t.test('monitoring installs hostform alert rules beside prometheus.yml, which lo
   t.equal(param(rules, 'mode'), '0644');
   t.equal(rules?.notify, 'restart prometheus');
   t.equal(param(fileAt('/srv/mon/prometheus/rules'), 'state'), 'directory', 'its directory is made first');
-  t.match(param(fileAt('/srv/mon/prometheus/prometheus.yml'), 'content'), /\nrule_files:\n {2}- "rules\/\*\.yml"\n/);
+  const config = parse(String(param(fileAt('/srv/mon/prometheus/prometheus.yml'), 'content'))) as { rule_files: string[] };
+  t.same(config.rule_files, ['rules/*.yml']);
 });
 
 t.test('monitoring has node_exporter read the textfile directory hostform runs write their metrics to, and makes that directory', async (t) => {
-  t.equal(param(fileAt('/var/lib/node_exporter/textfile_collector'), 'state'), 'directory');
+  t.equal(TEXTFILE_DIR, DEFAULT_TEXTFILE_DIR, 'the backup role and the pull/push runs write to the same directory');
+  t.equal(param(fileAt(DEFAULT_TEXTFILE_DIR), 'state'), 'directory');
   const exporter = tasks.find((task) => param(task, 'containerName') === 'node-exporter');
   t.ok(exporter, 'the node-exporter quadlet is planned');
-  t.match(JSON.stringify(param(exporter, 'exec')), /"--collector\.textfile\.directory=\/host\/var\/lib\/node_exporter\/textfile_collector"/, 'the host root is at /host in the container');
+  t.ok((param(exporter, 'volume') as string[]).includes(`${DEFAULT_TEXTFILE_DIR}:/textfile:ro,z`), 'the directory is mounted into the container');
+  t.ok((param(exporter, 'exec') as string[]).includes('--collector.textfile.directory=/textfile'), 'and read by the textfile collector');
 });

@@ -41,11 +41,11 @@ t.test('a task written in a playbook is located at its line there, not in the en
 
 t.test('a task written in one of hostform\'s roles is located in roles/', async (t) => {
   const steps = backup({ password: 'pw' }).expand(host) as Task[];
-  const source = await readFile(join(repo, 'roles/backup.ts'), 'utf8');
-  const line = source.split('\n').findIndex((l) => l.includes("command({ argv: [RESTIC, 'init']")) + 1;
+  const source = await readFile(join(repo, 'roles/backup/index.ts'), 'utf8');
+  const line = source.split('\n').findIndex((l) => l.includes("command({ argv: init,")) + 1;
   const init = steps.find((s) => s.name === 'restic init');
   t.equal(taskSource(init as Task)?.line, line, `the restic init task, line ${line}`);
-  t.match(taskSource(init as Task)?.file, /(^|\/)roles\/backup\.ts$/);
+  t.match(taskSource(init as Task)?.file, /(^|\/)roles\/backup\/index\.ts$/);
 });
 
 t.test('an error thrown in a role is located where it was thrown', async (t) => {

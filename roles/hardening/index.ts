@@ -1,0 +1,69 @@
+import { role, type Step } from '../../lib/index.ts';
+import { fail2ban, firewalld, selinux, service } from '../../modules/index.ts';
+import { sshHardening, type SshHardeningOptions } from '../ssh-hardening.ts';
+
+export interface HardeningOptions {
+  /**
+   * sshd: keys only, no root login, at most 3 tries. Run hostform as the admin user with become
+   * (inventory `user: admin`): connected as root, the lock-out protection of sshd.config refuses
+   * `PermitRootLogin no`, since it would end the login hostform uses.
+   */
+  readonly ssh?: SshHardeningOptions;
+  /** firewalld's default zone. Default 'public'. */
+  readonly zone?: string;
+  /**
+   * The firewalld services open in the zone, and no others of FIREWALLD_DEFAULTS (cockpit,
+   * dhcpv6-client, ...). Default ['ssh']; the traefik and plex roles open their own.
+   */
+  readonly services?: readonly string[];
+  /** The SELinux mode. Default 'enforcing'; 'permissive' while you find what a container is denied. */
+  readonly selinuxMode?: 'enforcing' | 'permissive';
+  /** SELinux booleans. Default CONTAINER_BOOLEANS, plus virt_use_nfs when `nfs` is set. */
+  readonly booleans?: Readonly<Record<string, boolean>>;
+  /** Containers read data from NFS mounts (Plex's media): turns virt_use_nfs on. */
+  readonly nfs?: boolean;
+  /** The sshd jail; `ignoreip` should hold your LAN so a typo at home never locks you out. */
+  readonly fail2ban?: { readonly maxretry?: number; readonly bantime?: string; readonly findtime?: string; readonly ignoreip?: readonly string[] };
+}
+
+/** Services RHEL 9 (and its rebuilds) open in the public zone out of the box, closed unless listed. */
+export const FIREWALLD_DEFAULTS = ['ssh', 'cockpit', 'dhcpv6-client', 'mdns', 'samba-client'] as const;
+
+/** Booleans containers on a home server need: cgroup access for systemd-managed containers (`--systemd`, healthchecks). */
+export const CONTAINER_BOOLEANS: Readonly<Record<string, boolean>> = { container_manage_cgroup: true };
+
+export const SSH_DEFAULTS: SshHardeningOptions = {
+  options: { PermitRootLogin: 'no', PasswordAuthentication: false, KbdInteractiveAuthentication: false, PubkeyAuthentication: true, MaxAuthTries: 3 },
+};
+
+/**
+ * The host's doors: sshd by key only and never as root, firewalld's default zone with exactly the
+ * listed services among the ones RHEL opens by default, SELinux enforcing with the booleans the site's
+ * containers need, and fail2ban watching sshd.
+ */
+export const hardening = role('hardening', (o: HardeningOptions = {}): readonly Step[] => {
+  const zone = o.zone ?? 'public';
+  const open = o.services ?? ['ssh'];
+  const closed = FIREWALLD_DEFAULTS.filter((s) => !open.includes(s));
+  const booleans = { ...CONTAINER_BOOLEANS, ...(o.nfs ? { virt_use_nfs: true } : {}), ...o.booleans };
+  return [
+    selinux.mode({ mode: o.selinuxMode ?? 'enforcing' }),
+    selinux.boolean({ values: booleans }),
+    service({ name: 'firewalld', enabled: true, state: 'started' }),
+    firewalld.zone({ name: zone, default: true }),
+    ...(open.length > 0 ? [firewalld.service({ zone, services: open })] : []),
+    ...(closed.length > 0 ? [firewalld.service({ zone, services: closed, state: 'absent' })] : []),
+    sshHardening(o.ssh ?? SSH_DEFAULTS),
+    fail2ban.jail({
+      name: 'sshd',
+      backend: 'systemd',
+      journalmatch: '_SYSTEMD_UNIT=sshd.service',
+      maxretry: o.fail2ban?.maxretry ?? 5,
+      findtime: o.fail2ban?.findtime ?? '10m',
+      bantime: o.fail2ban?.bantime ?? '1h',
+      bantimeIncrement: { factor: 2, maxtime: '1w' },
+      ignoreip: ['127.0.0.1/8', '::1', ...(o.fail2ban?.ignoreip ?? [])],
+    }),
+    service({ name: 'fail2ban', enabled: true, state: 'started' }),
+  ];
+});
