@@ -196,6 +196,16 @@ function timings(run: Finished): string {
 }
 
 /** The statuses of a finished run's tasks. */
+/** What failed in a run, for the diagnostics of a failing check. */
+function failures(run: Finished): string[] {
+  try {
+    const tasks = (JSON.parse(run.stdout) as { hosts: { tasks: { name: string; status: string; error?: { message: string } }[] }[] }).hosts[0]?.tasks ?? [];
+    return tasks.filter((x) => x.status !== 'ok' && x.status !== 'skipped').map((x) => `${x.name}: ${x.status}${x.error ? `: ${x.error.message}` : ''}`);
+  } catch {
+    return [`(no report: exit ${run.code}, ${run.stderr.trim().split('\n').slice(-3).join(' | ')})`];
+  }
+}
+
 function statuses(run: Finished): string[] {
   try {
     return (JSON.parse(run.stdout) as { hosts: { tasks: { status: string }[] }[] }).hosts[0]?.tasks.map((x) => x.status) ?? [];
@@ -258,9 +268,9 @@ t.test(`${POINTS} faults at random moments (seed ${SEED}): nothing half-done, an
     t.equal((await h.exec(LEFTOVERS)).stdout, '', `${line}: no temporary file left`);
 
     const converge = await playHere(to);
-    t.equal(converge.code, 0, `${line}: the next run converges`, { stderr: converge.stderr.slice(-3000), cut: statuses(cut) });
+    t.equal(converge.code, 0, `${line}: the next run converges`, { stderr: converge.stderr.slice(-3000), cut: statuses(cut), failures: failures(converge) });
     const again = await playHere(to);
-    t.same([...new Set(statuses(again))].filter((s) => s !== 'skipped'), ['ok'], `${line}: the run after it changes nothing`);
+    t.same([...new Set(statuses(again))].filter((s) => s !== 'skipped'), ['ok'], `${line}: the run after it changes nothing`, { changed: failures(again) });
     t.same((await h.exec(SNAPSHOT)).stdout, snapshots[to], `${line}: the files are version ${to}`);
     t.same(await daemonsRun(h), expectedRun(to), `${line}: every reload and restart owed has run`);
     from = to;
