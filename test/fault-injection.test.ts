@@ -195,7 +195,6 @@ function timings(run: Finished): string {
   }
 }
 
-/** The statuses of a finished run's tasks. */
 /** What failed in a run, for the diagnostics of a failing check. */
 function failures(run: Finished): string[] {
   try {
@@ -206,6 +205,7 @@ function failures(run: Finished): string[] {
   }
 }
 
+/** The statuses of a finished run's tasks. */
 function statuses(run: Finished): string[] {
   try {
     return (JSON.parse(run.stdout) as { hosts: { tasks: { status: string }[] }[] }).hosts[0]?.tasks.map((x) => x.status) ?? [];
@@ -253,12 +253,19 @@ t.test(`${POINTS} faults at random moments (seed ${SEED}): nothing half-done, an
     const line = `fault ${i + 1}/${POINTS} (seed ${SEED}): ${kind} after ${delay} of ${span} ms, ${from} → ${to}`;
     log.push(line);
     t.comment(line);
+    // A fault due after the run has ended must not fire during the next runs: its timer ends with the run,
+    // and a kill already on its way is waited for.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let killing: Promise<unknown> | undefined;
     const cut = await play(to, (child) => {
-      setTimeout(() => {
+      timer = setTimeout(() => {
         if (kind === 'play') child.kill('SIGKILL');
-        else void h.exec("pkill -KILL -f '^sshd-session: admin'");
+        else killing = h.exec("pkill -KILL -f '^sshd-session: admin'");
       }, delay);
     });
+    clearTimeout(timer);
+    await killing;
+    if (cut.ms < delay) t.comment(`${line}: the run ended after ${cut.ms} ms, before the fault`);
     await commandsEnded();
     const snapshot = (await h.exec(SNAPSHOT)).stdout.split('\n');
     const old = snapshots[from].split('\n');
