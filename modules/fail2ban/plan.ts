@@ -3,7 +3,7 @@ import { effect, PathResource, type Effect } from '../../lib/module/resources.ts
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { RELOAD_ID } from './apply.ts';
 import { observedFromPlanned, type ObservedPath } from '../file/observe.ts';
-import type { DaemonRead } from '../shared/daemon.ts';
+import { staleReload } from '../shared/daemon.ts';
 import type { ObservedDefinition, ObservedJail, ServiceState } from './observe.ts';
 import type { WantedDefinition, WantedJail } from './params.ts';
 import { MARKER } from './render.ts';
@@ -36,22 +36,9 @@ export function planJail(w: WantedJail, observed: ObservedJail, context: PlanCon
   // The file is right; an earlier task's change reloads fail2ban anyway, so only the host's own state is judged here.
   if (planned) return [];
   const state = planJailState(w, observed.service, context.checkMode);
-  return state.length > 0 ? state : staleReload(observed, context);
+  return state.length > 0 ? state : staleReload('fail2ban', observed.daemon, RELOAD_ID, context, { do: 'reload' });
 }
 
-/** The files are right, but the running fail2ban was not reloaded since one changed (a lost reload, an edit by hand): reload it. */
-function staleReload(observed: { readonly daemon: DaemonRead }, context: PlanContext): Change<Fail2banAction>[] {
-  const [path] = observed.daemon.stale;
-  // A reload an earlier task of this run asked for reads it anyway.
-  if (path === undefined || context.deferred?.has(RELOAD_ID)) return [];
-  return [
-    {
-      summary: `reload fail2ban: it has not read ${path} since it changed (the file is newer than fail2ban's last start or reload)`,
-      diff: fieldDiff([{ name: 'running fail2ban', before: `older than ${path}`, after: `reloaded after ${path} changed` }]),
-      action: { do: 'reload' },
-    },
-  ];
-}
 
 function planJailState(w: WantedJail, service: ServiceState, checkMode: boolean): Change<Fail2banAction>[] {
   assertUsable(service, checkMode);
@@ -87,7 +74,7 @@ export function planDefinition(w: WantedDefinition, observed: ObservedDefinition
     ].filter((f): f is { path: string; text: string } => f.text?.startsWith(MARKER) === true);
     return usable(ours.map((f) => removal(label, f.path, f.text)), observed.service, context.checkMode);
   }
-  if (before === w.content) return planned ? [] : staleReload(observed, context);
+  if (before === w.content) return planned ? [] : staleReload('fail2ban', observed.daemon, RELOAD_ID, context, { do: 'reload' });
   const override = stock ? `, overriding the packaged ${w.paths.conf}` : '';
   return usable([
     {

@@ -12,6 +12,8 @@
  * systemd (a plain `kill -HUP`) is not seen, and costs one reload more.
  */
 import type { ExecResult } from '../../lib/connection/types.ts';
+import { fieldDiff } from '../../lib/diff.ts';
+import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 
 export interface DaemonRead {
@@ -51,6 +53,24 @@ export function parseDaemonRead(paths: readonly string[], result: ExecResult): D
   const mtimes = lines.filter((l) => l.startsWith('Mtime=')).map((l) => nanoseconds(l.slice('Mtime='.length)));
   if (!active || since === undefined || mtimes.length !== paths.length) return { active, stale: [] };
   return { active, stale: paths.filter((_, i) => (mtimes[i] ?? -1n) > since) };
+}
+
+/**
+ * The files are right, but the running `daemon` was not reloaded since one
+ * changed (a lost reload, an edit by hand): plan its reload, unless an
+ * earlier task of this run already asked for it (`reloadId`), which reads
+ * the file anyway.
+ */
+export function staleReload<Action>(daemon: string, read: DaemonRead, reloadId: string, context: PlanContext, action: Action): Change<Action>[] {
+  const [path] = read.stale;
+  if (path === undefined || context.deferred?.has(reloadId)) return [];
+  return [
+    {
+      summary: `reload ${daemon}: it has not read ${path} since it changed (the file is newer than ${daemon}'s last start or reload)`,
+      diff: fieldDiff([{ name: `running ${daemon}`, before: `older than ${path}`, after: `reloaded after ${path} changed` }]),
+      action,
+    },
+  ];
 }
 
 /** `1796081354.928668000` → nanoseconds since the epoch; undefined for anything else. */

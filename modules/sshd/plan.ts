@@ -1,8 +1,9 @@
-import { fieldDiff, textDiff } from '../../lib/diff.ts';
+import { textDiff } from '../../lib/diff.ts';
 import { effect, PathResource, type Effect } from '../../lib/module/resources.ts';
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import { RELOAD_ID } from './apply.ts';
 import { observedFromPlanned, type ObservedPath } from '../file/observe.ts';
+import { staleReload } from '../shared/daemon.ts';
 import type { ObservedDropIn, SshdSetup } from './observe.ts';
 import { DROP_IN_DIR, type WantedDropIn } from './params.ts';
 
@@ -23,11 +24,11 @@ export function planDropIn(w: WantedDropIn, observed: ObservedDropIn, context: P
   const planned = context.planned.get(PathResource, w.path);
   const before = textOf(w.path, planned ? observedFromPlanned(planned) : observed.file);
   if (!w.present) {
-    if (before === undefined) return planned ? [] : staleReload(observed, context);
+    if (before === undefined) return planned ? [] : staleReload('sshd', observed.daemon, RELOAD_ID, context, { do: 'reload' });
     return [{ summary: `remove ${w.path} and reload sshd`, diff: textDiff(w.path, before, ''), action: { do: 'remove', previous: before } }];
   }
   // An earlier task of this run changing the same file reloads sshd anyway.
-  if (before === w.content) return planned ? [] : staleReload(observed, context);
+  if (before === w.content) return planned ? [] : staleReload('sshd', observed.daemon, RELOAD_ID, context, { do: 'reload' });
   assertUsable(observed.setup, context.checkMode);
   return [
     {
@@ -38,19 +39,6 @@ export function planDropIn(w: WantedDropIn, observed: ObservedDropIn, context: P
   ];
 }
 
-/** The file is right, but sshd was not reloaded since it changed (a lost reload, an edit by hand): reload it. */
-function staleReload(observed: ObservedDropIn, context: PlanContext): Change<SshdAction>[] {
-  const [path] = observed.daemon.stale;
-  // A reload an earlier task of this run asked for reads it anyway.
-  if (path === undefined || context.deferred?.has(RELOAD_ID)) return [];
-  return [
-    {
-      summary: `reload sshd: it has not read ${path} since it changed (the file is newer than sshd's last start or reload)`,
-      diff: fieldDiff([{ name: 'running sshd', before: `older than ${path}`, after: `reloaded after ${path} changed` }]),
-      action: { do: 'reload' },
-    },
-  ];
-}
 
 function assertUsable(setup: SshdSetup, checkMode: boolean): void {
   if (setup === 'noinclude') {
