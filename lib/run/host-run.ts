@@ -10,7 +10,9 @@ import { assertFreshLogin } from './fresh-login.ts';
 import { describeOwedBy, type ActionKey, type HostJournal, type JournalEntry } from './journal.ts';
 import type { PreparedPlay, PreparedStep, PreparedTask } from './prepare.ts';
 import { runProbes } from './probe-batch.ts';
-import { ProbeCache } from './probe-cache.ts';
+import { overlap, ProbeCache } from './probe-cache.ts';
+import { ApplyBatcher, type ApplyChannel } from './apply-batch.ts';
+import type { ResourceKey } from '../module/resources.ts';
 import type { ChangeReport, RunMode, RunObserver, TaskResult } from './results.ts';
 import { wholeInput } from './whole-input.ts';
 
@@ -85,21 +87,95 @@ export class HostRun {
     this.#playName = play.name;
     const notified = new Set<string>();
     const tasks = play.steps.filter((s): s is PreparedTask => s.kind === 'task');
+    const window: WindowEntry[] = [];
+    const notify = (task: PreparedTask, result: TaskResult) => {
+      if (result.status === 'changed') for (const n of notifyList(task.task)) notified.add(n);
+    };
+    const flush = async () => {
+      for (const [task, result] of await this.#applyWindow(window.splice(0))) notify(task, result);
+    };
     for (let i = 0; i < play.steps.length && !this.#failed; ) {
       const step = play.steps[i] as PreparedStep;
       if (step.kind === 'flush') {
+        await flush();
         await this.#runHandlers(play, notified);
         i += 1;
         continue;
       }
-      const group = this.#applyGroup(play.steps, i);
-      const results = await this.#runGroup(group, tasks.slice(tasks.indexOf(step)));
-      results.forEach((result, k) => {
-        if (result.status === 'changed') for (const n of notifyList((group[k] as PreparedTask).task)) notified.add(n);
-      });
-      i += group.length;
+      const upcoming = tasks.slice(tasks.indexOf(step));
+      if (!this.#joinsWindows(step)) {
+        await flush();
+        if (this.#failed) break;
+        const group = this.#applyGroup(play.steps, i);
+        (await this.#runGroup(group, upcoming)).forEach((result, k) => notify(group[k] as PreparedTask, result));
+        i += group.length;
+        continue;
+      }
+      // Planned against what the host is before the window's changes: only when none of them can alter what it reads.
+      if (window.length > 0 && (!this.#probed.has(step) || window.some((w) => w.planned && overlap(this.#probed.readsOf(step), w.writes)))) await flush();
+      if (this.#failed) break;
+      const entry = await this.#planEntry(step, upcoming);
+      // Its plan stands, but its changes may alter what a task of the window read: the window goes first.
+      if (entry.planned && window.some((w) => w.planned && overlap(entry.writes, this.#probed.readsOf(w.task)))) await flush();
+      window.push(entry);
+      if (entry.outcome?.status === 'failed') await flush();
+      i += 1;
     }
+    await flush();
     await this.#runHandlers(play, notified);
+  }
+
+  /**
+   * Whether a task may be applied in a window with its neighbours: its
+   * module says what its probes read and what its changes write, and its
+   * changes stay within that (not a widening task, a handler, a gate or a
+   * module that applies several tasks at once itself). Check mode applies
+   * nothing: it plans task by task against the planned state.
+   */
+  #joinsWindows(task: PreparedTask): boolean {
+    const backend = task.backend;
+    if (this.mode !== 'apply' || !backend?.reads || backend.widens || backend.batch || task.handler || task.task.module.capabilities.gate) return false;
+    if (task.become && !this.host.facts.canBecome) return false;
+    return backend.reads(task.resolved) !== undefined;
+  }
+
+  /** Observe and plan one task of a window: its final outcome, or the changes it needs and what they write. */
+  async #planEntry(task: PreparedTask, upcoming: readonly PreparedTask[]): Promise<WindowEntry> {
+    const started = Date.now();
+    this.observer.taskStart?.(this.host.name, task.name);
+    const planned = await this.#plan(task, upcoming, new PlannedState()).catch((error: unknown) =>
+      error instanceof Skip ? { status: 'skipped' as const, changes: [], note: redact(error.note, task.sensitive) } : this.#failure(error, task, task.sensitive),
+    );
+    if ('status' in planned) return { task, started, outcome: planned };
+    return { task, started, planned, writes: this.#probed.writesOf(task, planned.observed) };
+  }
+
+  /**
+   * Apply the planned tasks of a window together, their commands sent in
+   * batches (apply-batch.ts), then record every task of the window in the
+   * order written. The tasks neither read nor write what the others write,
+   * so each plan holds whatever the others do first. One that fails does not
+   * stop the others of its window, which are already under way; the host
+   * stops after the window.
+   */
+  async #applyWindow(window: readonly WindowEntry[]): Promise<[PreparedTask, TaskResult][]> {
+    const pending = window.flatMap((w) => (w.planned ? [w.planned] : []));
+    const applied = new Map<PreparedTask, Outcome>();
+    if (pending.length > 0) {
+      for (const p of pending) for (const name of notifyList(p.task.task)) this.journal?.put({ kind: 'handler', play: this.#playName, name, owedBy: this.journal.by });
+      this.#probed.applying(pending);
+      const channel = new ApplyBatcher(this.connection, this.host.facts.uid === 0);
+      await Promise.all(
+        pending.map(async (p) => {
+          const outcome = await inPhase('apply', () => p.task.backend!.apply(p.task.resolved, p.changes, this.#applyContext(p.task, p.task.sensitive, channel))).then(
+            (): Outcome => ({ status: 'changed', changes: p.reports, ...notesOf(p.changes, p.task.sensitive) }),
+            (error: unknown): Outcome => ({ ...this.#failure(error, p.task, p.task.sensitive), changes: p.reports }),
+          );
+          applied.set(p.task, outcome);
+        }),
+      );
+    }
+    return window.map((w) => [w.task, this.#record(w.task, w.outcome ?? (applied.get(w.task) as Outcome), w.started)]);
   }
 
   /**
@@ -325,7 +401,8 @@ export class HostRun {
     this.#probed.applying(pending); // the host changes now: what these changes can alter must be probed again
     const first = pending[0] as Planned;
     const backend = first.task.backend!;
-    const context = this.#applyContext(first.task, sensitiveOf(pending));
+    // Commands a module sends at the same moment (firewalld's two sides) share a round trip.
+    const context = this.#applyContext(first.task, sensitiveOf(pending), new ApplyBatcher(this.connection, this.host.facts.uid === 0));
     if (pending.length === 1) return backend.apply(first.task.resolved, first.changes, context);
     await backend.batch!.apply(
       pending.map((p) => ({ params: p.task.resolved, changes: p.changes })),
@@ -405,11 +482,11 @@ export class HostRun {
    * Run a command of a change: with its journal write in front when something
    * new is owed, and only once all of its standard input has arrived.
    */
-  async #runChecked(script: ShellScript, become: boolean, taskName: string, sensitive: readonly string[], options: { stdin?: string | Buffer; okCodes?: readonly number[] }) {
+  async #runChecked(script: ShellScript, become: boolean, taskName: string, sensitive: readonly string[], options: { stdin?: string | Buffer; okCodes?: readonly number[] }, channel: ApplyChannel = this.connection) {
     const journal = await this.#journalBefore(become, taskName);
     const withJournal = journal ? join([journal.script, script]) : script;
     const toRun = options.stdin !== undefined ? wholeInput(withJournal, options.stdin) : withJournal;
-    const result = await this.connection.run(toRun, { become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+    const result = await channel.run(toRun, { become, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
     const ok = (options.okCodes ?? [0]).includes(result.code);
     if (journal && ok) this.journal?.written(journal.text);
     if (!ok) {
@@ -451,14 +528,14 @@ export class HostRun {
     return { status: 'failed', changes: [], error: taskFailure(error, task, this.host.name, sensitive) };
   }
 
-  #applyContext(task: PreparedTask, sensitive = task.sensitive): ApplyContext {
+  #applyContext(task: PreparedTask, sensitive = task.sensitive, channel: ApplyChannel = this.connection): ApplyContext {
     return {
       host: this.host,
       taskName: task.name,
-      run: (script, options = {}) => this.#runChecked(script, task.become, task.name, sensitive, options),
+      run: (script, options = {}) => this.#runChecked(script, task.become, task.name, sensitive, options, channel),
       writeFile: async (path, content, options = {}) => {
         const journal = await this.#journalBefore(task.become, task.name);
-        await this.connection.writeFile(path, content, { ...options, become: task.become, ...(journal ? { prelude: journal.script } : {}) });
+        await channel.writeFile(path, content, { ...options, become: task.become, ...(journal ? { prelude: journal.script } : {}) });
         if (journal) this.journal?.written(journal.text);
       },
       defer: (id, script, confirm) => {
@@ -475,6 +552,16 @@ export class HostRun {
       ...(this.freshLogin ? { freshLogin: this.freshLogin } : {}),
     };
   }
+}
+
+/** A task of a window: planned (its changes wait to be applied with the others) or done (ok, skipped, failed). */
+interface WindowEntry {
+  readonly task: PreparedTask;
+  readonly started: number;
+  readonly outcome?: Outcome;
+  readonly planned?: Planned;
+  /** What its changes may alter; undefined: anything. */
+  readonly writes?: readonly ResourceKey[] | undefined;
 }
 
 interface DeferredAction {

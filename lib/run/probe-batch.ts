@@ -58,11 +58,33 @@ async function runGroup(connection: Connection, group: readonly ProbeRequest[], 
   return parsed;
 }
 
-export function batchScript(scripts: readonly ShellScript[]): ShellScript {
+/**
+ * One script running each of `scripts` in its own subshell, its stdout,
+ * stderr and exit code kept apart and printed, in order, as parseBatchOutput
+ * reads them. Probes run from `/` on an empty standard input. With `inputs`
+ * (the byte count of each script's standard input, undefined for none), the
+ * batch's standard input is their concatenation: it is kept whole in the
+ * private directory and its size checked before any script runs (a cut
+ * connection runs nothing, as lib/run/whole-input.ts), then each script reads
+ * its own part from a pipe.
+ */
+export function batchScript(scripts: readonly ShellScript[], inputs?: readonly (number | undefined)[]): ShellScript {
   // Probe outputs may hold file contents (secrets too): a private directory, removed however the script ends.
-  const lines = [privateTempDir('d').text, 'cd /'];
+  const lines = [privateTempDir('d').text];
+  if (inputs) {
+    const total = inputs.reduce<number>((sum, n) => sum + (n ?? 0), 0);
+    lines.push(
+      'cat >"$d/in" || exit 1',
+      `if [ "$(stat -c %s -- "$d/in")" != ${total} ]; then echo "hostform: standard input arrived incomplete; nothing was run" >&2; exit 1; fi`,
+    );
+  } else lines.push('cd /');
+  let offset = 0;
   scripts.forEach((s, i) => {
-    lines.push(`(\n${s.text}\n) </dev/null >"$d/${i}.o" 2>"$d/${i}.e"; echo $? >"$d/${i}.c"`);
+    const size = inputs?.[i];
+    const input = size === undefined ? '</dev/null' : '';
+    const feed = size === undefined ? '' : `tail -c +${offset + 1} -- "$d/in" 2>/dev/null | head -c ${size} | `;
+    offset += size ?? 0;
+    lines.push(`${feed}(\n${s.text}\n) ${input} >"$d/${i}.o" 2>"$d/${i}.e"; echo $? >"$d/${i}.c"`);
   });
   lines.push(
     `i=0; while [ "$i" -lt ${scripts.length} ]; do`,

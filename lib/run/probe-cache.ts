@@ -110,17 +110,35 @@ export class ProbeCache<T extends CachedTask> {
   applying(changes: readonly { readonly task: T; readonly observed: unknown }[]): void {
     const written: ResourceKey[] = [];
     for (const { task, observed } of changes) {
-      const backend = task.backend;
-      const entry = this.#entries.get(task);
-      if (!backend?.reads || backend.widens || task.handler || !entry) return this.clear();
-      const keys = backend.writes ? backend.writes(task.resolved, observed) : (backend.effects?.(task.resolved) ?? []);
-      written.push(...keys.map((k) => writtenWhere(k, entry.direct)));
+      const keys = this.writesOf(task, observed);
+      if (!keys) return this.clear();
+      written.push(...keys);
     }
     for (const { task } of changes) this.#entries.delete(task);
     for (const [task, entry] of this.#entries) {
       if (entry.reads === undefined || entry.reads.some((r) => written.some((w) => meets(r, w)))) this.#entries.delete(task);
     }
   }
+
+  /** What a probed task's outputs depend on, the paths they read where they lead included; undefined: anything, or not probed. */
+  readsOf(task: T): readonly ResourceKey[] | undefined {
+    return this.#entries.get(task)?.reads;
+  }
+
+  /** What applying a probed task's changes may alter, as the cache counts it; undefined: anything. */
+  writesOf(task: T, observed: unknown): readonly ResourceKey[] | undefined {
+    const backend = task.backend;
+    const entry = this.#entries.get(task);
+    if (!backend?.reads || backend.widens || task.handler || !entry) return undefined;
+    const keys = backend.writes ? backend.writes(task.resolved, observed) : (backend.effects?.(task.resolved) ?? []);
+    return keys.map((k) => writtenWhere(k, entry.direct));
+  }
+}
+
+/** Whether any key of one list meets any of the other (undefined: anything). */
+export function overlap(a: readonly ResourceKey[] | undefined, b: readonly ResourceKey[] | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  return a.some((x) => b.some((y) => meets(x, y)));
 }
 
 /** The paths among keys, as the host is asked about them. */

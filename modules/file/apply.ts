@@ -21,7 +21,8 @@ export async function applyPath(wanted: WantedPath, changes: readonly Change<Fil
         break;
       case 'write':
         if (wanted.state !== 'file') break;
-        await here(sh`if [ -L "$1" ] || [ -d "$1" ]; then rm -rf -- "$1"; fi`);
+        // Renaming a new file over a link replaces the link, not what it points at; a directory has to go first.
+        if (action.replaces) await here(sh`if [ -L "$1" ] || [ -d "$1" ]; then rm -rf -- "$1"; fi`);
         await context.writeFile(wanted.path, wanted.content, {
           ...(wanted.mode ? { mode: parseInt(wanted.mode, 8) } : {}),
           ...(wanted.owner ? { owner: wanted.owner } : {}),

@@ -6,7 +6,8 @@ import { observedFromPlanned, sha256, type ObservedPath } from './observe.ts';
 import type { WantedPath } from './params.ts';
 
 export type FileAction =
-  | { readonly do: 'write' }
+  /** `replaces`: a link, directory or other non-file is at the path and goes first. */
+  | { readonly do: 'write'; readonly replaces?: true }
   | { readonly do: 'mkdir' }
   | { readonly do: 'link' }
   | { readonly do: 'remove' }
@@ -62,7 +63,7 @@ function planFile(wanted: Extract<WantedPath, { state: 'file' }>, current: Obser
   // A secret's size says how long a password is: sizes are left out too.
   const size = (before: number | undefined) => (secret ? 'secret' : before === undefined ? `${wanted.content.length} bytes` : `${before} → ${wanted.content.length} bytes`);
   if (current.type !== 'file') {
-    return [{ summary: `create ${wanted.path} (${size(undefined)})${attributeText(wanted)}`, action: { do: 'write' }, diff: contentDiff(wanted, undefined, secret) }];
+    return [{ summary: `create ${wanted.path} (${size(undefined)})${attributeText(wanted)}`, action: { do: 'write', ...(current.type === 'absent' ? {} : { replaces: true as const }) }, diff: contentDiff(wanted, undefined, secret) }];
   }
   const sameContent = current.size === wanted.content.length && current.sha256 === sha256(wanted.content);
   if (!sameContent) {

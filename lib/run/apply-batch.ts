@@ -1,0 +1,108 @@
+import { writeFileAtomically } from '../connection/atomic-write.ts';
+import type { Connection, ExecResult, RunOptions, WriteFileOptions } from '../connection/types.ts';
+import type { ShellScript } from '../shell/quote.ts';
+import { batchScript, parseBatchOutput } from './probe-batch.ts';
+
+/** What the changes of tasks applied together send to the host. */
+export type ApplyChannel = Pick<Connection, 'run' | 'writeFile'>;
+
+interface Queued {
+  readonly script: ShellScript;
+  readonly options: RunOptions;
+  readonly resolve: (result: ExecResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Linux caps one argument at 128 KiB; a batch's script travels as one (its
+ * standard input carries the commands' inputs), so a longer batch is split.
+ */
+const MAX_SCRIPT_BYTES = 96 * 1024;
+
+/**
+ * The commands of tasks applied together (independent tasks: host-run.ts),
+ * sent in as few round trips as they allow. Every command asked for before
+ * the event loop turns goes to the host in one script per `become` setting,
+ * in the order asked, each in its own subshell with its own standard input,
+ * output and exit code (probe-batch.ts batchScript). A task awaits its
+ * commands one by one, so its own commands keep their order; the tasks
+ * concerned neither read nor write what the others do, so how their commands
+ * interleave cannot change what they do. A command that fails does not stop
+ * the others of its batch: they belong to other tasks.
+ */
+export class ApplyBatcher implements ApplyChannel {
+  readonly #connection: Connection;
+  readonly #loginIsRoot: boolean;
+  #queue: Queued[] = [];
+  #scheduled = false;
+  /** Batches go one after the other: a command asked for while one travels waits for the next. */
+  #sending: Promise<void> = Promise.resolve();
+
+  constructor(connection: Connection, loginIsRoot: boolean) {
+    this.#connection = connection;
+    this.#loginIsRoot = loginIsRoot;
+  }
+
+  run(script: ShellScript, options: RunOptions = {}): Promise<ExecResult> {
+    if (options.scriptOnStdin) return this.#connection.run(script, options);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ script, options, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        const queue = this.#queue;
+        this.#queue = [];
+        this.#sending = this.#sending.then(() => this.#send(queue));
+      });
+    });
+  }
+
+  writeFile(path: string, content: Buffer | string, options: WriteFileOptions = {}): Promise<void> {
+    const transport = { hostName: this.#connection.hostName, loginUser: this.#connection.loginUser, loginIsRoot: this.#loginIsRoot, run: this.run.bind(this) };
+    return writeFileAtomically(transport, path, content, options);
+  }
+
+  async #send(queue: readonly Queued[]): Promise<void> {
+    for (const become of [false, true]) {
+      for (const chunk of chunks(queue.filter((q) => (q.options.become ?? false) === become))) await this.#sendChunk(chunk, become);
+    }
+  }
+
+  async #sendChunk(chunk: readonly Queued[], become: boolean): Promise<void> {
+    const only = chunk.length === 1 ? chunk[0] : undefined;
+    if (only) return this.#connection.run(only.script, only.options).then(only.resolve, only.reject);
+    const inputs = chunk.map((q) => (q.options.stdin === undefined ? undefined : Buffer.from(q.options.stdin)));
+    const withInput = inputs.some((i) => i !== undefined);
+    const script = batchScript(
+      chunk.map((q) => q.script),
+      withInput ? inputs.map((i) => i?.length) : chunk.map(() => undefined),
+    );
+    try {
+      const result = await this.#connection.run(script, { become, stdin: Buffer.concat(inputs.flatMap((i) => (i ? [i] : []))) });
+      // Output that is not the batch's (sudo refused, the input arrived cut short): each command gets the batch's result, and fails with its words.
+      const parsed = parseBatchOutput(result.stdout, chunk.length) ?? chunk.map(() => ({ ...result, code: result.code === 0 ? 1 : result.code }));
+      chunk.forEach((q, i) => q.resolve(parsed[i] as ExecResult));
+    } catch (error) {
+      for (const q of chunk) q.reject(error);
+    }
+  }
+}
+
+/** Consecutive commands whose scripts together stay under the argument limit. */
+function chunks(queue: readonly Queued[]): Queued[][] {
+  const out: Queued[][] = [];
+  let size = 0;
+  for (const q of queue) {
+    const bytes = Buffer.byteLength(q.script.text);
+    const last = out.at(-1);
+    if (last && size + bytes <= MAX_SCRIPT_BYTES) {
+      last.push(q);
+      size += bytes;
+    } else {
+      out.push([q]);
+      size = bytes;
+    }
+  }
+  return out;
+}
