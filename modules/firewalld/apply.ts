@@ -42,19 +42,23 @@ export async function applyFirewalld(changes: readonly Change<FirewalldAction>[]
     if (a.do === 'delete-zone') await run([...tool('permanent'), `--delete-zone=${zone}`]);
     if (a.do === 'target') await run([...tool('permanent'), `--zone=${zone}`, `--set-target=${a.target === '%%REJECT%%' ? 'REJECT' : a.target}`]);
   }
-  for (const side of ['permanent', 'runtime'] as const) {
-    const groups = new Map<string, string[]>();
-    for (const a of actions) {
-      if (a.do !== 'item' || !a.sides.includes(side)) continue;
-      const option = OPTION[a.category][a.add ? 0 : 1];
-      const words = groups.get(option) ?? [];
-      words.push(a.category === 'masquerade' ? option : `${option}=${a.argument}`);
-      groups.set(option, words);
-    }
-    // Removals first, so an interface or source is free before it is bound elsewhere.
-    const ordered = [...groups.entries()].sort(([a], [b]) => Number(b.startsWith('--remove')) - Number(a.startsWith('--remove')));
-    for (const [, words] of ordered) await run([...tool(side), `--zone=${zone}`, ...new Set(words)]);
-  }
+  // The two sides are independent: their calls go to the host together (one round trip when the engine batches them), both run to their end.
+  const sides = await Promise.allSettled(
+    (['permanent', 'runtime'] as const).map(async (side) => {
+      const groups = new Map<string, string[]>();
+      for (const a of actions) {
+        if (a.do !== 'item' || !a.sides.includes(side)) continue;
+        const option = OPTION[a.category][a.add ? 0 : 1];
+        const words = groups.get(option) ?? [];
+        words.push(a.category === 'masquerade' ? option : `${option}=${a.argument}`);
+        groups.set(option, words);
+      }
+      // Removals first, so an interface or source is free before it is bound elsewhere.
+      const ordered = [...groups.entries()].sort(([a], [b]) => Number(b.startsWith('--remove')) - Number(a.startsWith('--remove')));
+      for (const [, words] of ordered) await run([...tool(side), `--zone=${zone}`, ...new Set(words)]);
+    }),
+  );
+  for (const side of sides) if (side.status === 'rejected') throw side.reason;
   if (actions.some((a) => a.do === 'default-zone')) {
     // --set-default-zone needs the zone at runtime: a zone created just now gets there by the reload.
     if (!offline) await context.runDeferred(RELOAD.id);
