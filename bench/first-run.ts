@@ -2,7 +2,8 @@
 // and bench/ansible/first-run.yml), hostform against Ansible, on the same
 // el9-like test hosts, the two tools alternating.
 //
-//   apt-get install ansible && npx tsx bench/first-run.ts --hosts 1,10 [--rounds 2]
+//   apt-get install ansible && npm run bench -- --hosts 1,10 [--rounds 2]
+//   (the same as npx tsx bench/first-run.ts --hosts 1,10)
 //
 // Each round, for each tool (the order alternates between rounds): the hosts
 // are reset (users, files, units, firewall rule removed), then a first run,
