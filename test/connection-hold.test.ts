@@ -56,6 +56,22 @@ for (const spec of specs) {
     t.same({ stdout: held.stdout, stderr: held.stderr, code: held.code }, { stdout: 'partial\n', stderr: 'oops\n', code: 4 });
   });
 
+  t.test(`${spec.kind}: a script that ends at once gives its exit code every time, even when the control process is too busy to read each packet as it comes`, async (t) => {
+    // A loaded control machine reads the host's answer (exec accepted, output, exit status, close) in one go: here
+    // the event loop is kept busy in slices of 40 ms while a script that exits at once is held (a busy lock with --lock-timeout 0).
+    const busy = setInterval(() => {
+      for (const end = Date.now() + 40; Date.now() < end; );
+    }, 1);
+    try {
+      for (let round = 0; round < 10; round++) {
+        const held = await conn.hold(trusted('echo busy; exit 4'), { ready: 'READY' });
+        t.same({ stdout: held.stdout, code: held.code }, { stdout: 'busy\n', code: 4 }, `try ${round + 1}`);
+      }
+    } finally {
+      clearInterval(busy);
+    }
+  });
+
   t.test(`${spec.kind}: a control process killed with SIGKILL lets go of what its script held`, async (t) => {
     const lock = join(dir, `${spec.kind}-kill.lock`);
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(spec), lock], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -174,18 +174,22 @@ class SshConnection implements Connection {
     // As the login user: a held script that needs root says so itself (sudo -n inside).
     const command = argv(['sh', '-c', '--', script.text]).text;
     this.roundTrips += 1;
-    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+    // The exit status is listened for inside exec's callback: a script that ends at once (a lock that is busy) can
+    // have its output, exit status and close parsed from one packet read, in the same tick as the callback.
+    const { channel, exited } = await new Promise<{ channel: ClientChannel; exited: Promise<number | undefined> }>((resolve, reject) => {
       try {
-        this.client.exec(command, (error, stream) => (error ? reject(this.lost(error)) : resolve(stream)));
+        this.client.exec(command, (error, stream) => {
+          if (error) return reject(this.lost(error));
+          let code: number | undefined;
+          stream.on('exit', (exitCode: number | null, signal?: string) => {
+            code = exitCode ?? signalExitCode(signal ?? null);
+          });
+          resolve({ channel: stream, exited: new Promise((done) => stream.on('close', () => done(code))) });
+        });
       } catch (error) {
         reject(this.lost(error));
       }
     });
-    let code: number | undefined;
-    channel.on('exit', (exitCode: number | null, signal?: string) => {
-      code = exitCode ?? signalExitCode(signal ?? null);
-    });
-    const exited = new Promise<number | undefined>((resolve) => channel.on('close', () => resolve(code)));
     return awaitReady({ stdout: channel, stderr: channel.stderr, endInput: (data) => channel.end(data), exited }, options.ready, () => this.lost(this.lastError));
   }
 }
