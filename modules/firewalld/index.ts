@@ -52,8 +52,8 @@ const backends = { el9: backend, linux: backend, nixos: nixosFirewall };
 const inZone = (p: { zone?: string }) => (p.zone ? `${p.zone} ` : '');
 const list = (one: unknown, many: readonly unknown[] | undefined) => (many ?? [one]).map(String).join(', ');
 const absent = (p: { state?: string }) => (p.state === 'absent' ? ' (absent)' : '');
-/** "exactly ssh, http": an exact list reads as the whole set, an empty one as none. */
-const exactly = (p: { exact?: boolean }, listed: string) => (p.exact ? `exactly ${listed || 'none'}` : listed);
+/** "exactly ssh, http": an exact list reads as the whole set; an empty list as none. */
+const exactly = (p: { exact?: boolean }, listed: string) => `${p.exact ? 'exactly ' : ''}${listed || 'none'}`;
 
 export const firewalld = {
   /**
