@@ -167,6 +167,56 @@ t.test('firewalld: with firewalld stopped, tasks change the permanent configurat
   t.same(statuses(await runTasks(host, [firewalld.port({ port: 8081, state: 'absent' }), firewalld.service({ service: 'http', state: 'absent' })], 'apply')), ['changed', 'changed']);
 });
 
+/** The default zone's services, runtime then permanent, as firewall-cmd lists them. */
+const services = async () => (await sh('firewall-cmd --zone=public --list-services; firewall-cmd --permanent --zone=public --list-services')).trim().split('\n');
+const diffs = (report: Awaited<ReturnType<typeof runTasks>>) => tasksOf(report).flatMap((task) => task.changes.map((c) => c.diff));
+
+t.test('firewalld: an exact service list: a service opened by hand is reported by --check as exactly that drift, then removed; a second run changes nothing', async (t) => {
+  const [runtime = '', permanent = ''] = await services();
+  t.equal(runtime, permanent, 'the test starts with the sides in agreement');
+  // Put the zone back as it was, whatever the test left.
+  t.teardown(() => runTasks(host, [firewalld.service({ zone: 'public', services: runtime.split(' ').filter(Boolean), exact: true })], 'apply'));
+  const tasks = [firewalld.service({ zone: 'public', services: ['ssh'], exact: true })];
+  const first = await runTasks(host, tasks, 'apply');
+  t.same(statuses(first), ['changed'], errors(first));
+  t.same(await services(), ['ssh', 'ssh'], 'exactly the list, on both sides');
+  t.same(statuses(await runTasks(host, tasks, 'apply')), ['ok'], 'second run: 0 changed');
+
+  // jenkins is 8080/tcp, where the web server listens.
+  await sh('firewall-cmd -q --add-service=jenkins && firewall-cmd -q --permanent --add-service=jenkins');
+  t.equal(await reachable(8080), true, 'the service opened by hand lets this machine in');
+  const before = await firewallState();
+  const check = await runTasks(host, tasks, 'check');
+  t.same(statuses(check), ['changed'], errors(check));
+  t.same(summaries(check), ['zone public: remove service jenkins'], 'exactly the drift');
+  t.same(diffs(check), ['- permanent service jenkins\n- runtime service jenkins']);
+  t.equal(await firewallState(), before, 'check mode left runtime and permanent state as they were');
+  t.same(await services(), ['jenkins ssh', 'jenkins ssh']);
+
+  const fix = await runTasks(host, tasks, 'apply');
+  t.same(statuses(fix), ['changed'], errors(fix));
+  t.same(summaries(fix), ['zone public: remove service jenkins']);
+  t.same(await services(), ['ssh', 'ssh'], 'removed on both sides');
+  t.equal(await reachable(8080), false, 'the port answers no more');
+  t.same(statuses(await runTasks(host, tasks, 'apply')), ['ok'], 'and the run after changes nothing');
+});
+
+t.test('firewalld: an exact port list closes a port opened by hand at runtime only, and opens the listed one', async (t) => {
+  t.equal((await sh('firewall-cmd --zone=public --list-ports; firewall-cmd --permanent --zone=public --list-ports')).trim(), '', 'the test starts with no port open');
+  t.teardown(() => runTasks(host, [firewalld.port({ zone: 'public', ports: [], exact: true })], 'apply'));
+  await sh('firewall-cmd -q --add-port=8080/tcp');
+  t.equal(await reachable(8080), true);
+  const tasks = [firewalld.port({ zone: 'public', ports: ['8443/tcp'], exact: true })];
+  const check = await runTasks(host, tasks, 'check');
+  t.same(summaries(check), ['zone public: add port 8443/tcp', 'zone public: remove port 8080/tcp at runtime (runtime has port 8080/tcp but permanent does not)']);
+  t.equal(await reachable(8080), true, 'check mode left the port open');
+  const apply = await runTasks(host, tasks, 'apply');
+  t.same(statuses(apply), ['changed'], errors(apply));
+  t.equal(await reachable(8080), false);
+  t.equal((await sh('firewall-cmd --zone=public --list-ports; firewall-cmd --permanent --zone=public --list-ports')).trim(), '8443/tcp\n8443/tcp');
+  t.same(statuses(await runTasks(host, tasks, 'apply')), ['ok'], 'second run: 0 changed');
+});
+
 t.test('firewalld: invalid parameters fail before any host is touched, naming task, parameter and value', async (t) => {
   const before = await firewallState();
   const cases: [Parameters<typeof runTasks>[1][number], RegExp][] = [
@@ -176,6 +226,8 @@ t.test('firewalld: invalid parameters fail before any host is touched, naming ta
     [firewalld.service({ zone: 'bad zone!', service: 'http' }), /task 'firewalld\.service bad zone! http' \(firewalld\.service\): parameter 'zone' = "bad zone!"/],
     [firewalld.zone({ name: 'a-zone-name-too-long' }), /parameter 'name' = "a-zone-name-too-long"/],
     [firewalld.richRule({ rule: 'rule source address=10.0.0.1 accept' }), /parameter 'rule' = .*needs family=ipv4 or family=ipv6/],
+    [firewalld.service({ services: ['ssh'], exact: true, state: 'absent' }), /task 'firewalld\.service exactly ssh \(absent\)' \(firewalld\.service\): parameter 'exact' = true: goes with state 'present'/],
+    [firewalld.port({ ports: [] }), /task 'firewalld\.port none' \(firewalld\.port\): parameter 'ports' = \[\]: names no port/],
   ];
   for (const [task, message] of cases) {
     const run = runTasks(host, [task], 'apply');

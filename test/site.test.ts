@@ -43,6 +43,13 @@ t.test('the home server, converged from git on a fresh host', async (t) => {
   inventory = join(scratch, 'inventory.yml');
   await writeSiteInventory(inventory, site);
 
+  await t.test('before the first run, a service opened by hand answers from the LAN', async (t) => {
+    // jenkins is 8080/tcp; a web server listens there, so the LAN check after the runs shows the firewall closed it.
+    await root(`mkdir -p /srv/hand && echo opened-by-hand >/srv/hand/index.html && systemd-run -q --unit=hf-hand busybox httpd -f -p 8080 -h /srv/hand &&
+firewall-cmd -q --add-service=jenkins && firewall-cmd -q --permanent --add-service=jenkins`);
+    t.match(await fromLan(`http://${site.address}:8080/`, 10), /opened-by-hand/);
+  });
+
   await t.test('the first run converges the whole site', async (t) => {
     const { report, seconds, stderr } = await site_('apply');
     t.comment(`first run: ${seconds.toFixed(1)} s, ${named(report, 'changed').length} changed`);
@@ -126,10 +133,12 @@ t.test('the home server, converged from git on a fresh host', async (t) => {
     t.equal(await query('hostform_restore_test_success'), '1', 'restore test passed, scraped');
   });
 
-  await t.test('from the LAN only the listed ports answer', async (t) => {
+  await t.test('from the LAN only the listed ports answer; the service opened by hand before the run is closed', async (t) => {
     const probe = async (port: number) => (await lan.exec(`timeout 3 bash -c '</dev/tcp/${site.address}/${port}'`)).code === 0;
     for (const port of [22, 80, 443, 32400]) t.ok(await probe(port), `${port} answers`);
     for (const port of [3000, 3001, 8000, 8080, 8082, 8123, 9090, 9093, 9100]) t.notOk(await probe(port), `${port} does not`);
+    t.equal(await root('systemctl is-active hf-hand'), 'active\n', 'the server of the hand-opened service still listens on 8080: the firewall is what stops it');
+    t.equal(await root('firewall-cmd --list-services; firewall-cmd --permanent --list-services'), 'http https ssh\nhttp https ssh\n', 'exactly the listed services, at runtime and permanently');
   });
 
   await t.test('drift: a closed port, an edited quadlet, a flipped kernel switch and a stopped service are reported exactly, left alone by --check, and repaired', async (t) => {
@@ -146,7 +155,7 @@ sysctl -qw net.ipv4.conf.all.accept_redirects=1 && systemctl stop homeassistant`
     const changed = named(check.report, 'changed');
     t.comment(changed.join('\n'));
     t.equal(changed.length, 4, 'four tasks, one per change');
-    t.ok(changed.some((n) => /traefik : firewalld/.test(n)), 'the closed https service');
+    t.ok(changed.some((n) => /hardening : firewalld\.service public exactly ssh, http, https/.test(n)), "the closed https service, by the hardening role's exact list");
     t.ok(changed.some((n) => /app : quadlet finance-api\.container/.test(n)), 'the edited quadlet');
     t.ok(changed.some((n) => /base : sysctl/.test(n)), 'the flipped kernel setting');
     t.ok(changed.some((n) => /homeassistant : quadlet homeassistant\.container/.test(n)), 'the stopped service');

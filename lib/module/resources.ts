@@ -54,6 +54,12 @@ export class PlannedState {
     return this.#values.get(`${kind.name}\0${id}`) as Value | undefined;
   }
 
+  /** Every recorded value of one kind, by id: for a task that owns a whole set (firewalld's exact lists) and must see each member earlier tasks planned. */
+  entries<Value>(kind: ResourceKind<Value>): [id: string, value: Value][] {
+    const prefix = `${kind.name}\0`;
+    return [...this.#values].filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), value as Value]);
+  }
+
   record(effects: readonly Effect[]): void {
     for (const e of effects) this.#values.set(`${e.kind.name}\0${e.id}`, e.value);
   }

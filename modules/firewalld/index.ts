@@ -52,6 +52,8 @@ const backends = { el9: backend, linux: backend, nixos: nixosFirewall };
 const inZone = (p: { zone?: string }) => (p.zone ? `${p.zone} ` : '');
 const list = (one: unknown, many: readonly unknown[] | undefined) => (many ?? [one]).map(String).join(', ');
 const absent = (p: { state?: string }) => (p.state === 'absent' ? ' (absent)' : '');
+/** "exactly ssh, http": an exact list reads as the whole set; an empty list as none. */
+const exactly = (p: { exact?: boolean }, listed: string) => `${p.exact ? 'exactly ' : ''}${listed || 'none'}`;
 
 export const firewalld = {
   /**
@@ -69,12 +71,15 @@ export const firewalld = {
     backends,
   }),
 
-  /** firewalld.service({ services: ['http', 'https'] }) */
+  /**
+   *   firewalld.service({ services: ['http', 'https'] })
+   *   firewalld.service({ zone: 'public', services: ['ssh', 'https'], exact: true })   // and no other service
+   */
   service: defineModule<ServiceParams, Wanted>({
     name: 'firewalld.service',
     schema: schemas.service,
     capabilities,
-    describe: (p) => `firewalld.service ${inZone(p)}${list(p.service, p.services)}${absent(p)}`,
+    describe: (p) => `firewalld.service ${inZone(p)}${exactly(p, list(p.service, p.services))}${absent(p)}`,
     resolve: resolveService,
     backends,
   }),
@@ -82,12 +87,13 @@ export const firewalld = {
   /**
    *   firewalld.port({ port: 8080 })                       // tcp
    *   firewalld.port({ zone: 'public', ports: ['80/tcp', '443/tcp', '60000-61000/udp'] })
+   *   firewalld.port({ ports: ['32400/tcp'], exact: true })   // and no other port
    */
   port: defineModule<PortParams, Wanted>({
     name: 'firewalld.port',
     schema: schemas.port,
     capabilities,
-    describe: (p) => `firewalld.port ${inZone(p)}${p.ports ? p.ports.join(', ') : `${p.port}/${p.protocol ?? 'tcp'}`}${absent(p)}`,
+    describe: (p) => `firewalld.port ${inZone(p)}${exactly(p, p.ports ? p.ports.join(', ') : `${p.port}/${p.protocol ?? 'tcp'}`)}${absent(p)}`,
     resolve: resolvePort,
     backends,
   }),

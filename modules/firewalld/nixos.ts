@@ -42,6 +42,15 @@ const NOT_APPLICABLE: Readonly<Record<string, string>> = {
  * module's lists. Zones, rich rules, masquerading and forwarded ports have
  * no networking.firewall form and are skipped with where to declare them.
  *
+ * An exact list (`exact: true`) renders as the list itself. networking.firewall
+ * is declarative: what is open is what the configuration declares, so there is
+ * no port opened by hand in it for hostform to remove. Making the lists exact
+ * beyond that (lib.mkForce) is not done: it would also drop the ports of the
+ * play's other firewalld tasks and of NixOS modules (services.openssh opens its
+ * ports itself), which firewalld keeps apart as services and ports. A task
+ * that cannot be rendered whole (a zone, a service without a known port list)
+ * is skipped whole, never rendered in part, so it opens nothing.
+ *
  *   firewalld.port({ ports: ['443/tcp', '60000-61000/udp'] })
  *   → networking.firewall = { allowedTCPPorts = [ 443 ]; allowedUDPPortRanges = [ { from = 60000; to = 61000; } ]; }
  */

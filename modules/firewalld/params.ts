@@ -31,8 +31,13 @@ export type ZoneParams = {
   readonly default?: true;
 };
 
-export type ServiceParams = InZone &
-  (
+export type ServiceParams = InZone & {
+  /**
+   * The zone's services become exactly the list, at runtime and in the permanent configuration: any other
+   * service is removed, one opened by hand included. Only with state 'present'; an empty list closes every service.
+   */
+  readonly exact?: boolean;
+} & (
     | {
         /** A firewalld service by name (`http`, `ssh`; `firewall-cmd --get-services` lists them). Give service or services, not both. */
         readonly service: string;
@@ -45,8 +50,13 @@ export type ServiceParams = InZone &
       }
   );
 
-export type PortParams = InZone &
-  (
+export type PortParams = InZone & {
+  /**
+   * The zone's ports become exactly the list, at runtime and in the permanent configuration: any other
+   * port is removed, one opened by hand included. Only with state 'present'; an empty list closes every port.
+   */
+  readonly exact?: boolean;
+} & (
     | {
         /** A port (`8080`) or range (`'8000-8010'`), with `protocol`. Give port or ports, not both. */
         readonly port: PortNumber;
@@ -142,15 +152,26 @@ const inZoneProperties = {
   state: { ...state, description: "'present' (default): the zone has it; 'absent': the zone does not." },
 } as const;
 
-/** A module of one or many values: `{ service }` or `{ services: [...] }`, each described. */
-function itemSchema(one: string, many: string, value: object, docs: { readonly one: string; readonly many: string }) {
+/**
+ * A module of one or many values: `{ service }` or `{ services: [...] }`, each described. With `exact`, the
+ * list may be empty (no value left in the zone); resolve refuses an empty list without it.
+ */
+function itemSchema(one: string, many: string, value: object, docs: { readonly one: string; readonly many: string; readonly exact?: string }) {
   return {
     type: 'object',
-    properties: { ...inZoneProperties, [one]: { ...value, description: docs.one }, [many]: { type: 'array', items: value, minItems: 1, description: docs.many } },
+    properties: {
+      ...inZoneProperties,
+      ...(docs.exact ? { exact: { type: 'boolean', description: docs.exact } } : {}),
+      [one]: { ...value, description: docs.one },
+      [many]: { type: 'array', items: value, ...(docs.exact ? {} : { minItems: 1 }), description: docs.many },
+    },
     oneOf: [{ required: [one] }, { required: [many] }],
     additionalProperties: false,
   };
 }
+
+const EXACT = (what: string) =>
+  `The zone's ${what}s become exactly the list, at runtime and in the permanent configuration: any other ${what} is removed, one opened by hand included. Only with state 'present'; an empty list closes every ${what}.`;
 
 export const schemas = {
   zone: {
@@ -176,16 +197,17 @@ export const schemas = {
   service: itemSchema('service', 'services', serviceName, {
     one: 'A firewalld service by name (`http`, `ssh`; `firewall-cmd --get-services` lists them). Give service or services, not both.',
     many: 'Several firewalld services by name. Give service or services, not both.',
+    exact: EXACT('service'),
   }),
   port: {
     type: 'object',
     properties: {
       ...inZoneProperties,
+      exact: { type: 'boolean', description: EXACT('port') },
       port: { ...portNumber, description: "A port (`8080`) or range (`'8000-8010'`), with `protocol`. Give port or ports, not both." },
       protocol: { enum: PROTOCOLS, description: "The protocol of `port`. Default 'tcp'." },
       ports: {
         type: 'array',
-        minItems: 1,
         items: { type: 'string', pattern: '^[0-9]{1,5}(-[0-9]{1,5})?/(tcp|udp|sctp|dccp)$', 'x-expected': 'a port or range with its protocol, such as \"443/tcp\" or \"8000-8100/udp\"' },
         description: "Ports or ranges with their protocol: `['80/tcp', '60000-61000/udp']`. Give port or ports, not both.",
       },
@@ -227,10 +249,11 @@ export interface Wanted {
   readonly zone?: string;
   readonly present: boolean;
   readonly items: readonly WantedItem[];
-  /** The zone task: create or delete the zone, its target, exact interface and source sets, default zone. */
+  /** Categories whose values in the zone are exactly the task's items: any other value there is removed. */
+  readonly exact?: readonly Category[];
+  /** The zone task: create or delete the zone, its target, the default zone. */
   readonly zoneTask?: {
     readonly target?: string;
-    readonly exact: readonly Category[];
     readonly makeDefault: boolean;
   };
 }
@@ -257,9 +280,9 @@ export function resolveZone(p: ZoneParams): Wanted {
     zone: p.name,
     present,
     items,
+    ...(exact.length > 0 ? { exact } : {}),
     zoneTask: {
       ...(p.target ? { target: p.target === 'REJECT' ? '%%REJECT%%' : p.target } : {}),
-      exact,
       makeDefault: p.default === true,
     },
   };
@@ -267,7 +290,7 @@ export function resolveZone(p: ZoneParams): Wanted {
 
 export function resolveService(p: ServiceParams): Wanted {
   const names = p.services ?? [p.service as string];
-  return inZone('service', p, names.map((n) => ({ category: 'service', value: n, argument: n })));
+  return exactSet('service', p, 'services', inZone('service', p, names.map((n) => ({ category: 'service', value: n, argument: n }))));
 }
 
 export function resolvePort(p: PortParams): Wanted {
@@ -276,7 +299,7 @@ export function resolvePort(p: PortParams): Wanted {
   const specs = p.ports
     ? p.ports.map((s, i) => ({ spec: s, parameter: `ports.${i}`, given: s as unknown }))
     : [{ spec: `${p.port}/${p.protocol ?? 'tcp'}`, parameter: 'port', given: p.port as unknown }];
-  return inZone(
+  const wanted = inZone(
     'port',
     p,
     specs.map(({ spec, parameter, given }) => {
@@ -285,6 +308,19 @@ export function resolvePort(p: PortParams): Wanted {
       return { category: 'port', value, argument: value };
     }),
   );
+  return exactSet('port', p, 'ports', wanted);
+}
+
+/**
+ * `exact: true` makes the list the category's whole set in the zone. Removing "exactly these" has no
+ * meaning, and an empty list is only a set (nothing open) with exact.
+ */
+function exactSet(category: Category, p: InZone & { readonly exact?: boolean }, many: string, wanted: Wanted): Wanted {
+  if (p.exact && !wanted.present) {
+    throw new ParameterError('exact', true, `goes with state 'present' (the zone then has exactly the listed ${category}s); to close ${category}s, list them with state 'absent' and without exact`);
+  }
+  if (wanted.items.length === 0 && !p.exact) throw new ParameterError(many, [], `names no ${category}: list at least one, or add exact: true to close every ${category} of the zone`);
+  return p.exact ? { ...wanted, exact: [category] } : wanted;
 }
 
 export function resolveRichRule(p: RichRuleParams): Wanted {

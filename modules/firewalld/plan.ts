@@ -3,7 +3,7 @@ import { effect, type Effect, type PlannedState } from '../../lib/module/resourc
 import type { Change, PlanContext } from '../../lib/module/types.ts';
 import type { ObservedFirewall, SideState, ZoneState } from './observe.ts';
 import { emptyItems, type Category, type Wanted, type WantedItem } from './params.ts';
-import { FirewalldDefaultZoneResource, FirewalldItemResource, FirewalldZoneResource, itemId } from './resources.ts';
+import { exactId, FirewalldDefaultZoneResource, FirewalldExactResource, FirewalldItemResource, FirewalldZoneResource, itemId } from './resources.ts';
 
 export type Side = 'permanent' | 'runtime';
 
@@ -47,6 +47,7 @@ export function planFirewalld(w: Wanted, onHost: ObservedFirewall, context: Plan
   const defaultZone = context.planned.get(FirewalldDefaultZoneResource, 'default') ?? (online ? onHost.runtime?.defaultZone : onHost.permanent.defaultZone);
   const zone = w.zone ?? defaultZone;
   if (!zone) throw new Error('firewalld reports no default zone: name the zone in the task (zone: ...)');
+  refuseContradictions(w, zone, zone === defaultZone, context.planned);
   const o = withPlanned(onHost, context.planned, zone, w);
   const permanent = o.permanent.zones.get(zone);
   const runtime = o.runtime?.zones.get(zone);
@@ -114,10 +115,10 @@ export function planFirewalld(w: Wanted, onHost: ObservedFirewall, context: Plan
   return changes.map((c) => (c.action.do === 'item' && runtimeByReload ? { ...c, action: { ...c.action, reload: true } } : c));
 }
 
-/** The task's items with whether each should be there; for exact sets (a zone's interfaces), also what must go. */
+/** The task's items with whether each should be there; for exact sets (a zone's interfaces, an exact service list), also what must go. */
 function itemsToCompare(w: Wanted, perm: ZoneState, runtime: ZoneState | undefined): { item: WantedItem; present: boolean }[] {
   const list = w.items.map((item) => ({ item, present: w.present }));
-  for (const category of w.zoneTask?.exact ?? []) {
+  for (const category of w.exact ?? []) {
     const wanted = new Set(w.items.filter((i) => i.category === category).map((i) => i.value));
     const extra = new Set([...perm.items[category], ...(runtime?.items[category] ?? [])].filter((v) => !wanted.has(v)));
     for (const value of extra) list.push({ item: { category, value, argument: value }, present: false });
@@ -208,6 +209,9 @@ function planDeletion(
 export function firewalldEffects(w: Wanted): Effect[] {
   const zone = w.zone ?? '';
   const effects: Effect[] = w.items.map((i) => effect(FirewalldItemResource, itemId(zone, i.category, i.value), w.present));
+  if (w.present) {
+    for (const category of w.exact ?? []) effects.push(effect(FirewalldExactResource, exactId(zone, category), valuesOf(w, category)));
+  }
   if (w.zoneTask) {
     effects.push(effect(FirewalldZoneResource, zone, { present: w.present, ...(w.zoneTask.target ? { target: w.zoneTask.target } : {}) }));
     if (w.zoneTask.makeDefault) effects.push(effect(FirewalldDefaultZoneResource, 'default', zone));
@@ -232,11 +236,13 @@ export function withPlanned(o: ObservedFirewall, planned: PlannedState, zone: st
     if (state) {
       const items: Record<Category, string[]> = { ...emptyItems() };
       for (const [category, values] of Object.entries(state.items) as [Category, readonly string[]][]) items[category] = [...values];
-      const effectiveDefault = defaultZone ?? side.defaultZone;
-      for (const i of w.items) {
-        const present = planned.get(FirewalldItemResource, itemId(zone, i.category, i.value)) ?? (zone === effectiveDefault ? planned.get(FirewalldItemResource, itemId('', i.category, i.value)) : undefined);
-        if (present === undefined) continue;
-        items[i.category] = present ? [...new Set([...items[i.category], i.value])] : items[i.category].filter((v) => v !== i.value);
+      const isDefault = zone === (defaultZone ?? side.defaultZone);
+      for (const category of new Set([...w.items.map((i) => i.category), ...(w.exact ?? [])])) {
+        const exact = plannedExact(planned, zone, category, isDefault);
+        if (exact) items[category] = [...exact];
+        for (const [value, present] of plannedItems(planned, zone, category, isDefault)) {
+          items[category] = present ? [...new Set([...items[category], value])] : items[category].filter((v) => v !== value);
+        }
       }
       zones.set(zone, { target: state.target, items });
     } else zones.delete(zone);
@@ -247,4 +253,54 @@ export function withPlanned(o: ObservedFirewall, planned: PlannedState, zone: st
     permanent: overlay(o.permanent, false),
     ...(o.runtime ? { runtime: overlay(o.runtime, true) } : {}),
   };
+}
+
+const valuesOf = (w: Wanted, category: Category): string[] => w.items.filter((i) => i.category === category).map((i) => i.value);
+
+/** The set an earlier exact task of the run leaves in the zone, named by zone or as "the default zone". */
+function plannedExact(planned: PlannedState, zone: string, category: Category, isDefault: boolean): readonly string[] | undefined {
+  return planned.get(FirewalldExactResource, exactId(zone, category)) ?? (isDefault ? planned.get(FirewalldExactResource, exactId('', category)) : undefined);
+}
+
+/** The values of one category that earlier tasks of the run add (true) or remove (false) in the zone; a task naming the zone wins over one meaning the default zone. */
+function plannedItems(planned: PlannedState, zone: string, category: Category, isDefault: boolean): Map<string, boolean> {
+  const entries = planned.entries(FirewalldItemResource).map(([id, present]) => ({ at: id.split('\0'), present }));
+  const found = new Map<string, boolean>();
+  for (const from of isDefault ? ['', zone] : [zone]) {
+    for (const { at, present } of entries) if (at[0] === from && at[1] === category) found.set(at[2] as string, present);
+  }
+  return found;
+}
+
+/**
+ * An exact list and another task of the play that disagree on a value would change it back and forth on
+ * every run, each undoing the other: refused when planned together (check mode, or tasks applied
+ * together), naming the value and what would make them agree.
+ */
+function refuseContradictions(w: Wanted, zone: string, isDefault: boolean, planned: PlannedState): void {
+  for (const category of new Set([...w.items.map((i) => i.category), ...(w.exact ?? [])])) {
+    const mine = valuesOf(w, category);
+    const kind = LABEL[category] || 'rich rule';
+    const earlier = plannedExact(planned, zone, category, isDefault);
+    if (w.exact?.includes(category)) {
+      if (earlier && (earlier.length !== mine.length || earlier.some((v) => !mine.includes(v)))) {
+        throw new Error(`an earlier task of this run keeps exactly the ${kind}s [${earlier.join(', ')}] in zone ${zone}, and this one [${mine.join(', ')}]: make them one list`);
+      }
+      for (const [value, present] of plannedItems(planned, zone, category, isDefault)) {
+        if (present === mine.includes(value)) continue;
+        throw new Error(
+          `an earlier task of this run ${present ? 'adds' : 'removes'} ${kind} ${value} in zone ${zone}, which this exact list ${present ? 'leaves out' : 'keeps'}: ` +
+            `${present ? 'add it to the list' : 'take it off the list'} or drop that task, or every run would undo the other`,
+        );
+      }
+    } else if (earlier) {
+      for (const value of mine) {
+        if (earlier.includes(value) === w.present) continue;
+        throw new Error(
+          `an earlier task of this run keeps exactly the ${kind}s [${earlier.join(', ')}] in zone ${zone}, so ${kind} ${value} ${w.present ? 'would be removed and added' : 'would be added and removed'} on every run: ` +
+            `${w.present ? 'add it to that list' : 'take it off that list'} or drop this task`,
+        );
+      }
+    }
+  }
 }

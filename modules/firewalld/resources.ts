@@ -9,6 +9,8 @@ import type { Category } from './params.ts';
 export const FirewalldZoneResource = new ResourceKind<{ readonly present: boolean; readonly target?: string }>('firewalld-zone');
 /** Keyed by zone (empty for "the default zone"), category and value: whether it will be there. */
 export const FirewalldItemResource = new ResourceKind<boolean>('firewalld-item');
+/** Keyed by zone (empty for "the default zone") and category: the values an earlier exact task leaves there, and no others. */
+export const FirewalldExactResource = new ResourceKind<readonly string[]>('firewalld-exact');
 /** Id `default`: the zone an earlier task makes the default. */
 export const FirewalldDefaultZoneResource = new ResourceKind<string>('firewalld-default-zone');
 
@@ -16,3 +18,4 @@ export const FirewalldDefaultZoneResource = new ResourceKind<string>('firewalld-
 export const FirewallResource = new ResourceKind<never>('firewalld');
 
 export const itemId = (zone: string, category: Category, value: string): string => `${zone}\0${category}\0${value}`;
+export const exactId = (zone: string, category: Category): string => `${zone}\0${category}`;

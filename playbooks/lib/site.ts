@@ -92,7 +92,8 @@ export const securityRoles = role('site-security', (_: void, host): readonly Ste
       ...(s.hostname ? { hostname: s.hostname } : {}),
       ...(s.timezone ? { timezone: s.timezone } : {}),
     }),
-    hardening({ services: ['ssh'], nfs: (s.plex?.media?.length ?? 0) > 0, ...(s.lan ? { fail2ban: { ignoreip: [s.lan] } } : {}) }),
+    // Exactly these services are open: the list names the traefik role's http and https too, or each run would close and reopen them.
+    hardening({ services: ['ssh', 'http', 'https'], nfs: (s.plex?.media?.length ?? 0) > 0, ...(s.lan ? { fail2ban: { ignoreip: [s.lan] } } : {}) }),
   ];
 });
 

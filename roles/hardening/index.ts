@@ -12,10 +12,18 @@ export interface HardeningOptions {
   /** firewalld's default zone. Default 'public'. */
   readonly zone?: string;
   /**
-   * The firewalld services open in the zone, and no others of FIREWALLD_DEFAULTS (cockpit,
-   * dhcpv6-client, ...). Default ['ssh']; the traefik and plex roles open their own.
+   * Exactly the firewalld services open in the zone: every other one is closed, the RHEL defaults
+   * (cockpit, dhcpv6-client) and any opened by hand alike. Default ['ssh']. List the services other
+   * roles of the play open in the default zone too (the traefik role's http and https), or each run
+   * would close them and the other role open them again. Ports are not affected (the plex role's 32400).
    */
   readonly services?: readonly string[];
+  /**
+   * Let `services` lack ssh. Without it such a list is refused: it would close sshd's port, and the
+   * next connection (hostform's own included) would be refused. For sshd moved to another port
+   * (`ssh.port`, which opens that port) once 22 is closed, or a host reached only from a console.
+   */
+  readonly withoutSsh?: boolean;
   /** The SELinux mode. Default 'enforcing'; 'permissive' while you find what a container is denied. */
   readonly selinuxMode?: 'enforcing' | 'permissive';
   /** SELinux booleans. Default CONTAINER_BOOLEANS, plus virt_use_nfs when `nfs` is set. */
@@ -26,9 +34,6 @@ export interface HardeningOptions {
   readonly fail2ban?: { readonly maxretry?: number; readonly bantime?: string; readonly findtime?: string; readonly ignoreip?: readonly string[] };
 }
 
-/** Services RHEL 9 (and its rebuilds) open in the public zone out of the box, closed unless listed. */
-export const FIREWALLD_DEFAULTS = ['ssh', 'cockpit', 'dhcpv6-client', 'mdns', 'samba-client'] as const;
-
 /** Booleans containers on a home server need: cgroup access for systemd-managed containers (`--systemd`, healthchecks). */
 export const CONTAINER_BOOLEANS: Readonly<Record<string, boolean>> = { container_manage_cgroup: true };
 
@@ -38,22 +43,30 @@ export const SSH_DEFAULTS: SshHardeningOptions = {
 
 /**
  * The host's doors: sshd by key only and never as root, firewalld's default zone with exactly the
- * listed services among the ones RHEL opens by default, SELinux enforcing with the booleans the site's
- * containers need, and fail2ban watching sshd.
+ * listed services open, SELinux enforcing with the booleans the site's containers need, and fail2ban
+ * watching sshd.
  */
 export const hardening = role('hardening', (o: HardeningOptions = {}): readonly Step[] => {
   const zone = o.zone ?? 'public';
   const open = o.services ?? ['ssh'];
-  const closed = FIREWALLD_DEFAULTS.filter((s) => !open.includes(s));
+  if (!open.includes('ssh') && !o.withoutSsh) {
+    throw new Error(
+      `hardening: services [${open.join(', ')}] lacks ssh, so zone ${zone} would close sshd's port and the next SSH connection, hostform's own included, would be refused: ` +
+        `add 'ssh' to services, or set withoutSsh: true if sshd is reached another way (ssh.port opens its own port)`,
+    );
+  }
+  const ssh = o.ssh ?? SSH_DEFAULTS;
+  if (open.includes('ssh') && ssh.closePreviousPort && !ssh.keepPreviousPort && ssh.port !== undefined && ssh.port !== 22 && (ssh.previousPort ?? 22) === 22) {
+    throw new Error(`hardening: ssh.closePreviousPort closes the ssh service (port 22), which services keeps open: take 'ssh' off services and set withoutSsh: true`);
+  }
   const booleans = { ...CONTAINER_BOOLEANS, ...(o.nfs ? { virt_use_nfs: true } : {}), ...o.booleans };
   return [
     selinux.mode({ mode: o.selinuxMode ?? 'enforcing' }),
     selinux.boolean({ values: booleans }),
     service({ name: 'firewalld', enabled: true, state: 'started' }),
     firewalld.zone({ name: zone, default: true }),
-    ...(open.length > 0 ? [firewalld.service({ zone, services: open })] : []),
-    ...(closed.length > 0 ? [firewalld.service({ zone, services: closed, state: 'absent' })] : []),
-    sshHardening(o.ssh ?? SSH_DEFAULTS),
+    firewalld.service({ zone, services: open, exact: true }),
+    sshHardening(ssh),
     fail2ban.jail({
       name: 'sshd',
       backend: 'systemd',

@@ -66,7 +66,7 @@ export const SAMPLE_PLAYS: Record<string, readonly Task[]> = {
   firewall: [
     firewalld.port({ ports: ['443/tcp', '53/udp', '60000-61000/udp', '8000-8010/tcp'] }),
     firewalld.port({ port: 8080 }),
-    firewalld.service({ services: ['ssh', 'http', 'dns'] }),
+    firewalld.service({ services: ['ssh', 'http', 'dns'], exact: true }),
     firewalld.zone({ name: 'internal' }),
     firewalld.richRule({ rule: 'rule family="ipv4" source address="192.0.2.0/24" accept' }),
     firewalld.masquerade({}),

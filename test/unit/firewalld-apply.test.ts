@@ -50,6 +50,20 @@ t.test('firewalld apply: a task\'s ports go out in one call per side, adds and r
   );
 });
 
+t.test('firewalld apply: an exact list removes the others and adds the missing in one call per side and direction, removals first', async (t) => {
+  const { log, context } = recorder();
+  await applyFirewalld(plan(resolvePort({ ports: ['443/tcp', '8443/tcp'], exact: true }), observed('80/tcp 8080/tcp', '80/tcp')), context);
+  // Each side in its order; the two sides are independent of each other.
+  t.same(
+    log.filter((l) => l.includes('--permanent')),
+    ['firewall-cmd --permanent --zone=public --remove-port=80/tcp', 'firewall-cmd --permanent --zone=public --add-port=443/tcp --add-port=8443/tcp'],
+  );
+  t.same(
+    log.filter((l) => !l.includes('--permanent')),
+    ['firewall-cmd --zone=public --remove-port=80/tcp --remove-port=8080/tcp', 'firewall-cmd --zone=public --add-port=443/tcp --add-port=8443/tcp'],
+  );
+});
+
 t.test('firewalld apply: a disagreement is fixed on the side that differs only', async (t) => {
   const { log, context } = recorder();
   await applyFirewalld(plan(resolvePort({ port: 80 }), observed('', '80/tcp')), context);

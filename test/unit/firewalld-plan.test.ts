@@ -316,3 +316,81 @@ t.test('firewalld: parameters the schema cannot check fail at resolve, naming pa
   t.throws(() => resolveForwardPort({ forwardPort: { port: 1, protocol: 'tcp', toAddr: '999' } }), /forwardPort\.toAddr/);
   t.same(resolvePort({ ports: ['80/tcp', '0080/tcp'] }).items.map((i) => i.value), ['80/tcp']);
 });
+
+// ── exact lists ──────────────────────────────────────────────────────────
+
+t.test('firewalld: an exact service list adds what is missing and removes every other service of the zone, on both sides', async (t) => {
+  const changes = planFirewalld(resolveService({ services: ['ssh', 'mdns'], exact: true }), online, context());
+  t.same(
+    changes.map((c) => c.summary),
+    ['zone public: add service mdns', 'zone public: remove service dhcpv6-client', 'zone public: remove service http', 'zone public: remove service https'],
+  );
+  t.equal(changes[1]?.diff, '- permanent service dhcpv6-client\n- runtime service dhcpv6-client', 'the diff names what goes, side by side');
+  t.same(changes[1]?.action, { zone: 'public', offline: false, do: 'item', add: false, category: 'service', argument: 'dhcpv6-client', sides: ['permanent', 'runtime'], reload: false });
+  t.same(planFirewalld(resolveService({ services: ['https', 'ssh', 'http', 'dhcpv6-client'], exact: true }), online, context()), [], 'the zone has exactly the list already: nothing to do');
+  t.same(planFirewalld(resolveService({ services: ['ssh', 'mdns'] }), online, context()).length, 1, 'without exact, the other services stay');
+});
+
+t.test('firewalld: an exact port list removes a port only the runtime has, at runtime only', async (t) => {
+  const [change, ...rest] = planFirewalld(resolvePort({ zone: 'public', ports: [], exact: true }), online, context());
+  t.same(rest, []);
+  t.equal(change?.summary, 'zone public: remove port 8080/tcp at runtime (runtime has port 8080/tcp but permanent does not)');
+  t.equal(change?.diff, '- runtime port 8080/tcp');
+  const hfx = planFirewalld(resolvePort({ zone: 'hfx', ports: ['443/tcp', '8443/tcp'], exact: true }), online, context());
+  t.same(hfx.map((c) => c.summary), ['zone hfx: add port 8443/tcp', 'zone hfx: remove port 80/tcp']);
+});
+
+t.test('firewalld: with firewalld stopped, an exact list is made of the permanent configuration alone', async (t) => {
+  const changes = planFirewalld(resolveService({ services: ['ssh'], exact: true }), offline, context());
+  t.same(changes.map((c) => c.summary), ['zone public: remove service dhcpv6-client (offline)', 'zone public: remove service http (offline)', 'zone public: remove service https (offline)']);
+  t.equal(changes[0]?.diff, '- service dhcpv6-client');
+});
+
+t.test('firewalld: exact with state absent, and an empty list without exact, fail at resolve naming parameter and value', async (t) => {
+  t.throws(() => resolveService({ services: ['ssh'], exact: true, state: 'absent' }), /^parameter 'exact' = true: goes with state 'present'/);
+  t.throws(() => resolvePort({ port: 22, exact: true, state: 'absent' }), /^parameter 'exact' = true: goes with state 'present'.*exactly the listed ports/);
+  t.throws(() => resolveService({ services: [] }), /^parameter 'services' = \[\]: names no service: .*exact: true/);
+  t.throws(() => resolvePort({ ports: [] }), /^parameter 'ports' = \[\]: names no port/);
+  t.same(resolveService({ services: [], exact: true }), { module: 'service', present: true, items: [], exact: ['service'] }, 'an empty exact list is a set: no service open');
+});
+
+t.test('firewalld: in check mode, a task after an exact list plans against the set it leaves', async (t) => {
+  const planned = new PlannedState();
+  planned.record(firewalldEffects(resolveService({ zone: 'public', services: ['ssh'], exact: true })));
+  t.same(planFirewalld(resolveService({ service: 'http', state: 'absent' }), online, context(planned)), [], 'the exact list removes http already');
+  t.same(planFirewalld(resolveService({ services: ['ssh'], exact: true }), online, context(planned)), [], 'the same list again (by the default zone) has nothing left to do');
+  t.same(planFirewalld(resolvePort({ port: 8080 }), online, context(planned)).length, 1, 'ports are another set');
+});
+
+t.test('firewalld: a task that contradicts an exact list of the same run is refused, either way round, saying what makes them agree', async (t) => {
+  const exactFirst = new PlannedState();
+  exactFirst.record(firewalldEffects(resolveService({ zone: 'public', services: ['ssh'], exact: true })));
+  t.throws(() => planFirewalld(resolveService({ services: ['http', 'https'] }), online, context(exactFirst)), /keeps exactly the services \[ssh\] in zone public, so service http would be removed and added on every run: add it to that list/);
+  t.throws(() => planFirewalld(resolveService({ service: 'ssh', state: 'absent' }), online, context(exactFirst)), /service ssh would be added and removed on every run: take it off that list/);
+  t.throws(() => planFirewalld(resolveService({ services: ['ssh', 'http'], exact: true }), online, context(exactFirst)), /keeps exactly the services \[ssh\] in zone public, and this one \[ssh, http\]: make them one list/);
+
+  const addFirst = new PlannedState();
+  addFirst.record(firewalldEffects(resolveService({ service: 'mdns' })));
+  t.throws(() => planFirewalld(resolveService({ zone: 'public', services: ['ssh'], exact: true }), online, context(addFirst)), /an earlier task of this run adds service mdns in zone public, which this exact list leaves out: add it to the list/);
+  t.same(
+    planFirewalld(resolveService({ zone: 'public', services: ['ssh', 'mdns'], exact: true }), online, context(addFirst)).map((c) => c.summary),
+    ['zone public: remove service dhcpv6-client', 'zone public: remove service http', 'zone public: remove service https'],
+    'listed, the service the earlier task adds is neither refused nor added twice',
+  );
+  const removeFirst = new PlannedState();
+  removeFirst.record(firewalldEffects(resolveService({ zone: 'public', service: 'http', state: 'absent' })));
+  t.same(
+    planFirewalld(resolveService({ services: ['ssh', 'https', 'dhcpv6-client'], exact: true }), online, context(removeFirst)),
+    [],
+    'a service an earlier task removes is not removed twice',
+  );
+});
+
+t.test('firewalld: an exact list records its set for later tasks; a zone task records its exact sources', async (t) => {
+  const effects = (w: Parameters<typeof firewalldEffects>[0]) => firewalldEffects(w).map((e) => [e.kind.name, e.id.split('\0').join('|'), e.value]);
+  t.same(effects(resolveService({ services: ['ssh'], exact: true })), [
+    ['firewalld-item', '|service|ssh', true],
+    ['firewalld-exact', '|service', ['ssh']],
+  ]);
+  t.same(effects(resolveZone({ name: 'web', sources: ['10.0.0.0/8'] })).filter(([kind]) => kind === 'firewalld-exact'), [['firewalld-exact', 'web|source', ['10.0.0.0/8']]]);
+});

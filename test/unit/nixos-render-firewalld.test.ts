@@ -24,6 +24,15 @@ t.test('nixos firewall: services whose definition is only ports open those ports
   t.match(skipNote(t, firewalld.service({ services: ['http', 'ftp', 'mdns'] })), /^firewalld service ftp, mdns has no exact port list in hostform, so nothing is opened on nixos/);
 });
 
+t.test('nixos firewall: an exact list renders as the list itself (the configuration declares every open port); one that cannot render whole opens nothing', async (t) => {
+  t.same(renderTask(firewalld.service({ services: ['ssh', 'https'], exact: true })), renderTask(firewalld.service({ services: ['ssh', 'https'] })));
+  t.same(renderTask(firewalld.port({ ports: ['8443/tcp', '5000-5010/udp'], exact: true })), { networking: { firewall: { allowedTCPPorts: [8443], allowedUDPPortRanges: [{ from: 5000, to: 5010 }] } } });
+  t.same(renderTask(firewalld.service({ services: [], exact: true })), { networking: { firewall: {} } }, 'no service: nothing opened');
+  t.match(skipNote(t, firewalld.service({ services: ['ssh', 'cockpit'], exact: true })), /^firewalld service cockpit has no exact port list in hostform, so nothing is opened on nixos/);
+  t.match(skipNote(t, firewalld.service({ zone: 'public', services: ['ssh'], exact: true })), /networking\.firewall has no zones/);
+  t.throws(() => renderTask(firewalld.service({ services: ['ssh'], exact: true, state: 'absent' })), /^parameter 'exact' = true: goes with state 'present'/);
+});
+
 t.test('nixos firewall: zones, rich rules, masquerading and forwarded ports are not applicable, with where to declare them', async (t) => {
   t.match(skipNote(t, firewalld.zone({ name: 'internal', sources: ['192.168.1.0/24'], target: 'ACCEPT' })), /^not applicable on nixos: networking\.firewall has no zones/);
   t.match(skipNote(t, firewalld.richRule({ rule: 'rule family="ipv4" source address="192.0.2.0/24" service name="ssh" accept' })), /no rich rules: .*extraCommands.*extraInputRules/);
