@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { hosts, type TestHost } from './hosts/index.ts';
-import { asRoot, curlFrom, failures, httpsTo, named, runSite, SITE_SECRETS, writeSiteInventory } from './support/site.ts';
+import { quote } from '../lib/index.ts';
+import { ADMIN_LOGIN, asRoot, curlFrom, failures, httpsTo, named, runSite, SITE_SECRETS, writeSiteInventory } from './support/site.ts';
 
 /**
  * The home server (playbooks/site.ts, every role) on a fresh el9-like test host whose image pulls go to
@@ -29,6 +30,10 @@ const site_ = (mode: 'apply' | 'check') => runSite(inventory, mode);
 const root = (cmd: string, timeoutMs?: number) => asRoot(site, cmd, timeoutMs);
 const fromLan = (args: string, tries?: number) => curlFrom(lan, args, tries);
 const https = (name: string, path: string, extra = '') => httpsTo(site, name, path, extra);
+const admin = `-u ${ADMIN_LOGIN}`;
+/** The HTTP status of one request from the LAN host, through Traefik, without retries. */
+const statusFromLan = async (name: string, path: string, extra = '') =>
+  (await lan.exec(`curl -sk -o /dev/null -w '%{http_code}' --max-time 5 ${extra} --resolve ${name}.home.test:443:${site.address} ${quote(`https://${name}.home.test${path}`)}`)).stdout;
 
 t.teardown(async () => {
   await hosts.down();
@@ -74,7 +79,18 @@ t.test('the home server, converged from git on a fresh host', async (t) => {
     t.match(await fromLan(https('ha', '/manifest.json')), /"name": "Home Assistant"/, 'Home Assistant answers through the proxy (X-Forwarded-For trusted from Traefik)');
     t.match(await fromLan(https('grafana', '/api/health')), /"database": "ok"/, 'Grafana');
     t.equal(await fromLan(`-sk -o /dev/null -w '%{http_code}' --resolve traefik.home.test:443:${site.address} https://traefik.home.test/api/rawdata`), '401', 'the dashboard asks for a login');
-    t.match(await fromLan(https('traefik', '/api/rawdata', '-u admin:dashboard-pw')), /"routers"/, 'and opens with it');
+    t.match(await fromLan(https('traefik', '/api/rawdata', admin)), /"routers"/, 'and opens with it');
+  });
+
+  await t.test('from the LAN: Prometheus and Alertmanager answer only with the admin login; Grafana, which has its own, needs none from Traefik', async (t) => {
+    await fromLan(https('prometheus', '/-/ready', admin));
+    t.equal(await statusFromLan('prometheus', '/api/v1/status/config'), '401', 'Prometheus without a login');
+    t.equal(await statusFromLan('prometheus', '/api/v1/status/config', `-u admin:wrong`), '401', 'Prometheus with a wrong password');
+    t.equal(await statusFromLan('prometheus', '/api/v1/status/config', admin), '200', 'Prometheus with the login');
+    t.equal(await statusFromLan('alertmanager', '/api/v2/status'), '401', 'Alertmanager without a login');
+    t.equal(await statusFromLan('alertmanager', '/api/v2/status', admin), '200', 'Alertmanager with the login');
+    t.equal(await statusFromLan('grafana', '/api/health'), '200', 'Grafana answers without a Traefik login');
+    t.equal(await statusFromLan('grafana', '/api/datasources'), '401', 'and asks for its own where it should');
   });
 
   await t.test('Grafana has its admin password from the secret, the Prometheus datasource and the dashboard', async (t) => {
@@ -87,18 +103,18 @@ t.test('the home server, converged from git on a fresh host', async (t) => {
     const wanted = ['alertmanager', 'cadvisor', 'grafana', 'node', 'prometheus', 'traefik'];
     let targets: { labels: { job: string }; health: string; lastError: string }[] = [];
     for (let i = 0; i < 30; i++) {
-      targets = (JSON.parse(await fromLan(https('prometheus', '/api/v1/targets'))) as { data: { activeTargets: typeof targets } }).data.activeTargets;
+      targets = (JSON.parse(await fromLan(https('prometheus', '/api/v1/targets', admin))) as { data: { activeTargets: typeof targets } }).data.activeTargets;
       if (targets.length === wanted.length && targets.every((x) => x.health === 'up')) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
     t.same(targets.map((x) => x.labels.job).sort(), wanted, 'a job per container the site runs, and Traefik');
     t.same(targets.filter((x) => x.health !== 'up').map((x) => `${x.labels.job}: ${x.health} ${x.lastError}`), [], 'every target up');
-    const groups = (JSON.parse(await fromLan(https('prometheus', '/api/v1/rules'))) as { data: { groups: { name: string; rules: { name: string; health: string }[] }[] } }).data.groups;
+    const groups = (JSON.parse(await fromLan(https('prometheus', '/api/v1/rules', admin))) as { data: { groups: { name: string; rules: { name: string; health: string }[] }[] } }).data.groups;
     t.same(groups.map((g) => g.name).sort(), ['hostform', 'site'], "the site's rules and hostform's own (drift, stale pulls, failing runs)");
     t.equal(groups.find((g) => g.name === 'site')?.rules.length, 14, 'every site rule loaded');
     t.equal(groups.find((g) => g.name === 'hostform')?.rules.length, 3, "every hostform rule loaded");
     t.same(groups.flatMap((g) => g.rules).filter((r) => r.health === 'err').map((r) => r.name), [], 'no rule fails to evaluate');
-    const status = JSON.parse(await fromLan(https('alertmanager', '/api/v2/status'))) as { config: { original: string } };
+    const status = JSON.parse(await fromLan(https('alertmanager', '/api/v2/status', admin))) as { config: { original: string } };
     t.match(status.config.original, /repeat_interval: 30m/, 'Alertmanager runs the rendered configuration');
     t.match(await root('podman exec alertmanager amtool check-config /etc/alertmanager/alertmanager.yml'), /SUCCESS/, 'amtool accepts it, password file included');
   });
@@ -116,7 +132,7 @@ t.test('the home server, converged from git on a fresh host', async (t) => {
     t.equal(await root('systemctl is-active prometheus grafana'), 'active\nactive\n', 'the services stopped for the export run again');
     const query = async (metric: string) => {
       for (let i = 0; i < 30; i++) {
-        const result = (JSON.parse(await fromLan(https('prometheus', `/api/v1/query?query=${metric}`))) as { data: { result: { value: [number, string] }[] } }).data.result;
+        const result = (JSON.parse(await fromLan(https('prometheus', `/api/v1/query?query=${metric}`, admin))) as { data: { result: { value: [number, string] }[] } }).data.result;
         if (result.length > 0) return result[0]!.value[1];
         await new Promise((r) => setTimeout(r, 2000));
       }

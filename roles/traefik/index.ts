@@ -41,6 +41,12 @@ export interface TraefikOptions {
    * a Secret, written 0600. Left out, the dashboard is off.
    */
   readonly dashboard?: { readonly host: string; readonly users: Secret };
+  /**
+   * A basic-auth middleware, ADMIN_AUTH ('admin-auth@file'), for other roles' routes to services that
+   * have no login of their own (the monitoring role's Prometheus and Alertmanager): `users` is htpasswd
+   * lines (`htpasswd -nB admin`: bcrypt), a Secret, written 0600. Left out, no such middleware.
+   */
+  readonly adminAuth?: { readonly users: Secret };
   /** Networks Traefik joins. Default ['traefik', 'monitoring'] (monitoring: Prometheus scrapes its metrics). */
   readonly networks?: readonly string[];
   /** The port of the metrics entry point, on the container's networks only. Default 8082. */
@@ -51,6 +57,9 @@ export const TRAEFIK_IMAGE = 'docker.io/library/traefik:v3.4.1';
 export const TRAEFIK_DIR = '/etc/traefik';
 export const DYNAMIC_DIR = `${TRAEFIK_DIR}/dynamic`;
 export const ACCESS_LOG_DIR = '/var/log/traefik';
+const ADMIN_AUTH_NAME = 'admin-auth';
+/** The middleware of `adminAuth`, as a route in another role's file names it. */
+export const ADMIN_AUTH = `${ADMIN_AUTH_NAME}@file`;
 const RESOLVER = 'letsencrypt';
 const STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 
@@ -92,7 +101,7 @@ export function traefikStatic(o: Pick<TraefikOptions, 'acme' | 'dashboard' | 'me
 const routeName = (r: Route) => r.name ?? r.host.split('.')[0]!;
 
 /** One dynamic file: a router and a service per route, on websecure, with the certificate resolver when there is one. */
-export function traefikDynamic(routes: readonly Route[], o: { readonly acme?: boolean; readonly dashboardHost?: string } = {}): string {
+export function traefikDynamic(routes: readonly Route[], o: { readonly acme?: boolean; readonly dashboardHost?: string; readonly adminAuth?: boolean } = {}): string {
   const tls = o.acme ? { certResolver: RESOLVER } : {};
   const routers: Record<string, object> = {};
   const services: Record<string, object> = {};
@@ -106,6 +115,7 @@ export function traefikDynamic(routes: readonly Route[], o: { readonly acme?: bo
     routers['dashboard'] = { rule: `Host(\`${o.dashboardHost}\`)`, entryPoints: ['websecure'], service: 'api@internal', tls, middlewares: ['dashboard-auth'] };
     middlewares['dashboard-auth'] = { basicAuth: { usersFile: '/etc/traefik/dashboard-users' } };
   }
+  if (o.adminAuth) middlewares[ADMIN_AUTH_NAME] = { basicAuth: { usersFile: '/etc/traefik/admin-users' } };
   const http = { routers, ...(Object.keys(middlewares).length ? { middlewares } : {}), ...(Object.keys(services).length ? { services } : {}) };
   return managed('routes') + stringify({ http });
 }
@@ -143,9 +153,10 @@ export const traefik = role(
       command({ argv: ['install', '-m', '0600', '/dev/null', `${TRAEFIK_DIR}/acme/acme.json`], creates: `${TRAEFIK_DIR}/acme/acme.json` }, { name: 'acme.json 0600' }),
       file({ path: `${TRAEFIK_DIR}/traefik.yml`, content: traefikStatic(o), mode: '0644' }, { notify: 'restart traefik' }),
       ...(o.dashboard ? [file({ path: `${TRAEFIK_DIR}/dashboard-users`, content: o.dashboard.users, mode: '0600', secret: true })] : []),
+      ...(o.adminAuth ? [file({ path: `${TRAEFIK_DIR}/admin-users`, content: o.adminAuth.users, mode: '0600', secret: true })] : []),
       file({
         path: `${DYNAMIC_DIR}/traefik.yml`,
-        content: traefikDynamic(o.routes ?? [], { acme: acme !== undefined, ...(o.dashboard ? { dashboardHost: o.dashboard.host } : {}) }),
+        content: traefikDynamic(o.routes ?? [], { acme: acme !== undefined, ...(o.dashboard ? { dashboardHost: o.dashboard.host } : {}), adminAuth: o.adminAuth !== undefined }),
         mode: '0644',
       }),
       ...(dns ? [quadlet.secret({ name: 'traefik-dns-token', value: dns.token })] : []),
@@ -162,6 +173,7 @@ export const traefik = role(
           `${TRAEFIK_DIR}/acme:/etc/traefik/acme:Z`,
           `${ACCESS_LOG_DIR}:/var/log/traefik:Z`,
           ...(o.dashboard ? [`${TRAEFIK_DIR}/dashboard-users:/etc/traefik/dashboard-users:ro,z`] : []),
+          ...(o.adminAuth ? [`${TRAEFIK_DIR}/admin-users:/etc/traefik/admin-users:ro,z`] : []),
         ],
         ...(dns ? { secret: [`traefik-dns-token,type=env,target=${dns.tokenVariable}`] } : {}),
         autoUpdate: 'registry',
