@@ -6,7 +6,7 @@
 // into your own project imports the same names from 'hostform' and 'hostform/modules'.
 export { sshHardening, type SshHardeningOptions } from './ssh-hardening.ts';
 export { base, BASE_PACKAGES, HARDENING_SYSCTL, JOURNALD, type BaseOptions, type AdminUser } from './base/index.ts';
-export { hardening, CONTAINER_BOOLEANS, FIREWALLD_DEFAULTS, SSH_DEFAULTS, type HardeningOptions } from './hardening/index.ts';
+export { hardening, CONTAINER_BOOLEANS, FIREWALLD_DEFAULTS, SSH_DEFAULTS, type BanOptions, type HardeningOptions } from './hardening/index.ts';
 export { podman, network, SITE_NETWORKS, type PodmanOptions, type PodmanNetwork } from './podman/index.ts';
 export {
   traefik,
@@ -16,7 +16,9 @@ export {
   traefikStatic,
   traefikDynamic,
   TRAEFIK_IMAGE,
+  ACCESS_LOG,
   ADMIN_AUTH,
+  LOGIN_JAIL,
   type TraefikOptions,
   type Route,
   type AcmeOptions,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { hosts, type TestHost } from './hosts/index.ts';
 import { quote } from '../lib/index.ts';
+import { BRIDGE_ADDRESS } from './hosts/config.ts';
 import { ADMIN_LOGIN, asRoot, curlFrom, failures, httpsTo, named, runSite, SITE_SECRETS, writeSiteInventory } from './support/site.ts';
 
 /**
@@ -18,6 +19,9 @@ import { ADMIN_LOGIN, asRoot, curlFrom, failures, httpsTo, named, runSite, SITE_
  * container shares the machine's kernel: the base role gets net.* settings only), dnf packages, chrony
  * and dnf-automatic (the host's userland is Debian's and its rpm database knows only test packages),
  * NFS mounts for Plex (tested by mount-nfs-vm.test.ts on the VM).
+ *
+ * The inventory's `lan` (never banned by fail2ban) is the controller's address alone, so that the LAN
+ * host can be banned by Traefik's login jail; the last test lifts that ban.
  */
 
 let site: TestHost;
@@ -46,7 +50,7 @@ t.test('the home server, converged from git on a fresh host', async (t) => {
   t.comment(`two hosts and the registry up in ${((Date.now() - booted) / 1000).toFixed(1)} s`);
   scratch = await mkdtemp(join(tmpdir(), 'hostform-site-'));
   inventory = join(scratch, 'inventory.yml');
-  await writeSiteInventory(inventory, site);
+  await writeSiteInventory(inventory, site, { lan: `${BRIDGE_ADDRESS}/32` });
 
   await t.test('the first run converges the whole site', async (t) => {
     const { report, seconds, stderr } = await site_('apply');
@@ -172,5 +176,35 @@ sysctl -qw net.ipv4.conf.all.accept_redirects=1 && systemctl stop homeassistant`
     t.same(named(repair.report, 'changed').sort(), [...changed].sort(), 'the run repairs exactly those');
     t.equal((await site_('check')).report.exitCode, 0, 'and then the site is in sync');
     t.match(await fromLan(https('ha', '/manifest.json')), /Home Assistant/, 'Home Assistant answers again');
+  });
+
+  await t.test("fail2ban: Traefik's login jail bans a LAN client that keeps guessing, from 80 and 443, judging it by lines only Traefik wrote", async (t) => {
+    const jail = () => root('fail2ban-client status traefik-login');
+    t.match(await jail(), /File list:\s+\/var\/log\/traefik\/access\.log/, 'the jail watches the access log');
+    // A user name with a line break, logged as given, would be a line of its own blaming another address.
+    const forged = Buffer.from('x\n192.0.2.7 - -:wrong').toString('base64');
+    t.equal(await statusFromLan('prometheus', '/', `-H 'Authorization: Basic ${forged}'`), '401');
+    const log = await root('cat /var/log/traefik/access.log');
+    t.notMatch(log, /^192\.0\.2\.7 /m, 'no line starts with an address the client wrote');
+    const lines = log.trim().split('\n');
+    const failed = lines.filter((l) => l.startsWith(`${lan.address} - - [`) && l.includes('" 401 ')).at(-1) ?? 'none';
+    const passed = lines.filter((l) => l.includes('" 200 ')).at(-1) ?? 'none';
+    t.ok(lines.some((l) => l.startsWith(`${lan.address} `) && l.includes('" 401 ') && l.includes('"dashboard@file"')), "the dashboard's 401 is logged too (api@internal, logged by addInternals)");
+    const regex = (line: string) => root(`fail2ban-regex ${quote(line)} /etc/fail2ban/filter.d/traefik-login.conf`);
+    t.match(await regex(failed), /Lines: 1 lines, 0 ignored, 1 matched, 0 missed/, `fail2ban-regex: a 401 Traefik wrote matches: ${failed}`);
+    t.match(await regex(passed), /Lines: 1 lines, 0 ignored, 0 matched, 1 missed/, `and a 200 does not: ${passed}`);
+
+    const banned = new RegExp(`Banned IP list:.*\\b${lan.address.replace(/\./g, '\\.')}\\b`);
+    let status = await jail();
+    for (let i = 0; i < 30 && !banned.test(status); i++) {
+      await statusFromLan('prometheus', '/api/v1/status/config', `-u admin:guess${i}`);
+      status = await jail();
+    }
+    t.match(status, banned, `the LAN host is banned: ${status}`);
+    const refused = await lan.exec(`curl -sk -o /dev/null --max-time 5 -u ${ADMIN_LOGIN} --resolve prometheus.home.test:443:${site.address} https://prometheus.home.test/-/ready`);
+    t.equal(refused.code, 7, `even with the right login it cannot connect any more (curl: couldn't connect): ${refused.stderr}`);
+    t.equal((await lan.exec(`timeout 3 bash -c '</dev/tcp/${site.address}/22'`)).code, 0, 'sshd still answers it: the ban covers 80 and 443');
+    await root(`fail2ban-client set traefik-login unbanip ${lan.address}`);
+    t.equal(await statusFromLan('prometheus', '/-/ready', admin), '200', 'unbanned, it is answered again');
   });
 });

@@ -32,7 +32,7 @@ export interface SiteVars {
   readonly admin: { readonly name: string; readonly keys: readonly string[]; readonly groups?: readonly string[] };
   readonly hostname?: string;
   readonly timezone?: string;
-  /** Your LAN, never banned by fail2ban. */
+  /** Your LAN, never banned by fail2ban (the sshd jail and Traefik's login jail). */
   readonly lan?: string;
   /** Let's Encrypt; left out, Traefik's self-signed certificate. `dnsProvider` + `dnsTokenVariable` for DNS-01 (token from DNS_API_TOKEN). */
   readonly acme?: { readonly email: string; readonly staging?: boolean; readonly dnsProvider?: string; readonly dnsTokenVariable?: string };
@@ -112,6 +112,7 @@ export const containerRoles = role('site-containers', (_: void, host): readonly 
       dashboard: { host: subdomain(s, 'traefik'), users: SECRETS.dashboardUsers },
       // The same users guard Prometheus and Alertmanager (the monitoring play's routes name ADMIN_AUTH).
       adminAuth: { users: SECRETS.dashboardUsers },
+      fail2ban: s.lan ? { ignoreip: [s.lan] } : {},
     }),
     homeassistant({ ...pullOf(s), host: subdomain(s, 'ha'), acme, ...(s.timezone ? { timezone: s.timezone } : {}) }),
     ...(s.apps ?? []).map((a) => app({ ...pullOf(s), ...a, ...(a.host ? { host: subdomain(s, a.host) } : {}), acme })),
