@@ -49,7 +49,7 @@ export interface SourceLocation {
   readonly column?: number;
 }
 
-/** `roles/monitoring.ts:42`, or the file alone. */
+/** `roles/monitoring/index.ts:42`, or the file alone. */
 export function formatSource(source: SourceLocation): string {
   return source.line === undefined ? source.file : `${source.file}:${source.line}`;
 }

@@ -6,9 +6,23 @@
 // into your own project imports the same names from 'hostform' and 'hostform/modules'.
 export { sshHardening, type SshHardeningOptions } from './ssh-hardening.ts';
 export { base, BASE_PACKAGES, HARDENING_SYSCTL, JOURNALD, type BaseOptions, type AdminUser } from './base/index.ts';
-export { hardening, CONTAINER_BOOLEANS, SSH_DEFAULTS, type HardeningOptions } from './hardening/index.ts';
+export { hardening, CONTAINER_BOOLEANS, SSH_DEFAULTS, type BanOptions, type HardeningOptions } from './hardening/index.ts';
 export { podman, network, SITE_NETWORKS, type PodmanOptions, type PodmanNetwork } from './podman/index.ts';
-export { traefik, traefikHandlers, traefikRoutes, traefikScrape, traefikStatic, traefikDynamic, TRAEFIK_IMAGE, type TraefikOptions, type Route, type AcmeOptions } from './traefik/index.ts';
+export {
+  traefik,
+  traefikHandlers,
+  traefikRoutes,
+  traefikScrape,
+  traefikStatic,
+  traefikDynamic,
+  TRAEFIK_IMAGE,
+  ACCESS_LOG,
+  ADMIN_AUTH,
+  LOGIN_JAIL,
+  type TraefikOptions,
+  type Route,
+  type AcmeOptions,
+} from './traefik/index.ts';
 export {
   monitoring,
   monitoringHandlers,

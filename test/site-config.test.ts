@@ -6,7 +6,9 @@ import { SITE_IMAGES, imageRef } from './hosts/site-images/images.ts';
 import { MONITORING_IMAGES, TRAEFIK_IMAGE, HOMEASSISTANT_IMAGE, PLEX_IMAGE, RESTIC_IMAGE } from '../roles/index.ts';
 import { checkAlertmanagerConfig, checkPrometheusConfig, validateTraefikConfig } from './hosts/site-validators.ts';
 import { parse } from 'yaml';
-import { secret } from '../lib/index.ts';
+import { secret, type HostView, type Step, type Task } from '../lib/index.ts';
+import { ADMIN_AUTH } from '../roles/index.ts';
+import { tsImport } from 'tsx/esm/api';
 
 /**
  * The configuration the site's roles render, checked with the real checkers: promtool and amtool (the
@@ -69,15 +71,41 @@ t.test("traefik: the rendered static and dynamic configuration pass Traefik v3's
       { host: 'finance.example.test', service: 'finance-api', port: 8000 },
       { name: 'nas', host: 'nas.example.test', url: 'http://192.168.1.5:5000', middlewares: ['lan-only@file'] },
     ],
-    { acme: true, dashboardHost: 'traefik.example.test' },
+    { acme: true, dashboardHost: 'traefik.example.test', adminAuth: true },
   );
-  t.same(validateTraefikConfig('dynamic', dynamic), { ok: true, errors: [] }, 'dynamic routes with the dashboard');
+  t.same(validateTraefikConfig('dynamic', dynamic), { ok: true, errors: [] }, 'dynamic routes with the dashboard and the admin login');
   const http = (parse(dynamic) as { http: { routers: Record<string, { rule: string; service: string; middlewares?: string[]; tls: object }>; services: Record<string, unknown> } }).http;
   t.same(http.routers['finance'], { rule: 'Host(`finance.example.test`)', entryPoints: ['websecure'], service: 'finance', tls: { certResolver: 'letsencrypt' } });
   t.same(http.services['finance'], { loadBalancer: { servers: [{ url: 'http://finance-api:8000' }] } });
   t.same(http.routers['dashboard']?.middlewares, ['dashboard-auth'], 'the dashboard is behind basic auth');
+  t.same(Object.keys((parse(dynamic) as { http: { middlewares: object } }).http.middlewares).sort(), ['admin-auth', 'dashboard-auth']);
   t.equal(http.routers['dashboard']?.service, 'api@internal');
   t.same(validateTraefikConfig('dynamic', traefikDynamic([])), { ok: true, errors: [] }, 'no routes at all');
+});
+
+t.test("site: every route file passes Traefik's schema, every middleware a route names is defined, and Prometheus and Alertmanager are behind the admin login", async (t) => {
+  const view = {
+    name: 'miraclemax',
+    groups: ['all', 'homeserver'],
+    vars: { site: { domain: 'home.test', admin: { name: 'admin', keys: ['ssh-ed25519 AAAA test'] }, apps: [{ name: 'finance-api', image: 'x:1', port: 8000, host: 'finance' }] } },
+    facts: { platform: 'el9' },
+  } as unknown as HostView;
+  const expand = (steps: readonly Step[]): Task[] => steps.flatMap((s) => (s.kind === 'role' ? expand(s.expand(view)) : s.kind === 'task' ? [s] : []));
+  // The site imports 'hostform' by name, which tsconfig's paths map to the sources; tap's loader does not read them, tsx does.
+  const site = (await tsImport('../playbooks/lib/site.ts', import.meta.url)) as typeof import('../playbooks/lib/site.ts');
+  const tasks = expand([site.containerRoles(), site.monitoringRoles()]);
+  const routeFiles = tasks.filter((task) => String((task.params as { path?: string }).path).startsWith('/etc/traefik/dynamic/'));
+  t.same(routeFiles.map((task) => (task.params as { path: string }).path).sort(), ['/etc/traefik/dynamic/finance-api.yml', '/etc/traefik/dynamic/homeassistant.yml', '/etc/traefik/dynamic/monitoring.yml', '/etc/traefik/dynamic/traefik.yml']);
+  type Http = { http: { routers?: Record<string, { middlewares?: string[] }>; middlewares?: Record<string, unknown> } };
+  const docs = new Map(routeFiles.map((task) => [(task.params as { path: string }).path, (task.params as { content: string }).content]));
+  for (const [path, text] of docs) t.same(validateTraefikConfig('dynamic', text), { ok: true, errors: [] }, path);
+  const parsed = [...docs.values()].map((text) => (parse(text) as Http).http);
+  const defined = new Set(parsed.flatMap((h) => Object.keys(h.middlewares ?? {}).map((name) => `${name}@file`)));
+  const named = parsed.flatMap((h) => Object.values(h.routers ?? {}).flatMap((r) => r.middlewares ?? []).map((m) => (m.includes('@') ? m : `${m}@file`)));
+  t.same(named.filter((m) => !defined.has(m)), [], 'no route names a middleware that no file defines');
+  const monitoringRouters = (parse(docs.get('/etc/traefik/dynamic/monitoring.yml')!) as Http).http.routers!;
+  t.same(monitoringRouters['prometheus']?.middlewares, [ADMIN_AUTH]);
+  t.same(monitoringRouters['alertmanager']?.middlewares, [ADMIN_AUTH]);
 });
 
 t.test('homeassistant: configuration.yaml trusts X-Forwarded-For from the traefik network only', async (t) => {

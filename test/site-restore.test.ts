@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { HOMEASSISTANT_IMAGE, MONITORING_IMAGES, PLEX_IMAGE, RESTIC_IMAGE, TRAEFIK_IMAGE } from '../roles/index.ts';
 import { hosts, type TestHost } from './hosts/index.ts';
-import { asRoot, curlFrom, failures, httpsTo, named, runSite, writeSiteInventory } from './support/site.ts';
+import { ADMIN_LOGIN, asRoot, curlFrom, failures, httpsTo, named, runSite, writeSiteInventory } from './support/site.ts';
 
 /**
  * Disaster recovery of the home server: the site converged on a host, a backup taken, the host destroyed,
@@ -26,9 +26,9 @@ t.teardown(async () => {
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
-/** Prometheus's samples of its own `up` in the minute before `at` (unix seconds), asked from the LAN host. */
+/** Prometheus's samples of its own `up` in the minute before `at` (unix seconds), asked from the LAN host with the admin login Traefik asks for. */
 async function samplesBefore(lan: TestHost, site: TestHost, at: number): Promise<number> {
-  const body = await curlFrom(lan, httpsTo(site, 'prometheus', `/api/v1/query?query=count_over_time(up%7Bjob%3D%22prometheus%22%7D%5B1m%5D)&time=${at}`));
+  const body = await curlFrom(lan, httpsTo(site, 'prometheus', `/api/v1/query?query=count_over_time(up%7Bjob%3D%22prometheus%22%7D%5B1m%5D)&time=${at}`, `-u ${ADMIN_LOGIN}`));
   const result = (JSON.parse(body) as { data: { result: { value: [number, string] }[] } }).data.result;
   return result.length === 0 ? 0 : Number(result[0]!.value[1]);
 }

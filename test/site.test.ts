@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { hosts, type TestHost } from './hosts/index.ts';
-import { asRoot, curlFrom, failures, httpsTo, named, runSite, SITE_SECRETS, writeSiteInventory } from './support/site.ts';
+import { quote } from '../lib/index.ts';
+import { BRIDGE_ADDRESS } from './hosts/config.ts';
+import { ADMIN_LOGIN, asRoot, curlFrom, failures, httpsTo, named, runSite, SITE_SECRETS, writeSiteInventory } from './support/site.ts';
 
 /**
  * The home server (playbooks/site.ts, every role) on a fresh el9-like test host whose image pulls go to
@@ -17,6 +19,9 @@ import { asRoot, curlFrom, failures, httpsTo, named, runSite, SITE_SECRETS, writ
  * container shares the machine's kernel: the base role gets net.* settings only), dnf packages, chrony
  * and dnf-automatic (the host's userland is Debian's and its rpm database knows only test packages),
  * NFS mounts for Plex (tested by mount-nfs-vm.test.ts on the VM).
+ *
+ * The inventory's `lan` (never banned by fail2ban) is the controller's address alone, so that the LAN
+ * host can be banned by Traefik's login jail; the last test lifts that ban.
  */
 
 let site: TestHost;
@@ -29,6 +34,10 @@ const site_ = (mode: 'apply' | 'check') => runSite(inventory, mode);
 const root = (cmd: string, timeoutMs?: number) => asRoot(site, cmd, timeoutMs);
 const fromLan = (args: string, tries?: number) => curlFrom(lan, args, tries);
 const https = (name: string, path: string, extra = '') => httpsTo(site, name, path, extra);
+const admin = `-u ${ADMIN_LOGIN}`;
+/** The HTTP status of one request from the LAN host, through Traefik, without retries. */
+const statusFromLan = async (name: string, path: string, extra = '') =>
+  (await lan.exec(`curl -sk -o /dev/null -w '%{http_code}' --max-time 5 ${extra} --resolve ${name}.home.test:443:${site.address} ${quote(`https://${name}.home.test${path}`)}`)).stdout;
 
 t.teardown(async () => {
   await hosts.down();
@@ -41,7 +50,7 @@ t.test('the home server, converged from git on a fresh host', async (t) => {
   t.comment(`two hosts and the registry up in ${((Date.now() - booted) / 1000).toFixed(1)} s`);
   scratch = await mkdtemp(join(tmpdir(), 'hostform-site-'));
   inventory = join(scratch, 'inventory.yml');
-  await writeSiteInventory(inventory, site);
+  await writeSiteInventory(inventory, site, { lan: `${BRIDGE_ADDRESS}/32` });
 
   await t.test('before the first run, a service opened by hand answers from the LAN', async (t) => {
     // jenkins is 8080/tcp; a web server listens there, so the LAN check after the runs shows the firewall closed it.
@@ -81,7 +90,18 @@ firewall-cmd -q --add-service=jenkins && firewall-cmd -q --permanent --add-servi
     t.match(await fromLan(https('ha', '/manifest.json')), /"name": "Home Assistant"/, 'Home Assistant answers through the proxy (X-Forwarded-For trusted from Traefik)');
     t.match(await fromLan(https('grafana', '/api/health')), /"database": "ok"/, 'Grafana');
     t.equal(await fromLan(`-sk -o /dev/null -w '%{http_code}' --resolve traefik.home.test:443:${site.address} https://traefik.home.test/api/rawdata`), '401', 'the dashboard asks for a login');
-    t.match(await fromLan(https('traefik', '/api/rawdata', '-u admin:dashboard-pw')), /"routers"/, 'and opens with it');
+    t.match(await fromLan(https('traefik', '/api/rawdata', admin)), /"routers"/, 'and opens with it');
+  });
+
+  await t.test('from the LAN: Prometheus and Alertmanager answer only with the admin login; Grafana, which has its own, needs none from Traefik', async (t) => {
+    await fromLan(https('prometheus', '/-/ready', admin));
+    t.equal(await statusFromLan('prometheus', '/api/v1/status/config'), '401', 'Prometheus without a login');
+    t.equal(await statusFromLan('prometheus', '/api/v1/status/config', `-u admin:wrong`), '401', 'Prometheus with a wrong password');
+    t.equal(await statusFromLan('prometheus', '/api/v1/status/config', admin), '200', 'Prometheus with the login');
+    t.equal(await statusFromLan('alertmanager', '/api/v2/status'), '401', 'Alertmanager without a login');
+    t.equal(await statusFromLan('alertmanager', '/api/v2/status', admin), '200', 'Alertmanager with the login');
+    t.equal(await statusFromLan('grafana', '/api/health'), '200', 'Grafana answers without a Traefik login');
+    t.equal(await statusFromLan('grafana', '/api/datasources'), '401', 'and asks for its own where it should');
   });
 
   await t.test('Grafana has its admin password from the secret, the Prometheus datasource and the dashboard', async (t) => {
@@ -94,18 +114,18 @@ firewall-cmd -q --add-service=jenkins && firewall-cmd -q --permanent --add-servi
     const wanted = ['alertmanager', 'cadvisor', 'grafana', 'node', 'prometheus', 'traefik'];
     let targets: { labels: { job: string }; health: string; lastError: string }[] = [];
     for (let i = 0; i < 30; i++) {
-      targets = (JSON.parse(await fromLan(https('prometheus', '/api/v1/targets'))) as { data: { activeTargets: typeof targets } }).data.activeTargets;
+      targets = (JSON.parse(await fromLan(https('prometheus', '/api/v1/targets', admin))) as { data: { activeTargets: typeof targets } }).data.activeTargets;
       if (targets.length === wanted.length && targets.every((x) => x.health === 'up')) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
     t.same(targets.map((x) => x.labels.job).sort(), wanted, 'a job per container the site runs, and Traefik');
     t.same(targets.filter((x) => x.health !== 'up').map((x) => `${x.labels.job}: ${x.health} ${x.lastError}`), [], 'every target up');
-    const groups = (JSON.parse(await fromLan(https('prometheus', '/api/v1/rules'))) as { data: { groups: { name: string; rules: { name: string; health: string }[] }[] } }).data.groups;
+    const groups = (JSON.parse(await fromLan(https('prometheus', '/api/v1/rules', admin))) as { data: { groups: { name: string; rules: { name: string; health: string }[] }[] } }).data.groups;
     t.same(groups.map((g) => g.name).sort(), ['hostform', 'site'], "the site's rules and hostform's own (drift, stale pulls, failing runs)");
     t.equal(groups.find((g) => g.name === 'site')?.rules.length, 14, 'every site rule loaded');
     t.equal(groups.find((g) => g.name === 'hostform')?.rules.length, 3, "every hostform rule loaded");
     t.same(groups.flatMap((g) => g.rules).filter((r) => r.health === 'err').map((r) => r.name), [], 'no rule fails to evaluate');
-    const status = JSON.parse(await fromLan(https('alertmanager', '/api/v2/status'))) as { config: { original: string } };
+    const status = JSON.parse(await fromLan(https('alertmanager', '/api/v2/status', admin))) as { config: { original: string } };
     t.match(status.config.original, /repeat_interval: 30m/, 'Alertmanager runs the rendered configuration');
     t.match(await root('podman exec alertmanager amtool check-config /etc/alertmanager/alertmanager.yml'), /SUCCESS/, 'amtool accepts it, password file included');
   });
@@ -123,7 +143,7 @@ firewall-cmd -q --add-service=jenkins && firewall-cmd -q --permanent --add-servi
     t.equal(await root('systemctl is-active prometheus grafana'), 'active\nactive\n', 'the services stopped for the export run again');
     const query = async (metric: string) => {
       for (let i = 0; i < 30; i++) {
-        const result = (JSON.parse(await fromLan(https('prometheus', `/api/v1/query?query=${metric}`))) as { data: { result: { value: [number, string] }[] } }).data.result;
+        const result = (JSON.parse(await fromLan(https('prometheus', `/api/v1/query?query=${metric}`, admin))) as { data: { result: { value: [number, string] }[] } }).data.result;
         if (result.length > 0) return result[0]!.value[1];
         await new Promise((r) => setTimeout(r, 2000));
       }
@@ -165,5 +185,35 @@ sysctl -qw net.ipv4.conf.all.accept_redirects=1 && systemctl stop homeassistant`
     t.same(named(repair.report, 'changed').sort(), [...changed].sort(), 'the run repairs exactly those');
     t.equal((await site_('check')).report.exitCode, 0, 'and then the site is in sync');
     t.match(await fromLan(https('ha', '/manifest.json')), /Home Assistant/, 'Home Assistant answers again');
+  });
+
+  await t.test("fail2ban: Traefik's login jail bans a LAN client that keeps guessing, from 80 and 443, judging it by lines only Traefik wrote", async (t) => {
+    const jail = () => root('fail2ban-client status traefik-login');
+    t.match(await jail(), /File list:\s+\/var\/log\/traefik\/access\.log/, 'the jail watches the access log');
+    // A user name with a line break, logged as given, would be a line of its own blaming another address.
+    const forged = Buffer.from('x\n192.0.2.7 - -:wrong').toString('base64');
+    t.equal(await statusFromLan('prometheus', '/', `-H 'Authorization: Basic ${forged}'`), '401');
+    const log = await root('cat /var/log/traefik/access.log');
+    t.notMatch(log, /^192\.0\.2\.7 /m, 'no line starts with an address the client wrote');
+    const lines = log.trim().split('\n');
+    const failed = lines.filter((l) => l.startsWith(`${lan.address} - - [`) && l.includes('" 401 ')).at(-1) ?? 'none';
+    const passed = lines.filter((l) => l.includes('" 200 ')).at(-1) ?? 'none';
+    t.ok(lines.some((l) => l.startsWith(`${lan.address} `) && l.includes('" 401 ') && l.includes('"dashboard@file"')), "the dashboard's 401 is logged too (api@internal, logged by addInternals)");
+    const regex = (line: string) => root(`fail2ban-regex ${quote(line)} /etc/fail2ban/filter.d/traefik-login.conf`);
+    t.match(await regex(failed), /Lines: 1 lines, 0 ignored, 1 matched, 0 missed/, `fail2ban-regex: a 401 Traefik wrote matches: ${failed}`);
+    t.match(await regex(passed), /Lines: 1 lines, 0 ignored, 0 matched, 1 missed/, `and a 200 does not: ${passed}`);
+
+    const banned = new RegExp(`Banned IP list:.*\\b${lan.address.replace(/\./g, '\\.')}\\b`);
+    let status = await jail();
+    for (let i = 0; i < 30 && !banned.test(status); i++) {
+      await statusFromLan('prometheus', '/api/v1/status/config', `-u admin:guess${i}`);
+      status = await jail();
+    }
+    t.match(status, banned, `the LAN host is banned: ${status}`);
+    const refused = await lan.exec(`curl -sk -o /dev/null --max-time 5 -u ${ADMIN_LOGIN} --resolve prometheus.home.test:443:${site.address} https://prometheus.home.test/-/ready`);
+    t.equal(refused.code, 7, `even with the right login it cannot connect any more (curl: couldn't connect): ${refused.stderr}`);
+    t.equal((await lan.exec(`timeout 3 bash -c '</dev/tcp/${site.address}/22'`)).code, 0, 'sshd still answers it: the ban covers 80 and 443');
+    await root(`fail2ban-client set traefik-login unbanip ${lan.address}`);
+    t.equal(await statusFromLan('prometheus', '/-/ready', admin), '200', 'unbanned, it is answered again');
   });
 });

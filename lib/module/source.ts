@@ -68,7 +68,7 @@ function filePath(location: string): string | undefined {
   return isAbsolute(location) ? location : undefined;
 }
 
-/** Relative to the working directory when inside it (`roles/monitoring.ts`), else absolute: as the inventory's errors show files. */
+/** Relative to the working directory when inside it (`roles/monitoring/index.ts`), else absolute: as the inventory's errors show files. */
 function shownPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;

@@ -4,6 +4,7 @@
 // roles from here, so the monitoring play scrapes exactly what the containers play runs.
 import { role, secret, type HostView, type Step } from 'hostform';
 import {
+  ADMIN_AUTH,
   app,
   appScrape,
   backup,
@@ -31,7 +32,7 @@ export interface SiteVars {
   readonly admin: { readonly name: string; readonly keys: readonly string[]; readonly groups?: readonly string[] };
   readonly hostname?: string;
   readonly timezone?: string;
-  /** Your LAN, never banned by fail2ban. */
+  /** Your LAN, never banned by fail2ban (the sshd jail and Traefik's login jail). */
   readonly lan?: string;
   /** Let's Encrypt; left out, Traefik's self-signed certificate. `dnsProvider` + `dnsTokenVariable` for DNS-01 (token from DNS_API_TOKEN). */
   readonly acme?: { readonly email: string; readonly staging?: boolean; readonly dnsProvider?: string; readonly dnsTokenVariable?: string };
@@ -71,6 +72,7 @@ export const SECRETS = {
   grafanaAdmin: secret.env('GRAFANA_ADMIN_PASSWORD'),
   smtp: secret.env('SMTP_PASSWORD'),
   plexClaim: secret.env('PLEX_CLAIM'),
+  /** htpasswd lines (`htpasswd -nB admin`): the Traefik dashboard's users, and Prometheus's and Alertmanager's. */
   dashboardUsers: secret.env('TRAEFIK_DASHBOARD_USERS'),
   dnsToken: secret.env('DNS_API_TOKEN'),
 };
@@ -109,6 +111,9 @@ export const containerRoles = role('site-containers', (_: void, host): readonly 
       ...pullOf(s),
       ...(s.acme ? { acme: dns ? { email: s.acme.email, staging: s.acme.staging ?? false, challenge: 'dns' as const, dns } : { email: s.acme.email, staging: s.acme.staging ?? false } } : {}),
       dashboard: { host: subdomain(s, 'traefik'), users: SECRETS.dashboardUsers },
+      // The same users guard Prometheus and Alertmanager (the monitoring play's routes name ADMIN_AUTH).
+      adminAuth: { users: SECRETS.dashboardUsers },
+      fail2ban: s.lan ? { ignoreip: [s.lan] } : {},
     }),
     homeassistant({ ...pullOf(s), host: subdomain(s, 'ha'), acme, ...(s.timezone ? { timezone: s.timezone } : {}) }),
     ...(s.apps ?? []).map((a) => app({ ...pullOf(s), ...a, ...(a.host ? { host: subdomain(s, a.host) } : {}), acme })),
@@ -130,6 +135,7 @@ export const monitoringRoles = role('site-monitoring', (_: void, host): readonly
       scrape: siteScrapeJobs(s),
       ...(s.scrapeInterval ? { scrapeInterval: s.scrapeInterval } : {}),
       hosts: { grafana: subdomain(s, 'grafana'), prometheus: subdomain(s, 'prometheus'), alertmanager: subdomain(s, 'alertmanager') },
+      middlewares: [ADMIN_AUTH],
       acme: s.acme !== undefined,
       ...(s.smtp ? { smtp: { ...s.smtp, password: SECRETS.smtp } } : {}),
     }),

@@ -30,8 +30,27 @@ export interface HardeningOptions {
   readonly booleans?: Readonly<Record<string, boolean>>;
   /** Containers read data from NFS mounts (Plex's media): turns virt_use_nfs on. */
   readonly nfs?: boolean;
-  /** The sshd jail; `ignoreip` should hold your LAN so a typo at home never locks you out. */
-  readonly fail2ban?: { readonly maxretry?: number; readonly bantime?: string; readonly findtime?: string; readonly ignoreip?: readonly string[] };
+  /** The sshd jail (maxretry 5 by default). */
+  readonly fail2ban?: BanOptions;
+}
+
+/** How a fail2ban jail bans; `ignoreip` should hold your LAN so a typo at home never locks you out. */
+export interface BanOptions {
+  readonly maxretry?: number;
+  readonly bantime?: string;
+  readonly findtime?: string;
+  readonly ignoreip?: readonly string[];
+}
+
+/** A jail's ban settings, for this role's sshd jail and the traefik role's: findtime 10m, bantime 1h doubling up to a week, localhost never banned. */
+export function banSettings(o: BanOptions, maxretry: number) {
+  return {
+    maxretry: o.maxretry ?? maxretry,
+    findtime: o.findtime ?? '10m',
+    bantime: o.bantime ?? '1h',
+    bantimeIncrement: { factor: 2, maxtime: '1w' },
+    ignoreip: ['127.0.0.1/8', '::1', ...(o.ignoreip ?? [])],
+  };
 }
 
 /** Booleans containers on a home server need: cgroup access for systemd-managed containers (`--systemd`, healthchecks). */
@@ -71,11 +90,7 @@ export const hardening = role('hardening', (o: HardeningOptions = {}): readonly 
       name: 'sshd',
       backend: 'systemd',
       journalmatch: '_SYSTEMD_UNIT=sshd.service',
-      maxretry: o.fail2ban?.maxretry ?? 5,
-      findtime: o.fail2ban?.findtime ?? '10m',
-      bantime: o.fail2ban?.bantime ?? '1h',
-      bantimeIncrement: { factor: 2, maxtime: '1w' },
-      ignoreip: ['127.0.0.1/8', '::1', ...(o.fail2ban?.ignoreip ?? [])],
+      ...banSettings(o.fail2ban ?? {}, 5),
     }),
     service({ name: 'fail2ban', enabled: true, state: 'started' }),
   ];

@@ -1,4 +1,4 @@
-import { DEFAULT_TEXTFILE_DIR, HOSTFORM_ALERT_RULES, role, type Secret, type Step, type Task } from '../../lib/index.ts';
+import { DEFAULT_TEXTFILE_DIR, HOSTFORM_ALERT_RULES, role, UsageError, type Secret, type Step, type Task } from '../../lib/index.ts';
 import { file, quadlet, service, type PullPolicy } from '../../modules/index.ts';
 import { stringify } from 'yaml';
 import { network } from '../podman/index.ts';
@@ -49,8 +49,14 @@ export interface MonitoringOptions {
   readonly grafanaAdminPassword: Secret;
   /** Host names Traefik routes to Grafana, Prometheus and Alertmanager (certificates by ACME when `acme`). */
   readonly hosts?: { readonly grafana?: string; readonly prometheus?: string; readonly alertmanager?: string };
-  /** Traefik middlewares for the Prometheus and Alertmanager routes (they have no login of their own). */
+  /**
+   * Traefik middlewares for the Prometheus and Alertmanager routes, which have no login of their own
+   * (Prometheus's admin API, Alertmanager's silences): ADMIN_AUTH, with the traefik role's `adminAuth`.
+   * Routing either without one is refused unless `public` is true.
+   */
   readonly middlewares?: readonly string[];
+  /** Route Prometheus and Alertmanager with no middleware: only when something else guards them. Default false. */
+  readonly public?: boolean;
   /** The traefik role uses ACME: the routes ask for its certificate resolver. */
   readonly acme?: boolean;
   /** Default '/etc/monitoring'. */
@@ -142,8 +148,9 @@ export const monitoringHandlers: readonly Task[] = [
 /**
  * Prometheus, Alertmanager, node_exporter, cAdvisor and Grafana as quadlets on the monitoring network.
  * Prometheus and Alertmanager publish on 127.0.0.1 only (podman's published ports pass by firewalld);
- * the way in from the LAN is Traefik, by the host names in `hosts`. Scrape jobs are the containers'
- * own plus `scrape`, which a site builds from the roles it uses (traefikScrape(), appScrape(), ...).
+ * the way in from the LAN is Traefik, by the host names in `hosts`, Prometheus and Alertmanager behind
+ * `middlewares` (a UsageError without, unless `public`). Scrape jobs are the containers' own plus
+ * `scrape`, which a site builds from the roles it uses (traefikScrape(), appScrape(), ...).
  */
 export const monitoring = role(
   'monitoring',
@@ -155,7 +162,18 @@ export const monitoring = role(
     const externalUrl = o.externalUrl ?? (hosts.prometheus ? `https://${hosts.prometheus}` : 'http://localhost:9090');
     const rules = o.rules ?? siteRules({ ...THRESHOLDS, ...o.thresholds });
     const onNetwork = { network: network('monitoring'), restart: 'always' as const, autoUpdate: 'registry' as const, ...pull };
-    const middlewares = o.middlewares ? { middlewares: o.middlewares } : {};
+    const guard = o.middlewares ?? [];
+    const open = [
+      ...(hosts.prometheus ? [`${hosts.prometheus} (Prometheus)`] : []),
+      ...(hosts.alertmanager ? [`${hosts.alertmanager} (Alertmanager)`] : []),
+    ];
+    if (guard.length === 0 && open.length > 0 && o.public !== true) {
+      throw new UsageError(
+        `monitoring: option 'middlewares' = ${JSON.stringify(o.middlewares) ?? 'undefined'}: Traefik would route ${open.join(' and ')} with no login in front, and Prometheus and Alertmanager have none of their own; ` +
+          `give middlewares: [ADMIN_AUTH] (with the traefik role's adminAuth), or public: true if something else guards them`,
+      );
+    }
+    const middlewares = guard.length > 0 ? { middlewares: guard } : {};
     const routes = [
       ...(hosts.grafana ? [{ name: 'grafana', host: hosts.grafana, service: 'grafana', port: 3000 }] : []),
       ...(hosts.prometheus ? [{ name: 'prometheus', host: hosts.prometheus, service: 'prometheus', port: 9090, ...middlewares }] : []),

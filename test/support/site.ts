@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -10,12 +9,16 @@ import type { TestHost } from '../hosts/index.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 
+/** The user and password Traefik's basic auth lets in: the dashboard, Prometheus and Alertmanager. */
+export const ADMIN_LOGIN = 'admin:dashboard-pw';
+
 export const SITE_SECRETS = {
   RESTIC_PASSWORD: 'restic-test-password',
   GRAFANA_ADMIN_PASSWORD: 'grafana-test-password',
   SMTP_PASSWORD: 'smtp-test-password',
   PLEX_CLAIM: 'claim-test-token',
-  TRAEFIK_DASHBOARD_USERS: `admin:{SHA}${createHash('sha1').update('dashboard-pw').digest('base64')}`,
+  // ADMIN_LOGIN as `htpasswd -nbB -C 5 admin dashboard-pw` writes it (bcrypt, the README's advice; cost 5 to stay quick).
+  TRAEFIK_DASHBOARD_USERS: 'admin:$2y$05$bion2C8uqLuliBG0tMNN8eqPkGBFAAtCdsmmSyBqAjgUVyAHpTex6',
 };
 
 export interface JsonReport {

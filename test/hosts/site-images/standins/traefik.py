@@ -16,7 +16,11 @@ What it does, as Traefik v3 would:
 - the api (dashboard, /api/http/routers, /api/http/services, /api/version, /api/rawdata), ping (/ping)
   and the Prometheus metrics (traefik_entrypoint_*, traefik_router_*, traefik_service_*,
   traefik_config_*, traefik_tls_certs_not_after) on their entry point (`traefik`, :8080, by default);
-- the access log in Traefik's common (CLF) or json format.
+- the access log in Traefik's common (CLF) or json format: requests to @internal services (api,
+  dashboard, ping, metrics, entry point redirections) only with accessLog.addInternals; accessLog.fields
+  applied (names and defaultMode keep or drop fields, a dropped one written "-"; request headers
+  dropped unless fields.headers keeps or redacts them); basicAuth logs the user name it was given,
+  matched or not.
 
 What it does NOT do: ACME (certificate resolvers are read and ignored: the default certificate is
 served), TCP/UDP routers, providers other than file, plugins, tracing, and every middleware not listed.
@@ -536,6 +540,8 @@ class Proxy(BaseHTTPRequestHandler):
     def do_any(self):
         started = time.time()
         state = self.server.state
+        # Per request: a keep-alive connection serves several requests with one handler.
+        self.backend, self.log_user = "", ""
         tls = isinstance(self.connection, ssl.SSLSocket)
         url = urllib.parse.urlsplit(self.path)
         request = {
@@ -546,9 +552,11 @@ class Proxy(BaseHTTPRequestHandler):
             "query": urllib.parse.parse_qs(url.query),
             "client": self.client_address[0],
         }
-        router, status, size = None, 500, 0
+        router, status, size, internal = None, 500, 0, False
         try:
             if self.server.redirect and not tls:
+                # Traefik's entry point redirection is a router of its own to noop@internal.
+                internal = True
                 status, size = self.redirect_to(self.server.redirect)
                 return
             with state.lock:
@@ -567,7 +575,10 @@ class Proxy(BaseHTTPRequestHandler):
         finally:
             duration = time.time() - started
             self.account(router, status, duration)
-            self.access_log(router, status, size, duration)
+            internal = internal or (router is not None and router["service"].endswith("@internal"))
+            # As Traefik v3: requests to @internal services (api, dashboard, ping, metrics) are logged only with accessLog.addInternals.
+            if not internal or str(ci(ci(state.static, "accessLog") or {}, "addInternals", False)).lower() == "true":
+                self.access_log(router, status, size, duration)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_any
 
@@ -644,9 +655,13 @@ class Proxy(BaseHTTPRequestHandler):
         if not header.startswith("Basic "):
             return False
         try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            user, colon, password = base64.b64decode(header[6:]).decode().partition(":")
         except ValueError:
             return False
+        if not colon:
+            return False
+        # Traefik's basicAuth logs the name it was given, whether or not the password matches.
+        self.log_user = user
         for entry in users:
             name, _, hashed = entry.partition(":")
             if name == user and check_password(password, hashed):
@@ -750,36 +765,62 @@ class Proxy(BaseHTTPRequestHandler):
             state.observe("traefik_service_request_duration_seconds", {**base, "service": router["service"]}, duration)
 
     def access_log(self, router, status, size, duration):
+        """One line in Traefik's common log format or its json, with accessLog.fields applied as Traefik v3
+        applies them: every field kept unless fields.defaultMode or fields.names drops it (a dropped field is
+        "-" in the common format), request headers dropped unless fields.headers keeps or redacts them
+        (so Referer and User-Agent are "-" by default, as Traefik writes them)."""
         state = self.server.state
         conf = ci(state.static, "accessLog")
         if conf is None:
             return
+        conf = conf or {}
         with state.lock:
             state.requests += 1
             count = state.requests
-        user = "-"
-        auth = self.headers.get("Authorization", "")
-        if auth.startswith("Basic "):
-            try:
-                user = base64.b64decode(auth[6:]).decode().split(":")[0] or "-"
-            except ValueError:
-                pass
-        backend = getattr(self, "backend", "-")
-        name = router["name"] if router else "-"
-        ms = int(duration * 1000)
-        if str(ci(conf or {}, "format", "common")).lower() == "json":
-            line = json.dumps({
-                "ClientHost": self.client_address[0], "ClientUsername": user, "RequestMethod": self.command, "RequestPath": self.path,
-                "RequestProtocol": self.request_version, "RequestHost": self.headers.get("Host", ""), "DownstreamStatus": status,
-                "DownstreamContentSize": size, "RouterName": name, "ServiceName": router["service"] if router else "",
-                "ServiceURL": backend, "entryPointName": self.server.entrypoint, "Duration": int(duration * 1e9),
-                "StartUTC": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "RequestCount": count,
-            })
+        now = time.gmtime()
+        core = {
+            "ClientHost": self.client_address[0],
+            "ClientUsername": self.log_user,
+            "RequestMethod": self.command,
+            "RequestPath": self.path,
+            "RequestProtocol": self.request_version,
+            "RequestHost": self.headers.get("Host", ""),
+            "DownstreamStatus": status,
+            "DownstreamContentSize": size,
+            "RouterName": router["name"] if router else "",
+            "ServiceName": router["service"] if router else "",
+            "ServiceURL": self.backend,
+            "entryPointName": self.server.entrypoint,
+            "Duration": int(duration * 1e9),
+            "StartUTC": time.strftime("%Y-%m-%dT%H:%M:%SZ", now),
+            "RequestCount": count,
+        }
+        fields = ci(conf, "fields", {}) or {}
+        default_keep = str(ci(fields, "defaultMode", "keep")).lower() != "drop"
+        names = ci(fields, "names", {}) or {}
+        kept = {k: v for k, v in core.items() if str(ci(names, k, "keep" if default_keep else "drop")).lower() != "drop"}
+        headers = ci(fields, "headers", {}) or {}
+        header_names = ci(headers, "names", {}) or {}
+        for k, v in self.headers.items():
+            canonical = "-".join(part.capitalize() for part in k.split("-"))
+            mode = str(ci(header_names, canonical, ci(headers, "defaultMode", "drop"))).lower()
+            if mode in ("keep", "redact"):
+                kept[f"request_{canonical}"] = v if mode == "keep" else "REDACTED"
+
+        def clf(key, quoted=False):
+            value = kept.get(key)
+            if value is None or value == "":
+                return '"-"' if quoted else "-"
+            return f'"{value}"' if quoted else str(value)
+
+        if str(ci(conf, "format", "common")).lower() == "json":
+            line = json.dumps({**kept, "level": "info", "msg": "", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)}, sort_keys=True)
         else:
-            ts = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime())
-            line = (f'{self.client_address[0]} - {user} [{ts}] "{self.command} {self.path} {self.request_version}" {status} {size} '
-                    f'"{self.headers.get("Referer", "-")}" "{self.headers.get("User-Agent", "-")}" {count} "{name}" "{backend}" {ms}ms')
-        path = ci(conf or {}, "filePath")
+            ts = time.strftime("%d/%b/%Y:%H:%M:%S +0000", now) if "StartUTC" in kept else "-"
+            line = (f'{clf("ClientHost")} - {clf("ClientUsername")} [{ts}] "{clf("RequestMethod")} {clf("RequestPath")} {clf("RequestProtocol")}" '
+                    f'{clf("DownstreamStatus")} {clf("DownstreamContentSize")} {clf("request_Referer", True)} {clf("request_User-Agent", True)} '
+                    f'{clf("RequestCount")} {clf("RouterName", True)} {clf("ServiceURL", True)} {int(duration * 1000)}ms')
+        path = ci(conf, "filePath")
         with state.lock:
             if path:
                 with open(path, "a") as f:
