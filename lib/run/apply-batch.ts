@@ -73,10 +73,9 @@ export class ApplyBatcher implements ApplyChannel {
     const only = chunk.length === 1 ? chunk[0] : undefined;
     if (only) return this.#connection.run(only.script, only.options).then(only.resolve, only.reject);
     const inputs = chunk.map((q) => (q.options.stdin === undefined ? undefined : Buffer.from(q.options.stdin)));
-    const withInput = inputs.some((i) => i !== undefined);
     const script = batchScript(
       chunk.map((q) => q.script),
-      withInput ? inputs.map((i) => i?.length) : chunk.map(() => undefined),
+      inputs.map((i) => i?.length),
     );
     try {
       const result = await this.#connection.run(script, { become, stdin: Buffer.concat(inputs.flatMap((i) => (i ? [i] : []))) });

@@ -143,9 +143,7 @@ export class HostRun {
   async #planEntry(task: PreparedTask, upcoming: readonly PreparedTask[]): Promise<WindowEntry> {
     const started = Date.now();
     this.observer.taskStart?.(this.host.name, task.name);
-    const planned = await this.#plan(task, upcoming, new PlannedState()).catch((error: unknown) =>
-      error instanceof Skip ? { status: 'skipped' as const, changes: [], note: redact(error.note, task.sensitive) } : this.#failure(error, task, task.sensitive),
-    );
+    const planned = await this.#planOrOutcome(task, upcoming, new PlannedState());
     if ('status' in planned) return { task, started, outcome: planned };
     return { task, started, planned, writes: this.#probed.writesOf(task, planned.observed) };
   }
@@ -162,16 +160,16 @@ export class HostRun {
     const pending = window.flatMap((w) => (w.planned ? [w.planned] : []));
     const applied = new Map<PreparedTask, Outcome>();
     if (pending.length > 0) {
-      for (const p of pending) for (const name of notifyList(p.task.task)) this.journal?.put({ kind: 'handler', play: this.#playName, name, owedBy: this.journal.by });
+      this.#oweHandlers(pending);
       this.#probed.applying(pending);
-      const channel = new ApplyBatcher(this.connection, this.host.facts.uid === 0);
+      const channel = this.#batcher();
       await Promise.all(
         pending.map(async (p) => {
-          const outcome = await inPhase('apply', () => p.task.backend!.apply(p.task.resolved, p.changes, this.#applyContext(p.task, p.task.sensitive, channel))).then(
-            (): Outcome => ({ status: 'changed', changes: p.reports, ...notesOf(p.changes, p.task.sensitive) }),
-            (error: unknown): Outcome => ({ ...this.#failure(error, p.task, p.task.sensitive), changes: p.reports }),
+          const failed = await inPhase('apply', () => p.task.backend!.apply(p.task.resolved, p.changes, this.#applyContext(p.task, p.task.sensitive, channel))).then(
+            () => undefined,
+            (error: unknown) => ({ error }),
           );
-          applied.set(p.task, outcome);
+          applied.set(p.task, this.#appliedOutcome(p, failed, p.task.sensitive));
         }),
       );
     }
@@ -328,9 +326,7 @@ export class HostRun {
     for (const task of group) {
       if (this.#failed && !evenAfterFailure) break;
       this.observer.taskStart?.(this.host.name, task.name);
-      const planned = await this.#plan(task, upcoming.slice(upcoming.indexOf(task)), state).catch((error: unknown) =>
-        error instanceof Skip ? { status: 'skipped' as const, changes: [], note: redact(error.note, task.sensitive) } : this.#failure(error, task, task.sensitive),
-      );
+      const planned = await this.#planOrOutcome(task, upcoming.slice(upcoming.indexOf(task)), state);
       if ('status' in planned) outcomes.set(task, planned);
       else if (this.mode === 'check') outcomes.set(task, await this.#checkOutcome(planned).catch((error: unknown) => this.#failure(error, task, task.sensitive)));
       else {
@@ -341,20 +337,39 @@ export class HostRun {
       if (outcomes.get(task)?.status === 'failed') break;
     }
     if (pending.length > 0) {
-      // Owed from before the change: a run cut off after it still leaves the handlers to the next run.
-      for (const p of pending) for (const name of notifyList(p.task.task)) this.journal?.put({ kind: 'handler', play: this.#playName, name, owedBy: this.journal.by });
+      this.#oweHandlers(pending);
       const failed = await inPhase('apply', () => this.#apply(pending)).then(
         () => undefined,
         (error: unknown) => ({ error }),
       );
       // Tasks applied together fail together; each names itself, and masks what any of them holds.
-      for (const p of pending) {
-        // A health gate that waited changed nothing: it is ok once what it waited for is healthy.
-        const done = p.task.task.module.capabilities.gate ? 'ok' : 'changed';
-        outcomes.set(p.task, failed ? { ...this.#failure(failed.error, p.task, sensitiveOf(pending)), changes: p.reports } : { status: done, changes: p.reports, ...notesOf(p.changes, p.task.sensitive) });
-      }
+      for (const p of pending) outcomes.set(p.task, this.#appliedOutcome(p, failed, sensitiveOf(pending)));
     }
     return group.filter((t) => outcomes.has(t)).map((task) => this.#record(task, outcomes.get(task) as Outcome, started));
+  }
+
+  /** Plan one task, a skip or a failure becoming its outcome. */
+  #planOrOutcome(task: PreparedTask, upcoming: readonly PreparedTask[], state: PlannedState): Promise<Outcome | Planned> {
+    return this.#plan(task, upcoming, state).catch((error: unknown) =>
+      error instanceof Skip ? { status: 'skipped' as const, changes: [], note: redact(error.note, task.sensitive) } : this.#failure(error, task, task.sensitive),
+    );
+  }
+
+  /** What an applied task reports: its changes, or its failure with them (masking `sensitive`). */
+  #appliedOutcome(p: Planned, failed: { error: unknown } | undefined, sensitive: readonly string[]): Outcome {
+    if (failed) return { ...this.#failure(failed.error, p.task, sensitive), changes: p.reports };
+    // A health gate that waited changed nothing: it is ok once what it waited for is healthy.
+    return { status: p.task.task.module.capabilities.gate ? 'ok' : 'changed', changes: p.reports, ...notesOf(p.changes, p.task.sensitive) };
+  }
+
+  /** Owed from before the change: a run cut off after it still leaves the handlers to the next run. */
+  #oweHandlers(pending: readonly Planned[]): void {
+    for (const p of pending) for (const name of notifyList(p.task.task)) this.journal?.put({ kind: 'handler', play: this.#playName, name, owedBy: this.journal.by });
+  }
+
+  /** Where the commands of changes go: commands asked for at the same moment share a round trip. */
+  #batcher(): ApplyBatcher {
+    return new ApplyBatcher(this.connection, this.host.facts.uid === 0);
   }
 
   #record(task: Pick<TaskResult, 'name' | 'module' | 'handler'>, outcome: Outcome, started: number): TaskResult {
@@ -402,7 +417,7 @@ export class HostRun {
     const first = pending[0] as Planned;
     const backend = first.task.backend!;
     // Commands a module sends at the same moment (firewalld's two sides) share a round trip.
-    const context = this.#applyContext(first.task, sensitiveOf(pending), new ApplyBatcher(this.connection, this.host.facts.uid === 0));
+    const context = this.#applyContext(first.task, sensitiveOf(pending), this.#batcher());
     if (pending.length === 1) return backend.apply(first.task.resolved, first.changes, context);
     await backend.batch!.apply(
       pending.map((p) => ({ params: p.task.resolved, changes: p.changes })),
