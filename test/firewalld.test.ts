@@ -1,6 +1,7 @@
 import t from 'tap';
 import { UsageError } from '../lib/errors.ts';
 import { firewalld } from '../modules/firewalld/index.ts';
+import { firewallListingProbe, firewallProbe, parseFirewallProbe } from '../modules/firewalld/observe.ts';
 import { hosts } from './hosts/index.ts';
 import { errors, runTasks, statuses, tasksOf } from './support/run-tasks.ts';
 
@@ -144,6 +145,39 @@ t.test('firewalld: a new default zone is made in one play and the old one restor
   t.same(statuses(restore).filter((s) => s !== 'changed'), [], errors(restore));
   t.equal((await sh('firewall-cmd --get-default-zone')).trim(), 'public');
   t.equal(await reachable(8080), false);
+});
+
+t.test("firewalld: the probe's D-Bus reading (busctl) and firewall-cmd's listings see the same zones, both sides, on a varied configuration", async (t) => {
+  const z = 'firewall-cmd -q --zone=work';
+  await sh(
+    [
+      `${z} --add-port=8088/tcp --add-port=9000-9010/udp`,
+      `${z} --add-forward-port=port=80:proto=tcp:toport=8080`,
+      `${z} --add-forward-port=port=81:proto=tcp:toaddr=10.0.0.2`,
+      `${z} --add-masquerade`,
+      `${z} --add-rich-rule='rule family="ipv4" source address="10.1.0.0/16" service name="ssh" log prefix="ssh " level="info" limit value="3/m" accept'`,
+      `${z} --add-source=10.9.0.0/24`,
+      `${z} --add-interface=hfdummy7`,
+      'firewall-cmd -q --permanent --new-zone=hfbus',
+      'firewall-cmd -q --permanent --zone=hfbus --set-target=DROP',
+      'firewall-cmd -q --permanent --zone=hfbus --add-service=https',
+      'firewall-cmd -q --permanent --zone=hfbus --add-port=5353/udp',
+    ].join(' && '),
+  );
+  t.teardown(() => sh('firewall-cmd -q --permanent --delete-zone=hfbus; firewall-cmd -q --reload'));
+  const read = async (script: string) => {
+    const r = await h!.exec(script);
+    return parseFirewallProbe({ code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr });
+  };
+  const comparable = (o: Awaited<ReturnType<typeof read>>) =>
+    JSON.stringify(o, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries([...v].sort()) : v instanceof Set ? [...v].sort() : Array.isArray(v) ? [...v].sort() : v));
+  t.match(firewallProbe.text, /busctl --json=short call/);
+  const [bus, listing] = [await read(firewallProbe.text), await read(firewallListingProbe.text)];
+  t.equal(bus.mode, 'online');
+  t.ok(bus.runtime?.zones.get('work')?.items['rich-rule'].length, 'the runtime change is seen');
+  t.equal(bus.permanent.zones.get('hfbus')?.target, 'DROP', 'the permanent-only zone is seen');
+  t.notOk(bus.runtime?.zones.has('hfbus'));
+  t.equal(comparable(bus), comparable(listing));
 });
 
 t.test('firewalld: with firewalld stopped, tasks change the permanent configuration through firewall-offline-cmd and say (offline)', async (t) => {
