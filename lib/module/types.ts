@@ -208,8 +208,13 @@ export interface Backend<Resolved, Observed, Action, Probed extends ProbeSet = P
    * change wrote; without `reads`, it is probed again after every change, and
    * its own changes count as changing anything (docs/modules.md, "Re-probing").
    * Undefined for a task whose probes may read anything (a user's check command).
+   * Called before probing, without `outputs`: the paths named then are resolved
+   * in the probes' round trip. Called again with the probes' outputs: what the
+   * probes did read (a user's home as the account or useradd's defaults have it).
+   * A path named only in that second answer was not resolved, so it counts as
+   * any path.
    */
-  reads?(params: Resolved): readonly ResourceKey[] | undefined;
+  reads?(params: Resolved, outputs?: ProbeOutputs<Probed>): readonly ResourceKey[] | undefined;
   /**
    * Everything apply may change, when `effects` does not say it all (a user's
    * home, a group's members); `observed` is what the plan saw. Defaults to the

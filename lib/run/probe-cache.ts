@@ -98,7 +98,9 @@ export class ProbeCache<T extends CachedTask> {
     tasks.forEach((t, i) => {
       const record: Record<string, ExecResult> = {};
       for (const [key] of perTask[i] ?? []) record[key] = outputs[next++] as ExecResult;
-      this.#entries.set(t, entryOf(record, reads[i], leads.get(t.become) ?? new Map()));
+      // What the probes did read, now that their outputs say (a path named only now was not resolved: any path).
+      const read = reads[i] === undefined ? undefined : t.backend?.reads?.(t.resolved, record);
+      this.#entries.set(t, entryOf(record, read, leads.get(t.become) ?? new Map()));
     });
   }
 

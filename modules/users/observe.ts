@@ -1,4 +1,4 @@
-import { PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
+import { ANY, PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
 import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { homeOf } from '../shared/account.ts';
@@ -74,6 +74,8 @@ export interface ObservedUser {
   /** The home the task manages keys in: the wanted one, the user's, or where useradd would put it. */
   readonly home: string;
   readonly homeExists: boolean;
+  /** Where useradd makes the mail spool of an account it creates (MAIL_DIR/name), when its defaults say it does. */
+  readonly spool?: string;
   /** The hash field of /etc/shadow; read only when the task sets a password. */
   readonly passwordHash?: string;
   /** Groups the task names (primary, supplementary, and the user's own name) that exist, with their gid. */
@@ -113,7 +115,9 @@ if p=$(getent passwd "$n"); then
   home=${homeOf(wanted.name)}
 else
   p=
-  home="$(useradd -D 2>/dev/null | sed -n 's/^HOME=//p')/$n"
+  defaults=$(useradd -D 2>/dev/null)
+  home="$(printf '%s\\n' "$defaults" | sed -n 's/^HOME=//p')/$n"
+  if printf '%s\\n' "$defaults" | grep -qx 'CREATE_MAIL_SPOOL=yes'; then echo "spool $(sed -n 's/^MAIL_DIR[[:space:]]\\{1,\\}//p' /etc/login.defs 2>/dev/null | tail -n 1)/$n"; fi
 fi
 ${setHome}
 echo "home $home"
@@ -127,19 +131,28 @@ true`;
 
 /**
  * What userProbe's output depends on: the account, the groups it names, and
- * its home (any path when the task does not name the home: useradd's
- * default or the account's own). The user's membership of groups it does not
- * name changes only with this account or a group's removal, which writes
- * every group (see userWrites, groupWrites).
+ * its home, and for an account useradd would create, its mail spool. Before
+ * probing the home is the one the task names, or else a guess (`/home/<name>`,
+ * useradd's usual default) whose path the probes' round trip resolves; with
+ * the probes' outputs it is the home the probe did read (the account's own,
+ * or useradd's default): when that is not the guess, it was not resolved and
+ * counts as any path. The user's membership of groups it does not name
+ * changes only with this account or a group's removal, which writes every
+ * group (see userWrites, groupWrites).
  */
-export function userReads(wanted: WantedUser): ResourceKey[] {
+export function userReads(wanted: WantedUser, outputs?: ProbeOutputs<Probes<'user'>>): ResourceKey[] {
   const present = wanted.state === 'present' ? wanted : undefined;
   const groups = [wanted.name, ...(present?.group !== undefined ? [present.group] : []), ...(present?.groups ?? [])];
-  return [
-    resourceKey(UserResource, wanted.name),
-    ...groups.map((g) => resourceKey(GroupResource, g)),
-    present?.home !== undefined ? resourceKey(PathResource, present.home) : resourceKey(PathResource),
-  ];
+  const account = [resourceKey(UserResource, wanted.name), ...groups.map((g) => resourceKey(GroupResource, g))];
+  if (!outputs) return [...account, resourceKey(PathResource, present?.home ?? `/home/${wanted.name}`), resourceKey(PathResource, `/var/spool/mail/${wanted.name}`)];
+  const lines = linesByTag(outputs.user.stdout);
+  const [home, spool] = [lines.get('home')?.[0], lines.get('spool')?.[0]];
+  return [...account, namedPath(home), ...(spool !== undefined ? [namedPath(spool)] : [])];
+}
+
+/** A path the probe printed: itself when it is absolute and below a directory other than `/` (a missing HOME default prints `/<name>`), else any path. */
+function namedPath(path: string | undefined): ResourceKey {
+  return resourceKey(PathResource, path !== undefined && /^\/[^/]+\/./.test(path) ? path : ANY);
 }
 
 export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs<Probes<'user'>>): ObservedUser {
@@ -173,6 +186,7 @@ export function parseUserProbe(wanted: WantedUser, outputs: ProbeOutputs<Probes<
       : {}),
     home: first('home') ?? '',
     homeExists: lines.has('home-exists'),
+    ...(first('spool') !== undefined ? { spool: first('spool') as string } : {}),
     ...(shadow !== undefined ? { passwordHash: shadow } : {}),
     knownGroups,
     ...(dir !== undefined && file !== undefined

@@ -222,15 +222,20 @@ export function userEffects(wanted: WantedUser): Effect[] {
 
 /**
  * What applying a user task may change, for re-probing: the account, its
- * own group, the groups it joins or leaves, its home (before and after).
- * useradd also writes a mail spool and copies /etc/skel, and userdel removes
- * the user from every group and its home and mail: any path.
+ * own group, the groups it joins or leaves, its home (before and after), and
+ * for a new account the mail spool useradd makes (it copies /etc/skel into
+ * the home). The account databases (/etc/passwd, /etc/group, their shadows)
+ * count as the account and its groups, not as paths. A path counts as itself
+ * only where the task's probe saw it lead to itself (lib/run/probe-cache.ts),
+ * else as any path. userdel removes the user from every group and its home
+ * and mail: any path.
  */
 export function userWrites(wanted: WantedUser, observed: ObservedUser): ResourceKey[] {
   if (wanted.state === 'absent') return [resourceKey(UserResource), resourceKey(GroupResource), resourceKey(PathResource)];
   const groups = new Set([wanted.name, ...(wanted.group !== undefined ? [wanted.group] : []), ...(wanted.groups ?? []), ...(observed.account?.groups ?? [])]);
   const homes = new Set([observed.home, ...(wanted.home !== undefined ? [wanted.home] : [])].filter((h) => h.startsWith('/')));
-  const paths = observed.account && homes.size > 0 ? [...homes].map((h) => resourceKey(PathResource, h)) : [resourceKey(PathResource)];
+  const spool = !observed.account && observed.spool !== undefined ? [observed.spool] : [];
+  const paths = homes.size > 0 ? [...homes, ...spool].map((h) => resourceKey(PathResource, h)) : [resourceKey(PathResource)];
   return [resourceKey(UserResource, wanted.name), ...[...groups].map((g) => resourceKey(GroupResource, g)), ...paths];
 }
 

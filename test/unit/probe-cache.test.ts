@@ -16,9 +16,18 @@ const host = { name: 'h', groups: ['all'], vars: {}, facts: { platform: 'el9', c
 const path = (p: string) => resourceKey(PathResource, p);
 const Thing = new ResourceKind<never>('thing');
 
-/** Runs the path resolver on this machine (read-only: realpath); every other probe prints its own script's first word. */
-async function runHere(requests: readonly ProbeRequest[]): Promise<ExecResult[]> {
-  return requests.map((r) => (r.script.text.includes('realpath -m') ? { code: 0, stdout: execFileSync('sh', ['-c', r.script.text], { encoding: 'utf8' }), stderr: '' } : { code: 0, stdout: 'probed', stderr: '' }));
+/**
+ * Runs the path resolver on this machine (read-only: realpath). A user probe
+ * answers with the home it read, as on a host where useradd's HOME is /home
+ * (or `homes` says otherwise); every other probe prints "probed".
+ */
+async function runHere(requests: readonly ProbeRequest[], homes: Readonly<Record<string, string>> = {}, spools: Readonly<Record<string, string>> = {}): Promise<ExecResult[]> {
+  return requests.map((r) => {
+    if (r.script.text.includes('realpath -m')) return { code: 0, stdout: execFileSync('sh', ['-c', r.script.text], { encoding: 'utf8' }), stderr: '' };
+    const user = r.script.text.includes('getent passwd') ? /^n=(\S+)$/m.exec(r.script.text)?.[1] : undefined;
+    const spool = user && spools[user] ? `spool ${spools[user]}\n` : '';
+    return { code: 0, stdout: user ? `home ${homes[user] ?? `/home/${user}`}\n${spool}` : 'probed', stderr: '' };
+  });
 }
 
 /** A task of a made-up module that reads and writes what it is told. */
@@ -47,7 +56,7 @@ function prepared(task: Task<any>): CachedTask {
  */
 async function firstRun(tasks: readonly CachedTask[]): Promise<number> {
   // What a user task saw of a user that does not exist yet; the other backends' writes do not look at it.
-  const observed = { home: '/home/new' };
+  const observed = (task: CachedTask) => ({ home: `/home/${(task.resolved as { name?: string }).name}` });
   const cache = new ProbeCache<CachedTask>();
   let batches = 0;
   for (const [i, task] of tasks.entries()) {
@@ -55,7 +64,7 @@ async function firstRun(tasks: readonly CachedTask[]): Promise<number> {
       batches += 1;
       await cache.fetch(tasks.slice(i).filter((u) => !cache.has(u)), host, runHere);
     }
-    cache.applying([{ task, observed }]);
+    cache.applying([{ task, observed: observed(task) }]);
   }
   return batches;
 }
@@ -179,13 +188,31 @@ t.test('file: a task with an owner is probed again when that user changes, not w
   t.notOk(cache.has(owned), 'alice changed');
 });
 
-t.test('users: creating a user counts as writing any path (home, mail spool, skeleton)', async (t) => {
+t.test("users: creating a user writes its home and mail spool, as its probe read them; a home elsewhere than the guess counts as any path", async (t) => {
   const cache = new ProbeCache<CachedTask>();
   const conf = prepared(file({ path: '/srv/app/a.conf', content: 'x' }));
+  const rc = prepared(file({ path: '/home/alice/.bashrc', content: 'x' }));
   const alice = prepared(user({ name: 'alice' }));
-  await cache.fetch([alice, conf], host, runHere);
+  await cache.fetch([alice, conf, rc], host, runHere);
   cache.applying([{ task: alice, observed: { home: '/home/alice' } }]);
-  t.notOk(cache.has(conf));
+  t.ok(cache.has(conf), 'a file elsewhere keeps its probe');
+  t.notOk(cache.has(rc), 'a file in the new home is probed again');
+
+  // With a mail spool (CREATE_MAIL_SPOOL=yes), wherever MAIL_DIR leads on this machine.
+  const withSpool = new ProbeCache<CachedTask>();
+  const mail = prepared(file({ path: '/var/spool/mail/alice', content: '' }));
+  await withSpool.fetch([alice, mail], host, (requests) => runHere(requests, {}, { alice: '/var/spool/mail/alice' }));
+  withSpool.applying([{ task: alice, observed: { home: '/home/alice', spool: '/var/spool/mail/alice' } }]);
+  t.notOk(withSpool.has(mail), 'a file at its mail spool is probed again');
+
+  const elsewhere = new ProbeCache<CachedTask>();
+  await elsewhere.fetch([alice, conf], host, (requests) => runHere(requests, { alice: '/var/home/alice' }));
+  t.ok(
+    elsewhere.readsOf(alice)?.some((k) => k.kind === PathResource && k.id === '*'),
+    'the home the probe read was not the one resolved: any path',
+  );
+  elsewhere.applying([{ task: alice, observed: { home: '/var/home/alice' } }]);
+  t.notOk(elsewhere.has(conf), 'so creating it counts as writing any path');
 });
 
 t.test('firewalld and unit files are not probed again after a change of an unrelated file, but a service task is', async (t) => {
@@ -209,11 +236,11 @@ t.test('firewalld and unit files are not probed again after a change of an unrel
   t.notOk(cache.has(http), 'a file under /etc/firewalld is the firewall’s');
 });
 
-t.test('a first run of the 17-task workload, every task changing, takes 7 probe batches instead of 17', async (t) => {
+t.test('a first run of the 17-task workload, every task changing, takes 5 probe batches instead of 17', async (t) => {
   const tasks = firstRunWorkload().map((step) => prepared(step as Task<any>));
   t.equal(tasks.length, 17);
-  // The first batch; after each new user (any path); after the directory; after the first file (the service task reads anything); after the first unit file (the second reads the unit directories); after the service task (it widens).
-  t.equal(await firstRun(tasks), 7);
+  // The first batch; after the directory; after the first file (the service task reads anything); after the first unit file (the second reads the unit directories); after the service task (it widens).
+  t.equal(await firstRun(tasks), 5);
 });
 
 t.test('the number of probe batches of a first run grows with the kinds of change, not with the number of tasks', async (t) => {
