@@ -11,11 +11,7 @@ t.teardown(() => hosts.down());
 if (!h) throw new Error('no test host');
 const host = h.inventoryEntry();
 
-async function sh(cmd: string): Promise<string> {
-  const r = await h!.exec(cmd);
-  if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (cmd: string) => h.sh(cmd);
 
 const files = (dir: string, count: number, force = false) =>
   Array.from({ length: count }, (_, i) => file({ path: `${dir}/f${i}.conf`, content: `file ${i}\n`, mode: '0640', ...(force ? { force } : {}) }));

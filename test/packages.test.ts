@@ -12,11 +12,7 @@ const [h] = (await hosts.up(1, 'el9')) as [TestHost];
 t.teardown(() => hosts.down());
 const host = h.inventoryEntry();
 
-async function sh(cmd: string): Promise<string> {
-  const r = await h.exec(cmd);
-  if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (cmd: string) => h.sh(cmd);
 
 /** Everything a packages task could touch: the rpm database and the transaction history. */
 const state = () => sh('rpm -qa | sort; dnf history list | grep -cE "^ +[0-9]+ \\|" || true');

@@ -19,11 +19,7 @@ t.teardown(() => hosts.down());
 const USER = 'alice';
 const IMAGE = 'localhost/busybox:latest';
 
-async function sh(cmd: string): Promise<string> {
-  const r = await h.exec(cmd, { timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`${cmd}\nexit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (cmd: string) => h.sh(cmd, { timeoutMs: 120_000 });
 const asAlice = (cmd: string) => sh(`cd / && runuser -u ${USER} -- sh -c '${cmd}'`);
 /** Files in root's directories that belong to alice: none may ever appear. */
 const aliceFilesIn = (dir: string) => sh(`find ${dir} -user ${USER} 2>/dev/null | sort`);

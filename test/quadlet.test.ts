@@ -13,11 +13,7 @@ import { errors, runTasks, statuses, tasksOf } from './support/run-tasks.ts';
 const IMAGE = 'localhost/busybox:latest';
 let h: TestHost;
 
-async function sh(cmd: string): Promise<string> {
-  const r = await h.exec(cmd);
-  if (r.code !== 0) throw new Error(`${cmd}\nexit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const sh = (cmd: string) => h.sh(cmd);
 
 /** A tar of busybox's applets, imported as IMAGE (the test hosts have no registry). */
 const importBusybox = (runAs: string) => `bb=$(mktemp -d) && chmod 755 "$bb" && mkdir "$bb/bin" && cp /usr/bin/busybox "$bb/bin/" &&

@@ -73,4 +73,11 @@ export class TestHost {
   exec(cmd: string, opts: { user?: 'root' | 'admin' | 'pwuser'; input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
     return sshExec(this, cmd, opts);
   }
+
+  /** Runs a shell command as exec does and returns its standard output; a non-zero exit throws, naming the command, the code and stderr. */
+  async sh(cmd: string, opts: { user?: 'root' | 'admin' | 'pwuser'; input?: string; timeoutMs?: number } = {}): Promise<string> {
+    const r = await this.exec(cmd, opts);
+    if (r.code !== 0) throw new Error(`${cmd}\nexit ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  }
 }
