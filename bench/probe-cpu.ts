@@ -12,15 +12,11 @@
 // its cost is subtracted: what is left is the probes'. The host's idle
 // daemons count too (about 0.05 s per second here); the runs take well under
 // a second each. Prints a markdown table for bench/RESULTS.md.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { loadInventory } from '../lib/inventory/load.ts';
-import { playbook, type Step } from '../lib/playbook.ts';
+import { loadavg } from 'node:os';
+import type { Step } from '../lib/playbook.ts';
 import type { RunMode } from '../lib/run/results.ts';
-import { runPlaybooks } from '../lib/run/run.ts';
 import { hosts } from '../test/hosts/index.ts';
+import { errors, runTasks } from '../test/support/run-tasks.ts';
 import { firstRunWorkload } from './workload.ts';
 
 const at = process.argv.indexOf('--repeat');
@@ -28,15 +24,11 @@ const repeat = at >= 0 ? Number(process.argv[at + 1]) : 10;
 
 const [h] = await hosts.up(1, 'el9');
 if (!h) throw new Error('no test host');
-const dir = await mkdtemp(join(tmpdir(), 'hostform-bench-probe-'));
 try {
-  const file = join(dir, 'inventory.yml');
-  await writeFile(file, stringify({ hosts: { bench: h.inventoryEntry() } }));
-  const inventory = await loadInventory([file]);
   const run = async (tasks: readonly Step[], mode: RunMode) => {
-    const report = await runPlaybooks([playbook({ name: 'probe-cpu', hosts: 'all', become: true, tasks })], inventory, { mode, forks: 1 });
-    const failed = report.hosts.flatMap((x) => [x.error, ...x.tasks.map((task) => task.error)]).filter((e) => e !== undefined);
-    if (failed.length > 0) throw new Error(failed.map((e) => e.message).join('\n'));
+    const report = await runTasks(h.inventoryEntry(), tasks, mode, { become: true, name: 'bench' });
+    const failed = errors(report);
+    if (failed) throw new Error(failed);
     return report;
   };
   const cpu = async () => Number(/usage_usec (\d+)/.exec(await h.sh('cat /sys/fs/cgroup/cpu.stat'))?.[1]) / 1e6;
@@ -65,7 +57,7 @@ try {
     rows.push(`| ${name} | ${tasks.length} | ${((m.seconds - base.seconds) * 1000).toFixed(0)} ms | ${(((m.seconds - base.seconds) * 1000) / tasks.length).toFixed(1)} ms |`);
   }
   const all = await measure(workload);
-  console.log(`Measured ${new Date().toISOString()}, ${repeat} check runs each, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  console.log(`Measured ${new Date().toISOString()}, ${repeat} check runs each, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   console.log('| module | tasks | host CPU of its probes per run | per task |');
   console.log('| --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
@@ -73,6 +65,5 @@ try {
   console.log(`| (a run of no task: facts, lock) | 0 | ${(base.seconds * 1000).toFixed(0)} ms (not subtracted here) | |`);
   console.log(`\nA whole check run of the workload: ${(all.seconds * 1000).toFixed(0)} ms of host CPU, ${all.roundTrips} round trips.`);
 } finally {
-  await rm(dir, { recursive: true, force: true });
   await hosts.down();
 }
