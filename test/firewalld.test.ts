@@ -167,13 +167,27 @@ t.test("firewalld: the probe's D-Bus reading (busctl) and firewall-cmd's listing
   };
   const comparable = (o: Awaited<ReturnType<typeof read>>) =>
     JSON.stringify(o, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries([...v].sort()) : v instanceof Set ? [...v].sort() : Array.isArray(v) ? [...v].sort() : v));
-  t.match(firewallProbe.text, /busctl --json=short call/);
-  const [bus, listing] = [await read(firewallProbe.text), await read(firewallListingProbe.text)];
+  t.match(firewallProbe().text, /busctl --json=short call/);
+  const [bus, listing] = [await read(firewallProbe().text), await read(firewallListingProbe.text)];
   t.equal(bus.mode, 'online');
   t.ok(bus.runtime?.zones.get('work')?.items['rich-rule'].length, 'the runtime change is seen');
   t.equal(bus.permanent.zones.get('hfbus')?.target, 'DROP', 'the permanent-only zone is seen');
   t.notOk(bus.runtime?.zones.has('hfbus'));
   t.equal(comparable(bus), comparable(listing));
+  // A task's own probe reads its zone (or the default zone) alone, as the full reading has it, and names the others.
+  for (const read1 of [{}, { zone: 'work' }, { zone: 'hfbus' }]) {
+    const one = await read(firewallProbe(read1).text);
+    const wanted = new Set(['public', ...('zone' in read1 ? [read1.zone] : [])]);
+    for (const side of ['permanent', 'runtime'] as const) {
+      const full = bus[side]!;
+      const mine = one[side]!;
+      const expected = [...full.zones.keys()].filter((z) => wanted.has(z)).sort();
+      t.same([...mine.zones.keys()].sort(), expected, `${JSON.stringify(read1)}: ${side} zones read`);
+      for (const z of expected) t.same(mine.zones.get(z), full.zones.get(z), `${JSON.stringify(read1)}: ${side} zone ${z} as the full reading has it`);
+      t.same([...(mine.unread ?? [])].sort(), [...full.zones.keys()].filter((z) => !wanted.has(z)).sort(), `${JSON.stringify(read1)}: ${side}: the other zones by name`);
+      t.equal(mine.defaultZone, full.defaultZone);
+    }
+  }
 });
 
 t.test('firewalld: with firewalld stopped, tasks change the permanent configuration through firewall-offline-cmd and say (offline)', async (t) => {

@@ -2,7 +2,7 @@ import { defineModule } from '../../lib/module/define.ts';
 import type { Backend, Capabilities, Probes } from '../../lib/module/types.ts';
 import { applyFirewalld, applyFirewalldBatch } from './apply.ts';
 import { nixosFirewall } from './nixos.ts';
-import { firewallProbe, firewallReads, firewallWrites, parseFirewallProbe, type ObservedFirewall } from './observe.ts';
+import { firewallProbe, firewallReads, firewallWrites, parseFirewallProbe, zonesToRead, type ObservedFirewall } from './observe.ts';
 import {
   resolveForwardPort,
   resolveMasquerade,
@@ -26,7 +26,7 @@ export { normalizeRichRule } from './rich-rule.ts';
 
 /** One backend for all six modules: they share the probe, the plan and the commands. */
 const backend: Backend<Wanted, ObservedFirewall, FirewalldAction, Probes<'firewall'>> = {
-  probes: () => ({ firewall: { script: firewallProbe } }),
+  probes: (w) => ({ firewall: { script: firewallProbe(zonesToRead(w)) } }),
   parse: (_wanted, outputs) => parseFirewallProbe(outputs.firewall),
   reads: () => firewallReads,
   plan: planFirewalld,

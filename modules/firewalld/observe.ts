@@ -1,9 +1,9 @@
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
-import { trusted } from '../../lib/shell/quote.ts';
+import { quote, trusted, type ShellScript } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { probeFailure } from '../shared/become.ts';
-import { emptyItems, type Category } from './params.ts';
+import { emptyItems, type Category, type Wanted } from './params.ts';
 import { FirewallResource } from './resources.ts';
 import { normalizeRichRule } from './rich-rule.ts';
 
@@ -14,8 +14,11 @@ export interface ZoneState {
 }
 
 export interface SideState {
+  /** The zones whose settings were read. */
   readonly zones: ReadonlyMap<string, ZoneState>;
   readonly defaultZone: string | undefined;
+  /** Zones that exist on this side but whose settings the probe did not read (it reads only the zones a task needs). */
+  readonly unread?: ReadonlySet<string>;
 }
 
 export interface ObservedFirewall {
@@ -31,40 +34,64 @@ export interface ObservedFirewall {
 }
 
 /**
- * The one probe every firewalld task shares: the same script text for all of
- * them, so the engine runs it once per batch whatever the number of tasks.
+ * Which zones' settings a task needs read: every zone for a zone task and
+ * for interfaces and sources (each belongs to one zone, so the one holding it
+ * now is looked for), else the zone it names, or the default zone.
+ */
+export type ZonesToRead = { readonly all: true } | { readonly zone?: string };
+
+export function zonesToRead(w: Wanted): ZonesToRead {
+  if (w.zoneTask || w.items.some((i) => i.category === 'interface' || i.category === 'source')) return { all: true };
+  return w.zone === undefined ? {} : { zone: w.zone };
+}
+
+/**
+ * The probe firewalld tasks share: the same script text for tasks that read
+ * the same zones, so the engine runs it once per batch for them.
  *
  * While firewalld runs, its runtime and permanent configuration are read over
- * D-Bus with busctl, a small C program: every zone's settings (`getZoneSettings2`
- * and the config zone's `getSettings2`) and both default zones, as JSON. A
- * `firewall-cmd` call starts a Python interpreter instead (about 0.15 s of CPU
- * each, and two were needed); the D-Bus calls cost about half of that in all,
- * firewalld's own side included. Without busctl, `firewall-cmd --list-all-zones`
- * for each side (the listing, parsed by parseZones). When firewalld is not
- * running, `firewall-offline-cmd` reads the permanent configuration.
+ * D-Bus with busctl, a small C program: both default zones, the names of the
+ * zones, and the settings (`getZoneSettings2`, the config zone's
+ * `getSettings2`) of the zones the task needs, as JSON. A busctl call costs
+ * about 5 ms of the host's CPU, so a task in the default zone is read in 8
+ * calls, not the 33 every zone would take. A `firewall-cmd` call starts a
+ * Python interpreter instead (about 0.15 s of CPU each, and two were needed).
+ * Without busctl, `firewall-cmd --list-all-zones` for each side (the listing,
+ * parsed by parseZones). When firewalld is not running, `firewall-offline-cmd`
+ * reads the permanent configuration.
  */
-export const firewallProbe = trusted(probeScript(true));
+export function firewallProbe(read: ZonesToRead = { all: true }): ShellScript {
+  return trusted(probeScript(true, read));
+}
 
 /** The same probe reading firewalld through firewall-cmd only, as on a host without busctl: tests compare the two. */
-export const firewallListingProbe = trusted(probeScript(false));
+export const firewallListingProbe = trusted(probeScript(false, { all: true }));
 
-function probeScript(useBus: boolean): string {
+function probeScript(useBus: boolean, read: ZonesToRead): string {
   const bus = useBus ? 'command -v busctl >/dev/null 2>&1' : 'false';
+  // pick "WANTED ..." NAME...: the names that are wanted, one a line; every name when all zones are read.
+  const pick =
+    'all' in read
+      ? 'pick() { shift; printf \'%s\\n\' "$@"; }'
+      : `named=${quote(read.zone ?? '')}
+pick() { wanted=" $1 "; shift; for z; do case "$wanted" in *" $z "*) printf '%s\\n' "$z" ;; esac; done; }`;
   return `if ! command -v firewall-offline-cmd >/dev/null 2>&1; then echo '@mode missing'; exit 0; fi
 ${privateTempDir('d').text}
 list() { out=$1; shift; "$@" >"$d/$out" 2>"$d/$out.err"; echo $? >"$d/$out.rc"; }
 F=/org/fedoraproject/FirewallD1 I=org.fedoraproject.FirewallD1
 call() { busctl --json=short call org.fedoraproject.FirewallD1 "$@"; }
-tokens() { out=$(busctl call org.fedoraproject.FirewallD1 "$@") || return 1; printf '%s\\n' "$out" | cut -d' ' -f2- | tr -d '"'; }
+# A reply's values without its signature and quotes (zone names and object paths have neither spaces nor quotes).
+tokens() { out=$(busctl call org.fedoraproject.FirewallD1 "$@") || return 1; set -f; for w in \${out#* }; do w=\${w#\\"}; printf '%s\\n' "\${w%\\"}"; done; }
+${pick}
 runtime_bus() {
-  echo '#default'; call $F $I getDefaultZone || return 1
-  zones=$(tokens $F $I.zone getZones) || return 1; set -- $zones; shift
-  for z; do echo "#zone $z"; call $F $I.zone getZoneSettings2 s "$z" || return 1; done
+  [ -n "$rdef" ] || return 1; echo "#default-name $rdef"
+  zones=$(tokens $F $I.zone getZones) || return 1; set -f; set -- $zones; shift; echo "#names $*"
+  for z in $(pick "$rdef $named" "$@"); do echo "#zone $z"; call $F $I.zone getZoneSettings2 s "$z" || return 1; done
 }
 permanent_bus() {
-  echo '#default'; busctl --json=short get-property org.fedoraproject.FirewallD1 $F/config $I.config DefaultZone || return 1
-  zones=$(tokens $F/config $I.config getZoneNames) || return 1; set -- $zones; shift
-  for z; do
+  def=$(busctl get-property org.fedoraproject.FirewallD1 $F/config $I.config DefaultZone) || return 1; def=\${def#s \\"}; def=\${def%\\"}; echo "#default-name $def"
+  zones=$(tokens $F/config $I.config getZoneNames) || return 1; set -f; set -- $zones; shift; echo "#names $*"
+  for z in $(pick "$rdef $def $named" "$@"); do
     p=$(tokens $F/config $I.config getZoneByName s "$z") || return 1
     echo "#zone $z"; call "$p" $I.config.zone getSettings2 || return 1
   done
@@ -80,6 +107,8 @@ show() { echo "@$1"; cat "$d/$1"; if [ "$(cat "$d/$1.rc")" != 0 ]; then cat "$d/
 case "$state" in
 running)
   if ${bus}; then
+    # The runtime's default zone is the one tasks without a zone change: read on both sides.
+    rdef=$(tokens $F $I getDefaultZone)
     list runtime-bus runtime_bus & list permanent-bus permanent_bus; wait; echo '@mode online'; show runtime-bus; show permanent-bus
   else
     list runtime firewall-cmd --list-all-zones & list permanent firewall-cmd --permanent --list-all-zones; wait; echo '@mode online'; show runtime; show permanent
@@ -200,9 +229,10 @@ interface BusValue {
 }
 
 /**
- * The probe's busctl output for one side: `#default` then the default zone
- * (a method's reply, `{"type":"s","data":["public"]}`, or a property,
- * `{"type":"s","data":"public"}`), and per zone `#zone <name>` then its
+ * The probe's busctl output for one side: `#default-name <zone>` (or, as
+ * the probe once printed it, `#default` then a method's reply,
+ * `{"type":"s","data":["public"]}`, or a property, `{"type":"s","data":"public"}`),
+ * `#names <zone> <zone>...` (every zone), and per zone read `#zone <name>` then its
  * settings, `{"type":"a{sv}","data":[{...}]}`. Settings firewalld leaves out
  * are empty. Values are written as `firewall-cmd --list-all` prints them, so
  * both readings of firewalld compare alike.
@@ -211,9 +241,12 @@ export function parseBusZones(lines: readonly string[]): SideState {
   const zones = new Map<string, ZoneState>();
   let defaultZone: string | undefined;
   let pending: { kind: 'default' } | { kind: 'zone'; name: string } | undefined;
+  let names: string[] | undefined;
   for (const line of lines) {
     if (line.trim() === '') continue;
-    if (line === '#default') pending = { kind: 'default' };
+    if (line.startsWith('#default-name ')) defaultZone = line.slice('#default-name '.length) || undefined;
+    else if (line.startsWith('#names')) names = line.slice('#names'.length).split(' ').filter(Boolean);
+    else if (line === '#default') pending = { kind: 'default' };
     else if (line.startsWith('#zone ')) pending = { kind: 'zone', name: line.slice('#zone '.length) };
     else if (pending?.kind === 'default') {
       const { data } = busJson(line);
@@ -226,7 +259,8 @@ export function parseBusZones(lines: readonly string[]): SideState {
       pending = undefined;
     } else throw new Error(`unexpected line in firewalld's D-Bus reply: ${line.slice(0, 200)}`);
   }
-  return { zones, defaultZone };
+  const unread = new Set((names ?? []).filter((name) => !zones.has(name)));
+  return { zones, defaultZone, ...(unread.size > 0 ? { unread } : {}) };
 }
 
 function busJson(line: string): BusValue {

@@ -48,6 +48,14 @@ export function planFirewalld(w: Wanted, onHost: ObservedFirewall, context: Plan
   const zone = w.zone ?? defaultZone;
   if (!zone) throw new Error('firewalld reports no default zone: name the zone in the task (zone: ...)');
   refuseContradictions(w, zone, zone === defaultZone, context.planned);
+  // The probe reads the zone a task names, or the host's default zone (zonesToRead). Another zone is
+  // planned only when an earlier task of a check run makes it the default: its settings were not read.
+  if (onHost.permanent.unread?.has(zone) || onHost.runtime?.unread?.has(zone)) {
+    throw new Error(
+      `an earlier task of this run makes zone '${zone}' the default zone, and this task, which names no zone, read only the host's default zone ` +
+        `(${(online ? onHost.runtime?.defaultZone : onHost.permanent.defaultZone) ?? 'none'}) in check mode: name the zone in this task (zone: '${zone}')`,
+    );
+  }
   const o = withPlanned(onHost, context.planned, zone, w);
   const permanent = o.permanent.zones.get(zone);
   const runtime = o.runtime?.zones.get(zone);
@@ -60,7 +68,7 @@ export function planFirewalld(w: Wanted, onHost: ObservedFirewall, context: Plan
   let perm = permanent;
   if (!perm) {
     if (!w.zoneTask) {
-      const known = [...o.permanent.zones.keys()].join(', ');
+      const known = [...o.permanent.zones.keys(), ...(o.permanent.unread ?? [])].sort().join(', ');
       throw new Error(`zone '${zone}' does not exist (zones: ${known}); create it with firewalld.zone({ name: '${zone}' }) in an earlier task`);
     }
     changes.push({
@@ -246,7 +254,7 @@ export function withPlanned(o: ObservedFirewall, planned: PlannedState, zone: st
       }
       zones.set(zone, { target: state.target, items });
     } else zones.delete(zone);
-    return { zones, defaultZone: defaultZone ?? side.defaultZone };
+    return { ...side, zones, defaultZone: defaultZone ?? side.defaultZone };
   };
   return {
     ...o,

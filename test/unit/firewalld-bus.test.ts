@@ -1,5 +1,9 @@
 import t from 'tap';
-import { parseBusZones, parseFirewallProbe, parseZones } from '../../modules/firewalld/observe.ts';
+import { PlannedState } from '../../lib/module/resources.ts';
+import type { HostView } from '../../lib/module/types.ts';
+import { firewallProbe, parseBusZones, parseFirewallProbe, parseZones, zonesToRead } from '../../modules/firewalld/observe.ts';
+import { resolvePort, resolveService, resolveZone } from '../../modules/firewalld/params.ts';
+import { firewalldEffects, planFirewalld } from '../../modules/firewalld/plan.ts';
 
 // Captured from the firewalld probe's D-Bus reading (busctl --json=short) on a
 // test host (firewalld 2.3.1), trimmed to four zones and without the zones'
@@ -82,4 +86,58 @@ t.test("firewalld's D-Bus reply reads as the same zones and defaults as firewall
 t.test('a D-Bus reply that is not what busctl prints fails the probe, naming the line', async (t) => {
   t.throws(() => parseBusZones(['#zone public', 'Failed to connect to bus']), /not busctl's JSON: Failed to connect to bus/);
   t.throws(() => parseBusZones(['{"type":"s","data":"x"}']), /unexpected line/);
+});
+
+// The probe as it reads a task in the default zone (firewallProbe({})) on a test host: both
+// default zones, every zone's name, the settings of the default zone only.
+const NARROW = String.raw`@mode online
+@runtime-bus
+#default-name public
+#names block dmz public work
+#zone public
+{"type":"a{sv}","data":[{"target":{"type":"s","data":"default"},"services":{"type":"as","data":["ssh","dhcpv6-client"]}}]}
+@permanent-bus
+#default-name public
+#names block dmz public work
+#zone public
+{"type":"a{sv}","data":[{"target":{"type":"s","data":"default"},"services":{"type":"as","data":["ssh","dhcpv6-client","http"]}}]}
+@services
+http.xml
+ssh.xml
+@builtin-zones
+public.xml
+work.xml
+`;
+
+t.test('a task reads every zone only when it must: a zone task, interfaces and sources; else its zone or the default zone', async (t) => {
+  t.same(zonesToRead(resolveService({ service: 'http' })), {});
+  t.same(zonesToRead(resolvePort({ zone: 'work', port: 80 })), { zone: 'work' });
+  t.same(zonesToRead(resolveZone({ name: 'work' })), { all: true }, 'a zone task');
+  t.same(zonesToRead(resolveZone({ name: 'work', default: true })), { all: true });
+  t.not(firewallProbe({}).text, firewallProbe({ zone: 'work' }).text, 'tasks of other zones have other probes');
+  t.equal(firewallProbe({ zone: 'work' }).text, firewallProbe({ zone: 'work' }).text, 'tasks of one zone share one probe');
+  t.match(firewallProbe({ zone: "we'rk" }).text, /^named='we'\\''rk'$/m, 'the zone name is quoted by the one helper');
+});
+
+t.test('a probe of one zone: the zones it did not read are known by name, not mistaken for absent', async (t) => {
+  const o = parseFirewallProbe({ code: 0, stdout: NARROW, stderr: '' });
+  t.same([...(o.runtime?.zones.keys() ?? [])], ['public']);
+  t.same([...(o.permanent.unread ?? [])], ['block', 'dmz', 'work']);
+  t.equal(o.runtime?.defaultZone, 'public');
+  const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
+  const [change, ...rest] = planFirewalld(resolveService({ service: 'http' }), o, { host, checkMode: true, planned: new PlannedState() });
+  t.equal(rest.length, 0);
+  t.equal(change?.summary, 'zone public: add service http at runtime (permanent has service http but runtime does not)');
+  t.throws(() => planFirewalld(resolvePort({ zone: 'nope', port: 80 }), o, { host, checkMode: true, planned: new PlannedState() }), /zone 'nope' does not exist \(zones: block, dmz, public, work\)/);
+  // Check mode: an earlier task makes work the default zone; a task naming no zone read only public.
+  const planned = new PlannedState();
+  planned.record(firewalldEffects(resolveZone({ name: 'work', default: true })));
+  t.throws(
+    () => planFirewalld(resolveService({ service: 'http' }), o, { host, checkMode: true, planned }),
+    /an earlier task of this run makes zone 'work' the default zone, and this task, which names no zone, read only the host's default zone \(public\) in check mode: name the zone in this task \(zone: 'work'\)/,
+  );
+  // A zone an earlier task creates was never on the host: planned as empty, no refusal.
+  const created = new PlannedState();
+  created.record(firewalldEffects(resolveZone({ name: 'fresh', default: true })));
+  t.equal(planFirewalld(resolveService({ service: 'http' }), o, { host, checkMode: true, planned: created })[0]?.summary, 'zone fresh: add service http (runtime after firewall-cmd --reload)');
 });
