@@ -126,3 +126,41 @@ t.test('path safety: a home directory inside a directory alice controls is never
 function taskStatuses(report: Parameters<typeof statuses>[0]): string[] {
   return tasksOf(report).filter((x) => x.module !== 'engine').map((x) => x.status);
 }
+
+t.test('path safety: the one-stat shortcut agrees with the walk, and declines every path that is not plainly root’s', async (t) => {
+  await sh(
+    `mkdir -p /srv/plain/a /srv/shared /srv/gw /srv/real/b && chmod 1777 /srv/shared && chmod 775 /srv/gw && ln -sfn /srv/real /srv/linked && ` +
+      `install -d -o ${USER} /srv/plain/${USER}-dir && mkdir -p /srv/shared/tmpd`,
+  );
+  const { PATH_GUARD } = await import('../lib/shell/path-guard.ts');
+  // For each directory: does the shortcut accept it; what the walk alone says (exit code and output); what hf_controller says.
+  const probe = (dir: string) =>
+    sh(
+      `${PATH_GUARD.text}\nd='${dir}'\n` +
+        `if hf_root_only "$d"; then fast=yes; else fast=no; fi\n` +
+        `both=$(hf_controller "$d" 2>&1; echo "rc=$?")\n` +
+        `hf_root_only() { return 1; }\nwalk=$(hf_controller "$d" 2>&1; echo "rc=$?")\n` +
+        `printf '%s|%s|%s\\n' "$fast" "$(echo $both)" "$(echo $walk)"`,
+    );
+  const cases: [string, 'yes' | 'no'][] = [
+    ['/', 'yes'],
+    ['/etc', 'yes'],
+    ['/srv/plain/a', 'yes'],
+    ['/srv/plain//a', 'no'],
+    ['/srv/plain/../plain/a', 'no'],
+    ['/srv/linked/b', 'no'],
+    ['/srv/shared/tmpd', 'no'],
+    ['/srv/gw', 'no'],
+    [`/srv/plain/${USER}-dir`, 'no'],
+    ['/srv/plain/missing/x', 'no'],
+    [`/home/${USER}`, 'no'],
+  ];
+  for (const [dir, fast] of cases) {
+    const [gotFast, both, walk] = (await probe(dir)).trim().split('|');
+    t.equal(gotFast, fast, `${dir}: shortcut ${fast === 'yes' ? 'taken' : 'declined'}`);
+    t.equal(both, walk, `${dir}: the answer is the walk's (${walk})`);
+    if (gotFast === 'yes') t.equal(walk, 'rc=0', `${dir}: the walk too finds root alone controls it`);
+  }
+  t.match((await probe(`/srv/plain/${USER}-dir`)).trim(), new RegExp(`^no\\|${await sh(`id -u ${USER}`).then((s) => s.trim())} \\d+ rc=0\\|`), 'a user’s directory is that user’s');
+  t.match((await probe('/srv/gw')).trim(), /^no\|hostform: refusing to work as root through \/srv\/gw: .* rc=1\|/, 'a group-writable directory is refused');
+});

@@ -30,11 +30,29 @@ import { named, sh, trusted, type ShellScript } from './quote.ts';
  * not run as root: the kernel already limits it to its own rights). It
  * fails, with the reason on stderr, when no single user controls it.
  *
+ * Most paths lead through directories only root can change; \`hf_root_only
+ * DIR\` proves that with one \`stat\` of every directory on the way (all
+ * exist, none is a link, each is root's and no one else may write to it), so
+ * the walk, one \`stat\` per step, runs only for the others. Anything unusual
+ * (a link, \`..\`, a double slash, a missing directory, a shared one) takes the walk.
+ *
  * `hf_as "$ctl" command...` runs the command as that user (its groups
  * included), or directly when `$ctl` is empty. Standard input passes through.
  */
-export const PATH_GUARD: ShellScript = named('hostform path guard (lib/shell/path-guard.ts)', trusted(`hf_controller() {
+export const PATH_GUARD: ShellScript = named('hostform path guard (lib/shell/path-guard.ts)', trusted(`hf_root_only() {
+  hf_rest=\${1#/} hf_next=
+  set -- /
+  while [ -n "$hf_rest" ]; do
+    hf_name=\${hf_rest%%/*}; hf_rest=\${hf_rest#"$hf_name"}; hf_rest=\${hf_rest#/}
+    case $hf_name in ''|.|..) return 1 ;; esac
+    hf_next=$hf_next/$hf_name; set -- "$@" "$hf_next"
+  done
+  hf_st=$(stat -c '%u:%a:%F' -- "$@" 2>/dev/null) || return 1
+  for hf_st in $hf_st; do case $hf_st in 0:*[0145][0145]:directory) ;; *) return 1 ;; esac; done
+}
+hf_controller() {
   [ "$(id -u)" = 0 ] || return 0
+  case $1 in /*) hf_root_only "$1" && return 0 ;; esac
   case $1 in /*) hf_rest=$1 ;; *) hf_rest=$(pwd -P)/$1 ;; esac
   hf_dir=/ hf_hops=0
   while :; do

@@ -28,17 +28,22 @@ export type ObservedPath = {
  * user planted there cannot show root's files in a diff.
  */
 export function pathProbe(path: string): ShellScript {
+  // One stat says what is there and its attributes (\`stat\` does not follow a link); sha256sum and base64
+  // read a file's bytes. $2 is the parent directory, as dirname() has it.
   const probe = sh`p=$1
-if [ -d "$(dirname -- "$p")" ]; then echo parent; else echo noparent; fi
-if [ -L "$p" ]; then echo link; stat -c '%a %U %G' -- "$p" && readlink -- "$p"
-elif [ -d "$p" ]; then echo directory; stat -c '%a %U %G' -- "$p"
-elif [ -f "$p" ]; then
-  echo file; stat -c '%a %U %G %s' -- "$p" || exit 1
-  sha256sum <"$p" | cut -d' ' -f1; [ -r "$p" ] || exit 1
-  if [ "$(stat -c %s -- "$p")" -le ${DIFFABLE_BYTES} ]; then base64 -w0 <"$p"; fi; echo
-elif [ -e "$p" ]; then echo other; stat -c '%F' -- "$p"
-else echo absent; fi`;
-  return asControllerOf(dirname(path), probe, [path]);
+if [ -d "$2" ]; then echo parent; else echo noparent; fi
+t=$(stat -c '%F|%a %U %G %s' -- "$p" 2>/dev/null)
+case $t in
+'symbolic link|'*) echo link; t=\${t#*|}; echo "\${t% *}"; readlink -- "$p" ;;
+'directory|'*) echo directory; t=\${t#*|}; echo "\${t% *}" ;;
+'regular file|'* | 'regular empty file|'*)
+  echo file; t=\${t#*|}; echo "$t"
+  h=$(sha256sum <"$p") || exit 1; echo "\${h%% *}"
+  if [ "\${t##* }" -le ${DIFFABLE_BYTES} ]; then base64 -w0 <"$p" || exit 1; fi; echo ;;
+'') echo absent ;;
+*) echo other; echo "\${t%%|*}" ;;
+esac`;
+  return asControllerOf(dirname(path), probe, [path, dirname(path)]);
 }
 
 /**
