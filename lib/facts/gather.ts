@@ -18,18 +18,21 @@ export const FACTS_SCRIPT = trusted(
   [
     `echo '${MARK} os-release'`,
     'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null',
+    // One uname and one id for all (each process costs the host about a millisecond): uname prints
+    // node name, release, machine in that order whatever the order asked; none holds a space.
+    'set -- $(uname -nrm) && hf_uid=$(id -u)',
     `echo; echo '${MARK} kernel'`,
-    'uname -r',
+    'echo "$2"',
     `echo '${MARK} arch'`,
-    'uname -m',
+    'echo "$3"',
     `echo '${MARK} hostname'`,
-    'uname -n',
+    'echo "$1"',
     `echo '${MARK} user'`,
     'id -un',
     `echo '${MARK} uid'`,
-    'id -u',
+    'echo "$hf_uid"',
     `echo '${MARK} sudo'`,
-    'if [ "$(id -u)" = 0 ]; then echo yes; elif command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo yes; else echo no; fi',
+    'if [ "$hf_uid" = 0 ]; then echo yes; elif command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo yes; else echo no; fi',
     `echo '${MARK} end'`,
   ].join('\n'),
 );

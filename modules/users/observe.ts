@@ -1,7 +1,6 @@
 import { ANY, PathResource, resourceKey, type ResourceKey } from '../../lib/module/resources.ts';
 import type { ProbeOutputs, Probes } from '../../lib/module/types.ts';
 import { sh, type ShellScript } from '../../lib/shell/quote.ts';
-import { homeOf } from '../shared/account.ts';
 import { keyLines } from './keys.ts';
 import type { WantedGroup, WantedUser } from './params.ts';
 import { GroupResource, UserResource } from './resources.ts';
@@ -101,8 +100,14 @@ export function userProbe(wanted: WantedUser): ShellScript {
   const keys =
     present?.authorizedKeys !== undefined
       ? sh`d="$home/.ssh"; f="$d/authorized_keys"
-echo "ssh-dir $(stat -c '%a %U %F' -- "$d" 2>/dev/null || echo absent)"
-echo "keys-file $(stat -c '%a %U %F' -- "$f" 2>/dev/null || echo absent)"
+# One stat: the directory's line, then the file's when it is there (no file without the directory).
+s=$(stat -c '%a %U %F' -- "$d" "$f" 2>/dev/null) nl='
+'
+case $s in
+'') echo 'ssh-dir absent'; echo 'keys-file absent' ;;
+*"$nl"*) echo "ssh-dir \${s%%"$nl"*}"; echo "keys-file \${s#*"$nl"}" ;;
+*) echo "ssh-dir $s"; echo 'keys-file absent' ;;
+esac
 if [ ! -L "$d" ] && [ ! -L "$f" ] && [ -f "$f" ]; then echo "keys $(base64 -w0 < "$f")"; fi`
       : sh`:`;
   const processes = wanted.state === 'absent' ? sh`if [ -n "$p" ]; then ps -o pid=,comm= -u "$n" | sed 's/^ */process /'; fi` : sh`:`;
@@ -110,9 +115,10 @@ if [ ! -L "$d" ] && [ ! -L "$f" ] && [ -f "$f" ]; then echo "keys $(base64 -w0 <
 n=${wanted.name}
 if p=$(getent passwd "$n"); then
   echo "passwd $p"
-  if g=$(getent group "$(echo "$p" | cut -d: -f4)"); then echo "primary $g"; fi
+  # name:password:uid:gid:gecos:home:shell, split by the shell (no field holds a colon)
+  f=\${p#*:*:*:}; pgid=\${f%%:*}; f=\${f#*:*:}; home=\${f%:*}
+  if g=$(getent group "$pgid"); then echo "primary $g"; fi
   getent group | awk -F: -v u="$n" '{ k = split($4, m, ","); for (i = 1; i <= k; i++) if (m[i] == u) { print "member " $1; break } }'
-  home=${homeOf(wanted.name)}
 else
   p=
   defaults=$(useradd -D 2>/dev/null)
@@ -122,7 +128,7 @@ fi
 ${setHome}
 echo "home $home"
 if [ -d "$home" ]; then echo home-exists; fi
-getent group ${groupNames} | sed 's/^/known /'
+getent group ${groupNames} | while IFS= read -r l; do echo "known $l"; done
 ${shadow}
 ${keys}
 ${processes}
@@ -222,7 +228,7 @@ export function groupProbe(wanted: WantedGroup) {
   return sh`${whoami}
 if g=$(getent group ${wanted.name}); then
   echo "group $g"
-  getent passwd | awk -F: -v gid="$(echo "$g" | cut -d: -f3)" '$4 == gid { print "primary-of " $1 }'
+  f=\${g#*:*:}; getent passwd | awk -F: -v gid="\${f%%:*}" '$4 == gid { print "primary-of " $1 }'
 fi
 ${gid !== undefined ? sh`if o=$(getent group ${gid}); then echo "gid-owner $o"; fi` : sh`true`}`;
 }
