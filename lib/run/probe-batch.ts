@@ -86,27 +86,36 @@ export function batchScript(scripts: readonly ShellScript[], inputs?: readonly (
     offset += size ?? 0;
     lines.push(`${feed}(\n${s.text}\n) ${input} >"$d/${i}.o" 2>"$d/${i}.e"; echo $? >"$d/${i}.c"`);
   });
+  // Exit codes one line each; then the sizes of every output and one base64 of them all, so the
+  // host starts three processes for the whole batch, not three per script.
   lines.push(
-    `i=0; while [ "$i" -lt ${scripts.length} ]; do`,
-    `  printf '@hf %s %s ' "$i" "$(cat "$d/$i.c")"; base64 -w0 <"$d/$i.o"; printf ' '; base64 -w0 <"$d/$i.e"; printf '\\n'`,
+    `set --; i=0; while [ "$i" -lt ${scripts.length} ]; do`,
+    `  read -r c <"$d/$i.c"; printf '@hf %s %s\\n' "$i" "$c"; set -- "$@" "$d/$i.o" "$d/$i.e"`,
     '  i=$((i+1))',
     'done',
+    'echo @hf-sizes $(stat -c %s -- "$@")',
+    'cat -- "$@" | base64 -w0; echo',
   );
   return trusted(lines.join('\n'));
 }
 
 /** Parse what batchScript printed; undefined when the output is not what it should be. */
 export function parseBatchOutput(stdout: string, count: number): ExecResult[] | undefined {
-  const results: ExecResult[] = [];
-  for (const line of stdout.split('\n')) {
+  const lines = stdout.split('\n');
+  const codes: number[] = [];
+  let at = 0;
+  for (; at < lines.length && !lines[at]?.startsWith('@hf-sizes'); at++) {
+    const line = lines[at] ?? '';
     if (!line.startsWith('@hf ')) continue;
-    const [, index, code, out = '', err = ''] = line.split(' ');
-    if (Number(index) !== results.length) return undefined;
-    results.push({
-      code: Number(code),
-      stdout: Buffer.from(out, 'base64').toString('utf8'),
-      stderr: Buffer.from(err, 'base64').toString('utf8'),
-    });
+    const [, index, code = ''] = line.split(' ');
+    if (Number(index) !== codes.length || !/^\d+$/.test(code)) return undefined;
+    codes.push(Number(code));
   }
-  return results.length === count ? results : undefined;
+  const sizes = (lines[at] ?? '').split(' ').slice(1).map(Number);
+  const data = Buffer.from(lines[at + 1] ?? '', 'base64');
+  if (codes.length !== count || sizes.length !== 2 * count || sizes.some((n) => !Number.isInteger(n) || n < 0)) return undefined;
+  if (sizes.reduce((sum, n) => sum + n, 0) !== data.length) return undefined;
+  let offset = 0;
+  const take = (size: number) => data.subarray(offset, (offset += size)).toString('utf8');
+  return codes.map((code, i) => ({ code, stdout: take(sizes[2 * i] as number), stderr: take(sizes[2 * i + 1] as number) }));
 }

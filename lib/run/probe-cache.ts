@@ -169,11 +169,15 @@ function writtenWhere(key: ResourceKey, direct: readonly string[]): ResourceKey 
 }
 
 /**
- * Where each path leads, one line per path: base64 of `realpath -m`, or `-`
- * when it cannot be resolved (a directory the prober may not search).
+ * Where each path leads: when every path resolves, one line \`z \` + base64
+ * of their \`realpath -m -z\` (NUL-terminated, in order: three processes
+ * whatever the number of paths); else one line per path, base64 of its
+ * \`realpath -m\`, or \`-\` when it cannot be resolved (a directory the
+ * prober may not search).
  */
 export function resolvePathsScript(paths: readonly string[]): ShellScript {
   return sh`set -- ${paths}
+if realpath -m -- "$@" >/dev/null 2>&1; then printf 'z '; realpath -m -z -- "$@" | base64 -w0; echo; exit; fi
 for p do
   if r=$(realpath -m -- "$p" 2>/dev/null); then printf %s "$r" | base64 -w0; echo; else echo -; fi
 done`;
@@ -182,6 +186,11 @@ done`;
 /** What resolvePathsScript printed, by path; a path left out could not be resolved. */
 export function parseResolvedPaths(paths: readonly string[], result: ExecResult | undefined): Map<string, string | undefined> {
   const lines = result?.code === 0 ? result.stdout.split('\n') : [];
+  if (lines.length === 2 && lines[0]?.startsWith('z ')) {
+    const all = Buffer.from(lines[0].slice(2), 'base64').toString('utf8').split('\0');
+    if (all.pop() !== '' || all.length !== paths.length) return new Map();
+    return new Map(paths.map((p, i) => [p, all[i]]));
+  }
   if (lines.length !== paths.length + 1) return new Map();
   return new Map(paths.map((p, i) => [p, lines[i] === '-' ? undefined : Buffer.from(lines[i] ?? '', 'base64').toString('utf8')]));
 }

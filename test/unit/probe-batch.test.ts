@@ -30,7 +30,11 @@ t.test('a probe that calls exit does not end the batch, and cannot read stdin', 
 });
 
 t.test('output that is not a complete batch is refused rather than misread', async (t) => {
-  t.equal(parseBatchOutput('@hf 0 0  \n', 2), undefined);
-  t.equal(parseBatchOutput('@hf 1 0  \n', 1), undefined);
+  t.equal(parseBatchOutput('@hf 0 0\n@hf-sizes 0 0\n\n', 2), undefined, 'fewer scripts than sent');
+  t.equal(parseBatchOutput('@hf 1 0\n@hf-sizes 0 0\n\n', 1), undefined, 'out of order');
+  t.equal(parseBatchOutput('@hf 0 \n@hf-sizes 0 0\n\n', 1), undefined, 'no exit code (its file was never written)');
+  t.equal(parseBatchOutput('@hf 0 0\n@hf-sizes 3 0\naGk=\n', 1), undefined, 'outputs cut short');
+  t.equal(parseBatchOutput('@hf 0 0\n@hf-sizes 2\naGk=\n', 1), undefined, 'a size missing');
+  t.same(parseBatchOutput('@hf 0 0\n@hf-sizes 2 0\naGk=\n', 1), [{ code: 0, stdout: 'hi', stderr: '' }], 'and the same, whole, is read');
   t.equal(parseBatchOutput('', 1), undefined);
 });

@@ -170,6 +170,11 @@ t.test('the path resolver keeps odd names intact and follows links', async (t) =
   const paths = [join(dir, "it's a link", 'x y'), join(dir, 'missing', '..', 'z')];
   const result = { code: 0, stdout: execFileSync('sh', ['-c', resolvePathsScript(paths).text], { encoding: 'utf8' }), stderr: '' };
   t.same([...parseResolvedPaths(paths, result).values()], ['/etc/x y', join(dir, 'z')]);
+  t.match(result.stdout, /^z [A-Za-z0-9+/=]+\n$/, 'every path resolved: in one line');
+  const mixed = { code: 0, stdout: `z ${Buffer.from('/a\0/b\0').toString('base64')}\n`, stderr: '' };
+  t.same([...parseResolvedPaths(['/a', '/b'], mixed).values()], ['/a', '/b']);
+  t.same(parseResolvedPaths(['/a', '/b', '/c'], mixed).size, 0, 'a count that does not match resolves nothing');
+  t.same(parseResolvedPaths(['/a', '/b'], { code: 0, stdout: `z ${Buffer.from('/a\0/b').toString('base64')}\n`, stderr: '' }).size, 0, 'nor does output cut short');
 });
 
 t.test('file: a task with an owner is probed again when that user changes, not when another file does', async (t) => {
