@@ -21,6 +21,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -49,7 +50,7 @@ interface Sample {
   readonly load: string;
   /** Seconds of CPU of the control process (hostform: this process; Ansible: ansible-playbook and its children). */
   readonly controlCpu: number;
-  /** Seconds of CPU per host, from the container's cgroup (cpu.stat), daemons' background included. */
+  /** Seconds of CPU per host, from the container's cgroup (cpu.stat, read on this machine: TestHost.cpuSeconds), daemons' background included. */
   readonly targetCpu: number;
   /** hostform: round trips per host. */
   readonly roundTrips?: number;
@@ -71,7 +72,7 @@ const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).
 
 /** CPU seconds used so far by each host's container. */
 async function targetCpu(hs: readonly TestHost[]): Promise<number[]> {
-  return (await onAll(hs, 'cat /sys/fs/cgroup/cpu.stat')).map((text) => Number(/usage_usec (\d+)/.exec(text)?.[1] ?? NaN) / 1e6);
+  return Promise.all(hs.map((h) => h.cpuSeconds()));
 }
 
 /** Seconds of `times` output (`0m1.234s 0m0.100s` lines): the children's user + system time, its second line. */
@@ -112,7 +113,8 @@ for (const n of hostCounts) {
       const mode: RunMode = kind === '--check' ? 'check' : 'apply';
       const at = load();
       const cpuBefore = await targetCpu(hs);
-      const perHost = async () => ((await targetCpu(hs)).reduce((sum, c, i) => sum + c - (cpuBefore[i] ?? 0), 0)) / n;
+      // The pause lets the hosts finish closing the run's ssh sessions, which are part of its cost.
+      const perHost = async () => (await setTimeout(500), (await targetCpu(hs)).reduce((sum, c, i) => sum + c - (cpuBefore[i] ?? 0), 0)) / n;
       const started = performance.now();
       if (tool === 'hostform') {
         const cpu = process.cpuUsage();

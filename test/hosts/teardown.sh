@@ -50,8 +50,23 @@ remove_dir() { # DIR: never cross into another file system, unmount anything lef
   rm -rf --one-file-system "$1"
 }
 
+remove_veth() { # NAME: nspawn's end of the host's veth pair (vb-NAME, cut to 15 characters) outlives the
+  # container for a moment; a host booted at once under the same name would fail with "File exists".
+  local veth="vb-$1" i
+  veth=${veth:0:15}
+  [[ -e /sys/class/net/$veth ]] || return 0
+  ip link delete "$veth" 2>/dev/null
+  for ((i = 0; i < 250; i++)); do
+    [[ -e /sys/class/net/$veth ]] || return 0
+    sleep 0.02
+  done
+  echo "teardown: network interface $veth of $1 could not be removed" >&2
+  return 1
+}
+
 teardown_host() { # NAME
   kill_cgroups "$1"
+  remove_veth "$1"
   remove_dir "$hosts_dir/$1"
 }
 

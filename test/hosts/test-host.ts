@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { HostEntry } from '../../lib/inventory/types.ts';
 import type { Profile } from './config.ts';
 import { sshExec } from './ssh.ts';
@@ -67,6 +69,21 @@ export class TestHost {
       connection: 'ssh',
       platform: 'el9',
     };
+  }
+
+  /**
+   * Seconds of CPU the host has used since it booted: its cgroup's cpu.stat (usage_usec), every
+   * process on the host included. A container's is read on this machine (the payload cgroup
+   * systemd-nspawn makes), so measuring costs the host nothing; a VM's is read over ssh, and that
+   * session's own work on the host counts in the figure.
+   */
+  async cpuSeconds(): Promise<number> {
+    const root = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
+    const local = `${root}/hostform-test-${this.name}/payload/cpu.stat`;
+    const text = existsSync(local) ? await readFile(local, 'utf8') : await this.sh('cat /sys/fs/cgroup/cpu.stat');
+    const usec = /^usage_usec (\d+)$/m.exec(text)?.[1];
+    if (usec === undefined) throw new Error(`no usage_usec in the cpu.stat of ${this.name}`);
+    return Number(usec) / 1e6;
   }
 
   /** Runs a shell command on the host over ssh, as root unless opts.user says otherwise. Never throws on a non-zero exit. */
