@@ -28,8 +28,9 @@ export type ObservedPath = {
  * user planted there cannot show root's files in a diff.
  */
 export function pathProbe(path: string): ShellScript {
-  // One stat says what is there and its attributes (\`stat\` does not follow a link); sha256sum and base64
-  // read a file's bytes. $2 is the parent directory, as dirname() has it.
+  // One stat says what is there and its attributes (\`stat\` does not follow a link). A small file's bytes
+  // come back whole (its hash is taken here); a larger one's sha256sum only. $2 is the parent directory,
+  // as dirname() has it.
   const probe = sh`p=$1
 if [ -d "$2" ]; then echo parent; else echo noparent; fi
 t=$(stat -c '%F|%a %U %G %s' -- "$p" 2>/dev/null)
@@ -38,8 +39,8 @@ case $t in
 'directory|'*) echo directory; t=\${t#*|}; echo "\${t% *}" ;;
 'regular file|'* | 'regular empty file|'*)
   echo file; t=\${t#*|}; echo "$t"
-  h=$(sha256sum <"$p") || exit 1; echo "\${h%% *}"
-  if [ "\${t##* }" -le ${DIFFABLE_BYTES} ]; then base64 -w0 <"$p" || exit 1; fi; echo ;;
+  if [ "\${t##* }" -le ${DIFFABLE_BYTES} ]; then echo; base64 -w0 <"$p" || exit 1
+  else h=$(sha256sum <"$p") || exit 1; echo "\${h%% *}"; fi; echo ;;
 '') echo absent ;;
 *) echo other; echo "\${t%%|*}" ;;
 esac`;
@@ -76,8 +77,10 @@ export function parsePathProbe(path: string, result: ExecResult): ObservedPath {
     case 'link':
       return { parentExists, type: 'link', target: rest[1] ?? '', owner, group };
     case 'file': {
+      // A small file: an empty hash line, then its bytes; a larger one: its hash, then nothing.
       const encoded = rest[2] ?? '';
-      const content = encoded !== '' || Number(size) === 0 ? Buffer.from(encoded, 'base64') : undefined;
+      const content = rest[1] === '' ? Buffer.from(encoded, 'base64') : undefined;
+      if (content && content.length !== Number(size)) throw new Error(`the probe read ${content.length} bytes of ${path}, whose size is ${size}: it changed while read; run again`);
       return {
         parentExists,
         type: 'file',
@@ -85,7 +88,7 @@ export function parsePathProbe(path: string, result: ExecResult): ObservedPath {
         owner,
         group,
         size: Number(size),
-        sha256: rest[1] ?? '',
+        sha256: content ? sha256(content) : (rest[1] ?? ''),
         ...(content ? { content } : {}),
       };
     }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { PlannedState } from '../../lib/module/resources.ts';
 import type { HostView, PlanContext } from '../../lib/module/types.ts';
-import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
+import { parsePathProbe } from '../../modules/file/observe.ts';
 import { parseHostname } from '../../modules/hostname/observe.ts';
 import { planHostname } from '../../modules/hostname/plan.ts';
 import { parseCatConfig } from '../../modules/shared/cat-config.ts';
@@ -15,12 +15,13 @@ import { resolveSystemdConfig } from '../../modules/systemd-config/params.ts';
 import { planSystemdConfig } from '../../modules/systemd-config/plan.ts';
 import { zoneOf } from '../../modules/timezone/observe.ts';
 import { planTimezone } from '../../modules/timezone/plan.ts';
+import { pathProbeOutput } from '../support/path-probe.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (checkMode = false): PlanContext => ({ host, checkMode, planned: new PlannedState() });
 const ok = (stdout: string) => ({ code: 0, stdout, stderr: '' });
 const file = (path: string, content: string | undefined, mode = '644') =>
-  parsePathProbe(path, ok(content === undefined ? 'parent\nabsent\n' : `parent\nfile\n${mode} root root ${Buffer.byteLength(content)}\n${sha256(Buffer.from(content))}\n${Buffer.from(content).toString('base64')}\n`));
+  parsePathProbe(path, ok(pathProbeOutput(content, `${mode} root root`)));
 
 // ── hostname, timezone ──────────────────────────────────────────────────
 

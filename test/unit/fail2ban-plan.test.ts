@@ -2,7 +2,7 @@ import t from 'tap';
 import { assertTasksValid } from '../../lib/module/validate.ts';
 import { PathResource, PlannedState } from '../../lib/module/resources.ts';
 import type { HostView, PlanContext, Task } from '../../lib/module/types.ts';
-import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
+import { parsePathProbe } from '../../modules/file/observe.ts';
 import { candidateTest, testErrors } from '../../modules/fail2ban/apply.ts';
 import { fail2ban } from '../../modules/fail2ban/index.ts';
 import { parseService } from '../../modules/fail2ban/observe.ts';
@@ -10,11 +10,12 @@ import { parseDaemonRead, UP_TO_DATE } from '../../modules/shared/daemon.ts';
 import { definitionPaths, jailPath, type WantedDefinition, type WantedJail } from '../../modules/fail2ban/params.ts';
 import { planDefinition, planJail } from '../../modules/fail2ban/plan.ts';
 import { renderFilter, renderJail } from '../../modules/fail2ban/render.ts';
+import { pathProbeOutput } from '../support/path-probe.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (checkMode = false, planned = new PlannedState()): PlanContext => ({ host, checkMode, planned });
 
-// Probe output in the shape captured from a test host: parent line, type, stat, sha256, base64 content.
+// Probe output in the shape captured from a test host: parent line, type, stat, an empty hash line (a small file's bytes come back whole), base64 content.
 const fileOnHost = (path: string, content: string | undefined) =>
   parsePathProbe(path, {
     code: 0,
@@ -22,7 +23,7 @@ const fileOnHost = (path: string, content: string | undefined) =>
     stdout:
       content === undefined
         ? 'parent\nabsent\n'
-        : `parent\nfile\n644 root root ${Buffer.byteLength(content)}\n${sha256(Buffer.from(content))}\n${Buffer.from(content).toString('base64')}\n`,
+        : pathProbeOutput(content),
   });
 const running = (...jails: string[]) => parseService({ code: 0, stderr: '', stdout: `running\n${jails.join(', ')}\n` });
 const stopped = parseService({ code: 0, stderr: '', stdout: 'stopped\n' });

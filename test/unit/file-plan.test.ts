@@ -5,6 +5,7 @@ import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
 import type { WantedPath } from '../../modules/file/params.ts';
 import { file } from '../../modules/file/index.ts';
 import { planPath } from '../../modules/file/plan.ts';
+import { pathProbeOutput } from '../support/path-probe.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (planned = new PlannedState()): PlanContext => ({ host, checkMode: true, planned });
@@ -16,12 +17,12 @@ const want = (content: string, extra: Partial<Extract<WantedPath, { state: 'file
   secret: false,
   ...extra,
 });
-// Captured from the probe on a real host: parent line, type, stat line, sha256, base64 content.
+// In the shape the probe prints on a host: parent line, type, stat line, an empty hash line, base64 content.
 const onHost = (content: string, stat = '644 root root') =>
   parsePathProbe('/etc/motd', {
     code: 0,
     stderr: '',
-    stdout: `parent\nfile\n${stat} ${Buffer.byteLength(content)}\n${sha256(Buffer.from(content))}\n${Buffer.from(content).toString('base64')}\n`,
+    stdout: pathProbeOutput(content, stat),
   });
 const absent = parsePathProbe('/etc/motd', { code: 0, stderr: '', stdout: 'parent\nabsent\n' });
 
@@ -120,4 +121,15 @@ t.test('file: symlinks are compared by target', async (t) => {
 
 t.test('file: an unreadable file asks for become', async (t) => {
   t.throws(() => parsePathProbe('/root/x', { code: 1, stdout: 'parent\nfile\n', stderr: 'sha256sum: Permission denied' }), /set become: true/);
+});
+
+t.test('file probe: a small file comes back whole and is hashed here; a large one as its hash; a file that changed while read fails', async (t) => {
+  const small = onHost('hi\n');
+  t.equal(small.type === 'file' && small.sha256, sha256(Buffer.from('hi\n')));
+  const hash = 'a'.repeat(64);
+  const large = parsePathProbe('/var/big', { code: 0, stderr: '', stdout: `parent\nfile\n644 root root 70000\n${hash}\n\n` });
+  t.same(large.type === 'file' && [large.sha256, large.content], [hash, undefined], 'no bytes, no diff: the hash compares');
+  const empty = parsePathProbe('/etc/empty', { code: 0, stderr: '', stdout: 'parent\nfile\n644 root root 0\n\n\n' });
+  t.same(empty.type === 'file' && [empty.sha256, empty.content?.length], [sha256(Buffer.alloc(0)), 0]);
+  t.throws(() => parsePathProbe('/etc/motd', { code: 0, stderr: '', stdout: `parent\nfile\n644 root root 9\n\n${Buffer.from('hi\n').toString('base64')}\n` }), /read 3 bytes of \/etc\/motd, whose size is 9: it changed while read/);
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { PlannedState } from '../../lib/module/resources.ts';
 import type { HostView, PlanContext } from '../../lib/module/types.ts';
-import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
+import { parsePathProbe } from '../../modules/file/observe.ts';
 import { parseMountPoint, pairs } from '../../modules/mount/observe.ts';
 import { escapePath, resolveMount } from '../../modules/mount/params.ts';
 import { planMount } from '../../modules/mount/plan.ts';
@@ -10,12 +10,13 @@ import { parseConnection, terseFields } from '../../modules/network/observe.ts';
 import { canonicalIp, connectionUuid, resolveConnection } from '../../modules/network/params.ts';
 import { planConnection } from '../../modules/network/plan.ts';
 import type { UnitState } from '../../modules/systemd/observe.ts';
+import { pathProbeOutput } from '../support/path-probe.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (checkMode = false): PlanContext => ({ host, checkMode, planned: new PlannedState() });
 const ok = (stdout: string) => ({ code: 0, stdout, stderr: '' });
 const file = (path: string, content: string | undefined, mode = '600') =>
-  parsePathProbe(path, ok(content === undefined ? 'parent\nabsent\n' : `parent\nfile\n${mode} root root ${Buffer.byteLength(content)}\n${sha256(Buffer.from(content))}\n${Buffer.from(content).toString('base64')}\n`));
+  parsePathProbe(path, ok(pathProbeOutput(content, `${mode} root root`)));
 
 // ── mount ───────────────────────────────────────────────────────────────
 

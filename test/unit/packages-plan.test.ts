@@ -2,13 +2,13 @@ import t from 'tap';
 import { PlannedState } from '../../lib/module/resources.ts';
 import type { Change, HostView, PlanContext } from '../../lib/module/types.ts';
 import { assertTasksValid } from '../../lib/module/validate.ts';
-import { sha256 } from '../../modules/file/observe.ts';
 import { transactionScript } from '../../modules/packages/apply.ts';
 import { parsePackagesProbe } from '../../modules/packages/observe.ts';
 import { repo } from '../../modules/packages/index.ts';
 import { parseSpec, renderRepo, resolvePackages, type PackagesParams, type RepoParams, type WantedRepo } from '../../modules/packages/params.ts';
 import { planPackages } from '../../modules/packages/plan.ts';
 import { ANY_REPO, PackageResource, RepoResource } from '../../modules/packages/resources.ts';
+import { pathProbeOutput } from '../support/path-probe.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (planned = new PlannedState()): PlanContext => ({ host, checkMode: true, planned });
@@ -229,7 +229,7 @@ t.test('repo: the file is rendered in a fixed order with gpgcheck on unless turn
 const repoBackend = repo.definition.backends.el9!;
 const planRepo = (params: RepoParams, fileOnHost: string | undefined) => {
   const resolved = repo.definition.resolve(params, host);
-  const stdout = fileOnHost === undefined ? 'parent\nabsent\n' : `parent\nfile\n644 root root ${Buffer.byteLength(fileOnHost)}\n${sha256(Buffer.from(fileOnHost))}\n${Buffer.from(fileOnHost).toString('base64')}\n`;
+  const stdout = pathProbeOutput(fileOnHost);
   return repoBackend.plan(resolved, repoBackend.parse(resolved, { path: { code: 0, stdout, stderr: '' } }), context()) as Change<unknown>[];
 };
 const WITH_PASSWORD = '[private]\nname=private\nbaseurl=https://repo.example.org/\nenabled=1\ngpgcheck=1\nusername=me\npassword=CANARY-repo-pw\n';

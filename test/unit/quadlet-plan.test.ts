@@ -22,7 +22,7 @@ const summaries = (changes: readonly { summary: string }[]) => changes.map((c) =
 /** Probe output captured on a test host (hf el9-like image, podman 5.4, systemd 257). */
 const captured: Record<string, ProbeOutputs<QuadletProbes>> = {
   rootfulRunning: {
-    file: { code: 0, stdout: "parent\nfile\n644 root root 317\n92c15c7b523a9b6d61b0019f4466f3958d5f024caa46e79e1468bb3b608b3271\nIyBNYW5hZ2VkIGJ5IGhvc3Rmb3JtOiBjaGFuZ2VzIG1hZGUgaGVyZSBhcmUgb3ZlcndyaXR0ZW4gb24gdGhlIG5leHQgcnVuLgpbQ29udGFpbmVyXQpJbWFnZT1sb2NhbGhvc3QvYnVzeWJveDpsYXRlc3QKRXhlYz1odHRwZCAtZiAtcCA4MDgwIC1oIC9kYXRhCk5ldHdvcms9d2ViLm5ldHdvcmsKUHVibGlzaFBvcnQ9ODA4MTo4MDgwClZvbHVtZT1kYXRhLnZvbHVtZTovZGF0YQpFbnZpcm9ubWVudD0iR1JFRVRJTkc9aGVsbG8gd29ybGQiCkxhYmVsPWFwcD13ZWIKCltJbnN0YWxsXQpXYW50ZWRCeT1tdWx0aS11c2VyLnRhcmdldCBkZWZhdWx0LnRhcmdldAo=\n", stderr: '' },
+    file: { code: 0, stdout: "parent\nfile\n644 root root 317\n\nIyBNYW5hZ2VkIGJ5IGhvc3Rmb3JtOiBjaGFuZ2VzIG1hZGUgaGVyZSBhcmUgb3ZlcndyaXR0ZW4gb24gdGhlIG5leHQgcnVuLgpbQ29udGFpbmVyXQpJbWFnZT1sb2NhbGhvc3QvYnVzeWJveDpsYXRlc3QKRXhlYz1odHRwZCAtZiAtcCA4MDgwIC1oIC9kYXRhCk5ldHdvcms9d2ViLm5ldHdvcmsKUHVibGlzaFBvcnQ9ODA4MTo4MDgwClZvbHVtZT1kYXRhLnZvbHVtZTovZGF0YQpFbnZpcm9ubWVudD0iR1JFRVRJTkc9aGVsbG8gd29ybGQiCkxhYmVsPWFwcD13ZWIKCltJbnN0YWxsXQpXYW50ZWRCeT1tdWx0aS11c2VyLnRhcmdldCBkZWZhdWx0LnRhcmdldAo=\n", stderr: '' },
     unit: { code: 0, stdout: "LoadState=loaded\nActiveState=active\nSubState=running\nFragmentPath=/run/systemd/generator/web.service\nUnitFileState=generated\nNeedDaemonReload=yes\n", stderr: '' },
     image: { code: 0, stdout: "ad4da3b2c018e67041ef70f7b9ad54bc03ae515ad25bc74f28014d1e06175150\n", stderr: '' },
   },
@@ -32,7 +32,7 @@ const captured: Record<string, ProbeOutputs<QuadletProbes>> = {
     image: { code: 0, stdout: "absent\n", stderr: '' },
   },
   rootless: {
-    file: { code: 0, stdout: "parent\nfile\n644 qtest qtest 187\ne77406cd05692b25c4562643116d4ebc9859a9e98088cdaaf00c685f3c7c9857\nIyBNYW5hZ2VkIGJ5IGhvc3Rmb3JtOiBjaGFuZ2VzIG1hZGUgaGVyZSBhcmUgb3ZlcndyaXR0ZW4gb24gdGhlIG5leHQgcnVuLgpbQ29udGFpbmVyXQpJbWFnZT1sb2NhbGhvc3QvYnVzeWJveDpsYXRlc3QKRXhlYz1odHRwZCAtZiAtcCA4MDgyCk5ldHdvcms9aG9zdAoKW0luc3RhbGxdCldhbnRlZEJ5PWRlZmF1bHQudGFyZ2V0Cg==\n", stderr: '' },
+    file: { code: 0, stdout: "parent\nfile\n644 qtest qtest 187\n\nIyBNYW5hZ2VkIGJ5IGhvc3Rmb3JtOiBjaGFuZ2VzIG1hZGUgaGVyZSBhcmUgb3ZlcndyaXR0ZW4gb24gdGhlIG5leHQgcnVuLgpbQ29udGFpbmVyXQpJbWFnZT1sb2NhbGhvc3QvYnVzeWJveDpsYXRlc3QKRXhlYz1odHRwZCAtZiAtcCA4MDgyCk5ldHdvcms9aG9zdAoKW0luc3RhbGxdCldhbnRlZEJ5PWRlZmF1bHQudGFyZ2V0Cg==\n", stderr: '' },
     unit: { code: 0, stdout: "LoadState=loaded\nActiveState=active\nSubState=running\nFragmentPath=/run/user/1002/systemd/generator/rl.service\nUnitFileState=generated\nNeedDaemonReload=no\n", stderr: '' },
     account: { code: 0, stdout: "account=1002:/home/qtest\ngroup=qtest\nlinger=yes\n", stderr: '' },
     image: { code: 0, stdout: "7cccc5aaa87d1f15c425b114620c0e28394d29ffffaa1069de489a1bdd2f1f85\n", stderr: '' },

@@ -2,7 +2,7 @@ import t from 'tap';
 import { assertTasksValid } from '../../lib/module/validate.ts';
 import { PlannedState } from '../../lib/module/resources.ts';
 import type { HostView, PlanContext, Task } from '../../lib/module/types.ts';
-import { parsePathProbe, sha256 } from '../../modules/file/observe.ts';
+import { parsePathProbe } from '../../modules/file/observe.ts';
 import { candidateCheck, overriddenOptions, parseEffective } from '../../modules/sshd/apply.ts';
 import { sshd } from '../../modules/sshd/index.ts';
 import { parseSetup } from '../../modules/sshd/observe.ts';
@@ -10,6 +10,7 @@ import { parseDaemonRead, UP_TO_DATE } from '../../modules/shared/daemon.ts';
 import { seconds } from '../../modules/sshd/options.ts';
 import { resolveDropIn } from '../../modules/sshd/params.ts';
 import { planDropIn } from '../../modules/sshd/plan.ts';
+import { pathProbeOutput } from '../support/path-probe.ts';
 
 const host = { name: 'h', groups: ['all'], vars: {}, facts: {} } as unknown as HostView;
 const context = (checkMode = false): PlanContext => ({ host, checkMode, planned: new PlannedState() });
@@ -20,7 +21,7 @@ const onHost = (path: string, content: string | undefined) =>
     stdout:
       content === undefined
         ? 'parent\nabsent\n'
-        : `parent\nfile\n600 root root ${Buffer.byteLength(content)}\n${sha256(Buffer.from(content))}\n${Buffer.from(content).toString('base64')}\n`,
+        : pathProbeOutput(content, '600 root root'),
   });
 
 const wanted = resolveDropIn({
