@@ -95,6 +95,8 @@ t.test('systemd: an invalid unit is refused by systemd-analyze verify, with its 
   t.same(statuses(badPath), ['failed']);
   t.match(errors(badPath), /systemd-analyze verify refused hello.service; nothing was installed/);
   t.match(errors(badPath), /Command \/nonexistent\/bin\/hello is not executable: No such file or directory/);
+  // The check ran in the write's own command: refused, the daemon-reload the write would have owed is not owed.
+  t.notMatch(await h.sh('cat /var/lib/hostform/pending 2>/dev/null; true'), /daemon-reload/, 'no reload is owed on the host');
 
   const badSyntax = await runTasks(h.inventoryEntry(), [unit({ name: 'hello.service', content: '[Service\nExecStart=/usr/bin/true\n' })], 'apply');
   t.same(statuses(badSyntax), ['failed']);

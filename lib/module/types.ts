@@ -96,8 +96,13 @@ export interface ApplyContext {
   readonly taskName: string;
   /** Run a script with the task's become; a non-zero exit throws RemoteCommandError. */
   run(script: ShellScript, options?: { stdin?: string | Buffer; okCodes?: readonly number[] }): Promise<ExecResult>;
-  /** Atomic whole-file write with the task's become. */
-  writeFile(path: string, content: Buffer | string, options?: { mode?: number; owner?: string; group?: string }): Promise<void>;
+  /**
+   * Atomic whole-file write with the task's become. `validate` runs first, in
+   * the same command (one round trip): when it exits non-zero nothing is
+   * written, and the write fails with its exit code and its output (stdout
+   * too, as stderr). It runs in a subshell of its own, on an empty standard input.
+   */
+  writeFile(path: string, content: Buffer | string, options?: { mode?: number; owner?: string; group?: string; validate?: ShellScript }): Promise<void>;
   /**
    * Ask for a host-wide action to run once, later: e.g. `systemctl daemon-reload`
    * after unit files changed. Asking twice with the same id runs it once. It runs

@@ -4,7 +4,7 @@ import { notifyList } from '../module/define.ts';
 import { PlannedState } from '../module/resources.ts';
 import { Skip } from '../module/skip.ts';
 import type { ApplyContext, Change, DeferredConfirm, HostView, ProbeOutputs } from '../module/types.ts';
-import { join, trusted, type ShellScript } from '../shell/quote.ts';
+import { join, sh, trusted, type ShellScript } from '../shell/quote.ts';
 import { inPhase, taskFailure, type FailedTask } from './failures.ts';
 import { assertFreshLogin } from './fresh-login.ts';
 import { describeOwedBy, type ActionKey, type HostJournal, type JournalEntry } from './journal.ts';
@@ -544,16 +544,41 @@ export class HostRun {
   }
 
   #applyContext(task: PreparedTask, sensitive = task.sensitive, channel: ApplyChannel = this.connection): ApplyContext {
+    // Deferred actions this task was the first to ask for, while none of its commands since has changed the
+    // host: withdrawn when a write's validation refuses (nothing changed, so nothing is owed).
+    const askedFirst = new Set<string>();
     return {
       host: this.host,
       taskName: task.name,
-      run: (script, options = {}) => this.#runChecked(script, task.become, task.name, sensitive, options, channel),
-      writeFile: async (path, content, options = {}) => {
+      run: async (script, options = {}) => {
+        const result = await this.#runChecked(script, task.become, task.name, sensitive, options, channel);
+        askedFirst.clear();
+        return result;
+      },
+      writeFile: async (path, content, { validate, ...options } = {}) => {
         const journal = await this.#journalBefore(task.become, task.name);
-        await channel.writeFile(path, content, { ...options, become: task.become, ...(journal ? { prelude: journal.script } : {}) });
+        // The check before the journal: a refused file owes nothing. Not on the left of ||, where the shell
+        // would ignore a set -e inside it; a refusal is marked on stderr, so it is told from a failed write.
+        const checked = validate
+          ? sh`(\n${validate}\n) </dev/null >&2\nhf_valid=$?; if [ "$hf_valid" != 0 ]; then echo ${VALIDATION_REFUSED} >&2; exit "$hf_valid"; fi`
+          : undefined;
+        const prelude = [...(checked ? [checked] : []), ...(journal ? [journal.script] : [])];
+        try {
+          await channel.writeFile(path, content, { ...options, become: task.become, ...(prelude.length > 0 ? { prelude: join(prelude) } : {}) });
+        } catch (error) {
+          if (!(validate && error instanceof RemoteCommandError && error.details.stderr.includes(VALIDATION_REFUSED))) throw error;
+          for (const id of askedFirst) {
+            this.#deferred.delete(id);
+            this.journal?.settle({ kind: 'deferred', id });
+          }
+          askedFirst.clear();
+          throw new RemoteCommandError({ ...error.details, stderr: error.details.stderr.split('\n').filter((line) => line !== VALIDATION_REFUSED).join('\n') });
+        }
+        askedFirst.clear();
         if (journal) this.journal?.written(journal.text);
       },
       defer: (id, script, confirm) => {
+        if (!this.#deferred.has(id)) askedFirst.add(id);
         const action = this.#deferred.get(id) ?? { script, become: task.become, confirms: [] };
         if (confirm) action.confirms.push(confirm);
         this.#deferred.set(id, action);
@@ -578,6 +603,9 @@ interface WindowEntry {
   /** What its changes may alter; undefined: anything. */
   readonly writes?: readonly ResourceKey[] | undefined;
 }
+
+/** The line a write's validation prints on stderr when it refuses (ApplyContext.writeFile's validate). */
+const VALIDATION_REFUSED = 'hostform: validation refused the new content; nothing was written';
 
 interface DeferredAction {
   readonly script: ShellScript;

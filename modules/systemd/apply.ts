@@ -1,5 +1,6 @@
 import { dirname } from 'node:path/posix';
 import type { ApplyContext, Change, ChangePreview } from '../../lib/module/types.ts';
+import { RemoteCommandError } from '../../lib/errors.ts';
 import { asControllerOf } from '../../lib/shell/path-guard.ts';
 import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
@@ -71,26 +72,51 @@ export async function controlUnitAsPlanned(context: ApplyContext, scope: Systemd
 
 // ── unit files ───────────────────────────────────────────────────────────
 
-/** Verify the new files, install them, and ask for the one daemon-reload that follows. */
+/**
+ * Verify the new files, install them, and ask for the one daemon-reload that
+ * follows. \`systemd-analyze verify\` of every new file runs before anything
+ * changes: with the directories the files need (a user's unit directory,
+ * drop-in directories), in the command that makes them; else in the first
+ * write's command. Refused, nothing is written and no reload is owed.
+ */
 export async function applyUnitFiles(p: UnitFilesParams, changes: readonly Change<UnitFileAction>[], context: ApplyContext): Promise<void> {
   const installs = changes.flatMap(({ action }) => (action.do === 'install' ? [action] : []));
-  if (installs.length > 0) await verify(p, installs, context);
+  let validate: ShellScript | undefined = installs.length > 0 ? verifyScript(p, installs) : undefined;
+  const dirs = p.scope.kind === 'user' ? (installs.length > 0 ? [userDirScript(p.scope.user, installs)] : []) : dropInDirs(installs);
+  if (validate && dirs.length > 0) {
+    const checked = await context.run(sh`${validate}\nhf_v=$?; [ "$hf_v" = 0 ] || exit "$hf_v"\n${join(dirs)}`, { okCodes: [0, REFUSED] });
+    if (checked.code === REFUSED) throw refused(installs, checked.stdout);
+    validate = undefined;
+  }
   // Asked for before the files change, so the host's journal owes it from the moment they do.
   const reload = daemonReload(p.scope);
   context.defer(reload.id, reload.script);
-  if (p.scope.kind === 'user') await context.run(userDirScript(p.scope.user, installs));
   for (const action of changes.map((c) => c.action)) {
     if (action.do === 'reload') continue;
     if (action.do === 'install') {
-      if (p.scope.kind === 'system' && action.file.includes('/')) await context.run(sh`mkdir -p -- "$(dirname -- ${action.path})"`);
       // Into a user's directory the write is made as that user (the connection's path guard).
-      await context.writeFile(action.path, action.content, { mode: 0o644, ...(p.scope.kind === 'user' ? { owner: p.scope.user } : {}) });
+      const options = { mode: 0o644, ...(p.scope.kind === 'user' ? { owner: p.scope.user } : {}), ...(validate ? { validate } : {}) };
+      validate = undefined;
+      await context.writeFile(action.path, action.content, options).catch((error: unknown) => {
+        throw error instanceof RemoteCommandError && error.details.code === REFUSED ? refused(installs, error.details.stderr) : error;
+      });
     } else {
       // A drop-in directory left empty is removed with its last file.
       const emptyDir = action.file.includes('/') ? sh` && rmdir --ignore-fail-on-non-empty -- "$(dirname -- "$1")"` : sh``;
       await context.run(asControllerOf(dirname(action.path), sh`rm -f -- "$1"${emptyDir}`, [action.path]));
     }
   }
+}
+
+function refused(installs: readonly Extract<UnitFileAction, { do: 'install' }>[], output: string): Error {
+  const names = installs.map((a) => a.file).join(', ');
+  return new Error(`systemd-analyze verify refused ${names}; nothing was installed (the unit on the host is unchanged). Fix the unit and run again:\n${output.trim()}`);
+}
+
+/** The system drop-in directories the new files go into. */
+function dropInDirs(installs: readonly Extract<UnitFileAction, { do: 'install' }>[]): ShellScript[] {
+  const dirs = [...new Set(installs.filter((a) => a.file.includes('/')).map((a) => dirname(a.path)))];
+  return dirs.length > 0 ? [sh`mkdir -p -- ${dirs}`] : [];
 }
 
 /** The user's unit directory (and drop-in directories), created as the user so the user's manager can read them. */
@@ -121,19 +147,10 @@ const REFUSED = 65;
 
 /**
  * `systemd-analyze verify` on copies in a temporary directory, under the
- * same file names (the name decides the unit type): the installed unit is
- * left untouched when it refuses them.
+ * same file names (the name decides the unit type): it runs before the first
+ * write, in the same command, so the installed unit is left untouched when it
+ * refuses them (exit REFUSED, what it said on stdout).
  */
-export async function verify(p: UnitFilesParams, installs: readonly Extract<UnitFileAction, { do: 'install' }>[], context: ApplyContext): Promise<void> {
-  const result = await context.run(verifyScript(p, installs), { okCodes: [0, REFUSED] });
-  if (result.code === REFUSED) {
-    const names = installs.map((a) => a.file).join(', ');
-    throw new Error(
-      `systemd-analyze verify refused ${names}; nothing was installed (the unit on the host is unchanged). Fix the unit and run again:\n${result.stdout.trim()}`,
-    );
-  }
-}
-
 export function verifyScript(p: UnitFilesParams, installs: readonly Extract<UnitFileAction, { do: 'install' }>[]): ShellScript {
   const copies = installs.map((a) => {
     const encoded = Buffer.from(a.content, 'utf8').toString('base64');

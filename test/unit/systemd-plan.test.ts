@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { ExecResult } from '../../lib/connection/types.ts';
 import { effect, PathResource, PlannedState } from '../../lib/module/resources.ts';
+import { RemoteCommandError } from '../../lib/errors.ts';
 import type { ApplyContext, HostView, PlanContext } from '../../lib/module/types.ts';
 import { assertTasksValid } from '../../lib/module/validate.ts';
 import type { ShellScript } from '../../lib/shell/quote.ts';
@@ -203,22 +204,23 @@ t.test('user scope: files live in the user’s ~/.config/systemd/user and system
   t.match(verifyScript(user, [{ do: 'install', file: 'sync.service', path: '', content: 'x' }]).text, /^runuser -u alice -- sh -c '.*XDG_RUNTIME_DIR.*' sh sh -c '[^]*systemd-analyze --user verify --man=no/, 'the check runs as alice, copies and all');
   t.match(unitStateProbe(ALICE, 'sync.service').text, /systemctl --user show -p LoadState/);
 
-  // Apply as it would run: verify, create the directory as alice, write the file owned by her, defer her manager's reload.
+  // Apply as it would run: verify and create the directory as alice in one command, write the file owned
+  // by her, defer her manager's reload.
   const ran: string[] = [];
-  const written: { path: string; owner?: string }[] = [];
+  const written: { path: string; owner?: string; validate?: string }[] = [];
   const deferred: string[] = [];
   const fake: ApplyContext = {
     host,
     taskName: 't',
     run: async (script: ShellScript) => (ran.push(script.text), ok('')),
-    writeFile: async (path, _content, options) => void written.push({ path, ...(options?.owner ? { owner: options.owner } : {}) }),
+    writeFile: async (path, _content, options) => void written.push({ path, ...(options?.owner ? { owner: options.owner } : {}), ...(options?.validate ? { validate: options.validate.text } : {}) }),
     defer: (id) => void deferred.push(id),
     runDeferred: async () => undefined,
   };
   await applyUnitFiles(user, [change!], fake);
-  t.match(ran[0], /systemd-analyze --user verify/);
-  t.match(ran[1], /runuser -u alice -- .* mkdir -p -- .config\/systemd\/user/);
-  t.same(written, [{ path: '/home/alice/.config/systemd/user/sync.service', owner: 'alice' }]);
+  t.equal(ran.length, 1, 'one command before the write');
+  t.match(ran[0], /systemd-analyze --user verify[^]*hf_v=\$\?; \[ "\$hf_v" = 0 \] \|\| exit "\$hf_v"\ncd .* && runuser -u alice -- .* mkdir -p -- .config\/systemd\/user/, 'verified, then the directory');
+  t.same(written, [{ path: '/home/alice/.config/systemd/user/sync.service', owner: 'alice' }], 'the write has nothing more to check');
   t.same(deferred, ['systemctl --user daemon-reload (alice)']);
 });
 
@@ -248,3 +250,42 @@ t.test('systemd: bad parameters name the task, the parameter and the value', asy
 function b64(text: string): string {
   return Buffer.from(text).toString('base64');
 }
+
+t.test('system scope: a unit is verified in its write’s own command; a drop-in with the mkdir of its directory; refused, no reload is owed', async (t) => {
+  const recorder = (refuse: 'no' | 'run' | 'write') => {
+    const log: { ran: string[]; written: { path: string; validate?: string }[]; deferred: string[] } = { ran: [], written: [], deferred: [] };
+    const fake: ApplyContext = {
+      host,
+      taskName: 't',
+      run: async (script: ShellScript) => (log.ran.push(script.text), refuse === 'run' ? { code: 65, stdout: 'bad unit\n', stderr: '' } : ok('')),
+      writeFile: async (path, _content, options) => {
+        if (refuse === 'write') throw new RemoteCommandError({ host: 'h', command: 'write', code: 65, stderr: 'bad unit' });
+        log.written.push({ path, ...(options?.validate ? { validate: options.validate.text } : {}) });
+      },
+      defer: (id) => void log.deferred.push(id),
+      runDeferred: async () => undefined,
+    };
+    return { log, fake };
+  };
+  const plain: UnitFilesParams = { scope: SYSTEM, files: [{ file: 'app.service', content: '[Service]\nExecStart=/usr/bin/true\n' }], verify: { files: true } };
+  const install = { summary: 'install', action: { do: 'install' as const, file: 'app.service', path: '/etc/systemd/system/app.service', content: 'x' } };
+  const one = recorder('no');
+  await applyUnitFiles(plain, [install], one.fake);
+  t.same(one.log.ran, [], 'no command before the write');
+  t.match(one.log.written[0]?.validate, /systemd-analyze verify/);
+  t.same(one.log.deferred, ['systemctl daemon-reload']);
+
+  const withDropIn: UnitFilesParams = { scope: SYSTEM, files: [{ file: 'app.service.d/x.conf', content: '[Service]\n' }], verify: { unit: 'app.service' } };
+  const installDropIn = { summary: 'install', action: { do: 'install' as const, file: 'app.service.d/x.conf', path: '/etc/systemd/system/app.service.d/x.conf', content: 'x' } };
+  const two = recorder('no');
+  await applyUnitFiles(withDropIn, [installDropIn], two.fake);
+  t.match(two.log.ran[0], /systemd-analyze verify[^]*\nmkdir -p -- \/etc\/systemd\/system\/app.service.d$/);
+  t.same(two.log.written, [{ path: '/etc/systemd/system/app.service.d/x.conf' }]);
+
+  for (const where of ['run', 'write'] as const) {
+    const refused = recorder(where);
+    await t.rejects(applyUnitFiles(where === 'run' ? withDropIn : plain, [where === 'run' ? installDropIn : install], refused.fake), /systemd-analyze verify refused app.service[^;]*; nothing was installed .*\n(bad unit)$/);
+    t.same(refused.log.written, [], `${where}: nothing written`);
+    t.same(refused.log.deferred, where === 'run' ? [] : ['systemctl daemon-reload'], where === 'run' ? 'refused before the reload is asked for' : 'asked for; the engine withdraws it (engine-validate test)');
+  }
+});
