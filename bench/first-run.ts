@@ -11,7 +11,8 @@
 // the state both tools leave (accounts, keys, files and their modes and
 // owners, units, firewall) is read from every host and compared. hostform runs
 // in this process (forks = N); Ansible runs with pipelining, ControlPersist
-// (its default SSH arguments) and forks = N. The machine's load average is
+// (its default SSH arguments; the masters are closed when its turn ends) and
+// forks = N. The machine's load average is
 // read before every run; control CPU is this process's for hostform and
 // ansible-playbook's with its children for Ansible; target CPU is each host
 // container's cgroup usage over the run (its idle daemons included). Prints
@@ -19,7 +20,7 @@
 // whole process's, test-host harness included: an upper bound for hostform.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -105,13 +106,32 @@ for (const n of hostCounts) {
         )
         .join('\n') + '\n',
     );
-    const env = { ...process.env, ANSIBLE_PIPELINING: 'true', ANSIBLE_HOST_KEY_CHECKING: 'true', ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: 'false' };
+    // Ansible's ControlPersist masters live in a directory of their own, so its turn can end them (closeAnsibleMasters).
+    const controlDir = join(dir, 'cp');
+    await mkdir(controlDir);
+    const env = {
+      ...process.env,
+      ANSIBLE_PIPELINING: 'true',
+      ANSIBLE_HOST_KEY_CHECKING: 'true',
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_RETRY_FILES_ENABLED: 'false',
+      ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+    };
+    /**
+     * A ControlPersist master outlives ansible-playbook by a minute; closing on the host during
+     * hostform's turn, it would count in hostform's figures. The end of Ansible's turn ends them.
+     */
+    const closeAnsibleMasters = async () => {
+      for (const socket of await readdir(controlDir)) await run('ssh', ['-O', 'exit', '-o', `ControlPath=${join(controlDir, socket)}`, 'unused']).catch(() => undefined);
+    };
     const playbookFile = new URL('./ansible/first-run.yml', import.meta.url).pathname;
 
     /** One timed run; returns the number of changed tasks over all hosts. */
     const timed = async (tool: Tool, kind: Kind): Promise<number> => {
       const mode: RunMode = kind === '--check' ? 'check' : 'apply';
       const at = load();
+      // The pause lets the hosts finish closing the sessions before (the harness's reset and reads).
+      await setTimeout(500);
       const cpuBefore = await targetCpu(hs);
       // The pause lets the hosts finish closing the run's ssh sessions, which are part of its cost.
       const perHost = async () => (await setTimeout(500), (await targetCpu(hs)).reduce((sum, c, i) => sum + c - (cpuBefore[i] ?? 0), 0)) / n;
@@ -153,6 +173,7 @@ for (const n of hostCounts) {
           const changed = await timed(tool, kind);
           if (changed !== 0) throw new Error(`${tool} ${kind}: ${changed} tasks changed on a converged host`);
         }
+        if (tool === 'ansible') await closeAnsibleMasters();
         console.error(`n=${n} round ${round + 1} ${tool}: ${samples.slice(-3).map((s) => `${s.kind} ${s.seconds.toFixed(1)} s`).join(', ')}`);
       }
       const [a, b] = [states.get('hostform'), states.get('ansible')];
