@@ -79,6 +79,16 @@ export function join(scripts: readonly ShellScript[], separator: '&&' | '||' | '
   return ShellScript.fromTrustedText(scripts.map((s) => s.text).join(glue), scripts.map((s) => s.display).join(glue));
 }
 
+/**
+ * Scripts one after the other, each in a subshell of its own; the first that
+ * fails ends the whole with its exit code. A script is never on the left of
+ * `||` or `&&` here, where the shell would ignore a `set -e` inside it.
+ */
+export function inSequence(scripts: readonly ShellScript[]): ShellScript {
+  if (scripts.length === 1) return scripts[0] as ShellScript;
+  return join(scripts.map((s) => sh`(\n${s}\n)\nhf_rc=$?; [ "$hf_rc" = 0 ] || exit "$hf_rc"`));
+}
+
 function render(value: ShellValue): string {
   if (value instanceof ShellScript) return value.text;
   if (typeof value === 'string' || typeof value === 'number') return quote(value);
