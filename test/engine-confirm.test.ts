@@ -131,3 +131,68 @@ t.test('a confirm-or-revert action still runs when a later task failed: its chan
   t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['line a=changed', 'line x=failed', 'deferred: reload=failed']);
   t.equal(await readFile(state, 'utf8'), 'base\n');
 });
+
+// A deferred action run together with the command that needs it (ApplyContext.runDeferred(id, then)):
+// one command on the host; what failed is named; the action is owed only when it did not run.
+interface Then {
+  readonly line: string;
+  readonly thenFails?: boolean;
+  readonly reloadFails?: boolean;
+  /** The action, then the command, each in its own round trip: what a module did before runDeferred took a command. */
+  readonly separate?: boolean;
+}
+const thenBackend: Backend<Then, boolean, null> = {
+  probes: (p) => ({ has: { script: sh`grep -qxF ${p.line} ${state} 2>/dev/null && echo yes || echo no` } }),
+  parse: (_p, out) => out['has']?.stdout.trim() === 'yes',
+  plan: (_p, present) => (present ? [] : [{ summary: 'add', action: null }]),
+  async apply(p, _changes, context) {
+    context.defer('reload', p.reloadFails ? sh`echo reload-broke >&2; exit 4` : sh`echo reload >> ${log}`);
+    await context.run(sh`echo ${p.line} >> ${state}`);
+    const then = p.thenFails ? sh`echo then >> ${log}; echo start-broke >&2; exit 5` : sh`echo then >> ${log}`;
+    if (!p.separate) return context.runDeferred('reload', then);
+    await context.runDeferred('reload');
+    await context.run(then);
+  },
+};
+const withThen = defineModule<Then, Then>({
+  name: 'test.then',
+  schema: { type: 'object', required: ['line'], properties: { line: { type: 'string' }, thenFails: { type: 'boolean' }, reloadFails: { type: 'boolean' }, separate: { type: 'boolean' } }, additionalProperties: false },
+  capabilities: { checkMode: true, diff: true, changes: ['command'], validates: 'none: a test module' },
+  describe: (p) => `then ${p.line}`,
+  resolve: (p) => p,
+  backends: { linux: thenBackend, el9: thenBackend, nixos: thenBackend },
+});
+const owed = async () => (await readFile(journal, 'utf8').catch(() => '')).includes('"reload"');
+
+t.test('a deferred action and the command that needs it run in one command, the action first, and nothing is owed after', async (t) => {
+  await reset();
+  const report = await run([withThen({ line: 'x' })]);
+  t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['then x=changed']);
+  t.equal(await readFile(log, 'utf8'), 'reload\nthen\n');
+  t.notOk(await owed());
+  await reset();
+  const separate = await run([withThen({ line: 'x', separate: true })]);
+  t.equal(await readFile(log, 'utf8'), 'reload\nthen\n');
+  t.equal((separate.hosts[0]?.roundTrips ?? 0) - (report.hosts[0]?.roundTrips ?? 0), 1, 'one round trip fewer than the action and the command apart');
+});
+
+t.test('when the command after a deferred action fails, the error names that command, and the action ran and is not owed', async (t) => {
+  await reset();
+  const report = await run([withThen({ line: 'x', thenFails: true })]);
+  const [task] = report.hosts[0]?.tasks ?? [];
+  t.equal(task?.status, 'failed');
+  t.match(task?.error?.message, /task 'then x' on here: command failed with exit code 5\n\s+command: echo then >> .*; echo start-broke >&2; exit 5\n\s+stderr: start-broke$/);
+  t.equal(await readFile(log, 'utf8'), 'reload\nthen\n');
+  t.notOk(await owed(), 'the reload ran: not owed');
+});
+
+t.test('when the deferred action fails, the error shows its command, the command after it does not run, and the action stays owed', async (t) => {
+  await reset();
+  const report = await run([withThen({ line: 'x', reloadFails: true })]);
+  const [task] = report.hosts[0]?.tasks ?? [];
+  t.equal(task?.status, 'failed');
+  t.match(task?.error?.message, /task 'then x' on here: command failed with exit code 4\n\s+command: echo reload-broke >&2; exit 4\n\s+stderr: reload-broke$/);
+  t.equal(await readFile(log, 'utf8'), '', 'the command after it never ran');
+  t.ok(await owed(), 'owed to the next run');
+  await rm(journal, { force: true });
+});

@@ -127,6 +127,23 @@ t.test('systemd: several units in one play cause exactly one daemon-reload', asy
   t.same(statuses(again), ['ok', 'ok', 'ok'], 'no reload when nothing changed');
 });
 
+t.test('systemd: the reload a new unit owes and its start go in one command; a start that fails still leaves the reload done, not owed', async (t) => {
+  const tasks = [
+    unit({ name: 'failing-start.service', sections: { Service: { Type: 'oneshot', ExecStart: '/bin/false' } } }),
+    service({ name: 'failing-start', state: 'started' }),
+  ];
+  const before = await reloads();
+  const report = await runTasks(h.inventoryEntry(), tasks, 'apply');
+  t.same(statuses(report), ['changed', 'failed'], errors(report));
+  t.match(errors(report), /task 'service failing-start[^']*' on \w+: command failed with exit code \d+\n\s+command: \{ systemctl start -- failing-start.service \|\|/, 'the start is named as what failed');
+  t.match(errors(report), /last lines of the journal of failing-start.service/);
+  t.notMatch(errors(report), /hostform: the deferred action ran/, 'the engine’s own line is not shown');
+  t.equal((await reloads()) - before, 1, 'one reload, before the start');
+  t.equal(await out('systemctl show -p NeedDaemonReload --value failing-start.service'), 'no');
+  t.notMatch(await out('cat /var/lib/hostform/pending 2>/dev/null; true'), /daemon-reload/, 'and it is not owed');
+  await out('rm -f /etc/systemd/system/failing-start.service && systemctl daemon-reload && systemctl reset-failed failing-start.service 2>/dev/null; true');
+});
+
 t.test('systemd: check mode plans a service whose unit an earlier task installs, instead of failing (ansible#72721)', async (t) => {
   const tasks = [
     unit({ name: 'planned.service', sections: { Service: { ExecStart: '/usr/bin/sleep infinity' }, Install: { WantedBy: 'multi-user.target' } } }),

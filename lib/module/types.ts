@@ -115,8 +115,13 @@ export interface ApplyContext {
    * off right after the change still leaves it owed (docs/reliability.md).
    */
   defer(id: string, script: ShellScript, confirm?: DeferredConfirm): void;
-  /** Run a deferred action now if one is pending (a service start needs the reload first). */
-  runDeferred(id: string): Promise<void>;
+  /**
+   * Run a deferred action now if one is pending (a service start needs the
+   * reload first). With `then`, the command that needs it runs right after
+   * it, in the same command on the host (one round trip), or alone when
+   * nothing is pending; it fails as the task's own command would.
+   */
+  runDeferred(id: string, then?: ShellScript): Promise<void>;
   /**
    * Log in to the host anew with the run's connection settings (a new TCP
    * connection and a full authentication, not the run's own connection), run

@@ -4,7 +4,7 @@ import { notifyList } from '../module/define.ts';
 import { PlannedState } from '../module/resources.ts';
 import { Skip } from '../module/skip.ts';
 import type { ApplyContext, Change, DeferredConfirm, HostView, ProbeOutputs } from '../module/types.ts';
-import { join, sh, trusted, type ShellScript } from '../shell/quote.ts';
+import { inSequence, join, sh, trusted, type ShellScript } from '../shell/quote.ts';
 import { inPhase, taskFailure, type FailedTask } from './failures.ts';
 import { assertFreshLogin } from './fresh-login.ts';
 import { describeOwedBy, type ActionKey, type HostJournal, type JournalEntry } from './journal.ts';
@@ -461,6 +461,36 @@ export class HostRun {
   }
 
   /**
+   * A pending deferred action and then a task's command that needs it, in one
+   * command on the host: the action's script, a line on stderr saying it ran,
+   * the task's command. The action is done (and settled) when that line came,
+   * whatever the command did after. An action with confirm steps, or asked
+   * for with another become, runs on its own first.
+   */
+  async #runDeferredThen(id: string, then: ShellScript, task: PreparedTask, sensitive: readonly string[], channel: ApplyChannel): Promise<void> {
+    const action = this.#deferred.get(id);
+    if (!action || action.confirms.length > 0 || action.become !== task.become) {
+      await this.#runDeferred(id);
+      await this.#runChecked(then, task.become, task.name, sensitive, {}, channel);
+      return;
+    }
+    this.#deferred.delete(id);
+    this.#probed.clear();
+    const done = () => this.journal?.settle({ kind: 'deferred', id });
+    try {
+      await this.#runChecked(inSequence([action.script, sh`echo ${DEFERRED_RAN} >&2`, then]), task.become, task.name, sensitive, {}, channel);
+      done();
+    } catch (error) {
+      if (!(error instanceof RemoteCommandError)) throw error;
+      const ran = error.details.stderr.includes(DEFERRED_RAN);
+      if (ran) done();
+      const stderr = error.details.stderr.split('\n').filter((line) => line !== DEFERRED_RAN).join('\n');
+      // The command shown is the one that failed: the deferred action's, or the task's after it.
+      throw new RemoteCommandError({ ...error.details, stderr, command: ran ? redact(then.display, sensitive) : action.script.display });
+    }
+  }
+
+  /**
    * The script, then the first asker's check; when either fails, every
    * asker's undo (last first), the script again, and the check again.
    */
@@ -586,8 +616,9 @@ export class HostRun {
         const confirms = action.confirms.flatMap((c) => (c.recorded ? [{ undo: c.recorded.undo.text, undoes: c.undoes, check: c.recorded.check }] : []));
         this.journal.put({ kind: 'deferred', id, script: action.script.text, become: action.become, confirms, owedBy: this.journal.by });
       },
-      runDeferred: async (id) => {
-        await this.#runDeferred(id);
+      runDeferred: async (id, then) => {
+        if (then) await this.#runDeferredThen(id, then, task, sensitive, channel);
+        else await this.#runDeferred(id);
       },
       ...(this.freshLogin ? { freshLogin: this.freshLogin } : {}),
     };
@@ -603,6 +634,9 @@ interface WindowEntry {
   /** What its changes may alter; undefined: anything. */
   readonly writes?: readonly ResourceKey[] | undefined;
 }
+
+/** The line a deferred action run together with a task's command prints on stderr once it ran (#runDeferredThen). */
+const DEFERRED_RAN = 'hostform: the deferred action ran';
 
 /** The line a write's validation prints on stderr when it refuses (ApplyContext.writeFile's validate). */
 const VALIDATION_REFUSED = 'hostform: validation refused the new content; nothing was written';

@@ -27,7 +27,8 @@ const RUNS_THE_UNIT: readonly UnitVerb[] = ['start', 'restart', 'reload', 'reloa
  * the daemon-reload the writing task deferred; that reload runs first (once
  * per host, however many units were written). `reload: true` asks for it
  * even when no task of this run deferred it (the manager reported
- * NeedDaemonReload for a file changed by hand).
+ * NeedDaemonReload for a file changed by hand). The reload and the verbs go
+ * to the host in one command.
  *
  *   await controlUnit(context, SYSTEM, 'app.service', ['enable', 'start']);
  */
@@ -41,8 +42,9 @@ export async function controlUnit(
   if (verbs.length === 0 && !options.reload) return;
   const reload = daemonReload(scope);
   if (options.reload) context.defer(reload.id, reload.script);
-  await context.runDeferred(reload.id);
-  if (verbs.length > 0) await context.run(controlScript(scope, unit, verbs));
+  // The reload and the verbs in one round trip.
+  if (verbs.length > 0) await context.runDeferred(reload.id, controlScript(scope, unit, verbs));
+  else await context.runDeferred(reload.id);
 }
 
 /** The verbs as one script; a failed start shows the tail of the unit's journal, which says why. */

@@ -58,7 +58,8 @@ t.test('service and timer run their systemctl verbs in the one order, whatever o
   const context = {
     run: async (script: ShellScript) => (ran.push(script.text), { code: 0, stdout: '', stderr: '' }),
     defer: () => undefined,
-    runDeferred: async () => undefined,
+    // The verbs go with the daemon-reload they may need, in one command.
+    runDeferred: async (_id: string, then?: ShellScript) => void (then && ran.push(then.text)),
   } as unknown as ApplyContext;
   const action = (verb: 'start' | 'enable' | 'unmask') => ({ summary: verb, action: { verb, reload: false } });
   await applyService(resolveService({ name: 'app', state: 'started' }), [action('start'), action('enable'), action('unmask')], context);
