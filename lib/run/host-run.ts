@@ -484,9 +484,8 @@ export class HostRun {
       if (!(error instanceof RemoteCommandError)) throw error;
       const ran = error.details.stderr.includes(DEFERRED_RAN);
       if (ran) done();
-      const stderr = error.details.stderr.split('\n').filter((line) => line !== DEFERRED_RAN).join('\n');
       // The command shown is the one that failed: the deferred action's, or the task's after it.
-      throw new RemoteCommandError({ ...error.details, stderr, command: ran ? redact(then.display, sensitive) : action.script.display });
+      throw withoutLine(error, DEFERRED_RAN, { command: ran ? redact(then.display, sensitive) : action.script.display });
     }
   }
 
@@ -602,7 +601,7 @@ export class HostRun {
             this.journal?.settle({ kind: 'deferred', id });
           }
           askedFirst.clear();
-          throw new RemoteCommandError({ ...error.details, stderr: error.details.stderr.split('\n').filter((line) => line !== VALIDATION_REFUSED).join('\n') });
+          throw withoutLine(error, VALIDATION_REFUSED);
         }
         askedFirst.clear();
         if (journal) this.journal?.written(journal.text);
@@ -640,6 +639,15 @@ const DEFERRED_RAN = 'hostform: the deferred action ran';
 
 /** The line a write's validation prints on stderr when it refuses (ApplyContext.writeFile's validate). */
 const VALIDATION_REFUSED = 'hostform: validation refused the new content; nothing was written';
+
+/** The error with the engine's own marker line taken out of its stderr (and other details replaced). */
+function withoutLine(error: RemoteCommandError, marker: string, details: { command?: string } = {}): RemoteCommandError {
+  const stderr = error.details.stderr
+    .split('\n')
+    .filter((line) => line !== marker)
+    .join('\n');
+  return new RemoteCommandError({ ...error.details, ...details, stderr });
+}
 
 interface DeferredAction {
   readonly script: ShellScript;

@@ -52,8 +52,7 @@ export const PATH_GUARD: ShellScript = named('hostform path guard (lib/shell/pat
 }
 hf_controller() {
   [ "$(id -u)" = 0 ] || return 0
-  case $1 in /*) hf_root_only "$1" && return 0 ;; esac
-  case $1 in /*) hf_rest=$1 ;; *) hf_rest=$(pwd -P)/$1 ;; esac
+  case $1 in /*) hf_root_only "$1" && return 0; hf_rest=$1 ;; *) hf_rest=$(pwd -P)/$1 ;; esac
   hf_dir=/ hf_hops=0
   while :; do
     hf_st=$(stat -c '%u %g %a' -- "$hf_dir") || return 1

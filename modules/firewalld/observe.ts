@@ -229,9 +229,7 @@ interface BusValue {
 }
 
 /**
- * The probe's busctl output for one side: `#default-name <zone>` (or, as
- * the probe once printed it, `#default` then a method's reply,
- * `{"type":"s","data":["public"]}`, or a property, `{"type":"s","data":"public"}`),
+ * The probe's busctl output for one side: `#default-name <zone>`,
  * `#names <zone> <zone>...` (every zone), and per zone read `#zone <name>` then its
  * settings, `{"type":"a{sv}","data":[{...}]}`. Settings firewalld leaves out
  * are empty. Values are written as `firewall-cmd --list-all` prints them, so
@@ -240,22 +238,17 @@ interface BusValue {
 export function parseBusZones(lines: readonly string[]): SideState {
   const zones = new Map<string, ZoneState>();
   let defaultZone: string | undefined;
-  let pending: { kind: 'default' } | { kind: 'zone'; name: string } | undefined;
+  /** The zone whose settings come on the next line. */
+  let pending: string | undefined;
   let names: string[] | undefined;
   for (const line of lines) {
     if (line.trim() === '') continue;
     if (line.startsWith('#default-name ')) defaultZone = line.slice('#default-name '.length) || undefined;
     else if (line.startsWith('#names')) names = line.slice('#names'.length).split(' ').filter(Boolean);
-    else if (line === '#default') pending = { kind: 'default' };
-    else if (line.startsWith('#zone ')) pending = { kind: 'zone', name: line.slice('#zone '.length) };
-    else if (pending?.kind === 'default') {
-      const { data } = busJson(line);
-      const value = Array.isArray(data) ? data[0] : data;
-      if (typeof value === 'string') defaultZone = value;
-      pending = undefined;
-    } else if (pending?.kind === 'zone') {
+    else if (line.startsWith('#zone ')) pending = line.slice('#zone '.length);
+    else if (pending !== undefined) {
       const [settings] = busJson(line).data as [Record<string, BusValue>];
-      zones.set(pending.name, zoneFromSettings(settings ?? {}));
+      zones.set(pending, zoneFromSettings(settings ?? {}));
       pending = undefined;
     } else throw new Error(`unexpected line in firewalld's D-Bus reply: ${line.slice(0, 200)}`);
   }

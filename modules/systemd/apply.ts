@@ -2,7 +2,7 @@ import { dirname } from 'node:path/posix';
 import type { ApplyContext, Change, ChangePreview } from '../../lib/module/types.ts';
 import { RemoteCommandError } from '../../lib/errors.ts';
 import { asControllerOf } from '../../lib/shell/path-guard.ts';
-import { join, sh, type ShellScript } from '../../lib/shell/quote.ts';
+import { inSequence, join, sh, type ShellScript } from '../../lib/shell/quote.ts';
 import { privateTempDir } from '../../lib/shell/temp-dir.ts';
 import { asUser, homeOf } from '../shared/account.ts';
 import { USER_UNIT_DIR } from './observe.ts';
@@ -86,7 +86,7 @@ export async function applyUnitFiles(p: UnitFilesParams, changes: readonly Chang
   let validate: ShellScript | undefined = installs.length > 0 ? verifyScript(p, installs) : undefined;
   const dirs = p.scope.kind === 'user' ? (installs.length > 0 ? [userDirScript(p.scope.user, installs)] : []) : dropInDirs(installs);
   if (validate && dirs.length > 0) {
-    const checked = await context.run(sh`${validate}\nhf_v=$?; [ "$hf_v" = 0 ] || exit "$hf_v"\n${join(dirs)}`, { okCodes: [0, REFUSED] });
+    const checked = await context.run(inSequence([validate, ...dirs]), { okCodes: [0, REFUSED] });
     if (checked.code === REFUSED) throw refused(installs, checked.stdout);
     validate = undefined;
   }

@@ -7,12 +7,12 @@ import { firewalldEffects, planFirewalld } from '../../modules/firewalld/plan.ts
 
 // Captured from the firewalld probe's D-Bus reading (busctl --json=short) on a
 // test host (firewalld 2.3.1), trimmed to four zones and without the zones'
-// descriptions. Zone work carries runtime-only changes; myzone exists only in
-// the permanent configuration.
+// descriptions; the default zones as the probe prints them now (#default-name).
+// Zone work carries runtime-only changes; myzone exists only in the permanent
+// configuration.
 const CAPTURED = String.raw`@mode online
 @runtime-bus
-#default
-{"type":"s","data":["public"]}
+#default-name public
 #zone block
 {"type":"a{sv}","data":[{"short":{"type":"s","data":"Block"},"target":{"type":"s","data":"%%REJECT%%"},"masquerade":{"type":"b","data":false},"icmp_block_inversion":{"type":"b","data":false},"forward":{"type":"b","data":true},"ingress_priority":{"type":"i","data":0},"egress_priority":{"type":"i","data":0}}]}
 #zone public
@@ -20,8 +20,7 @@ const CAPTURED = String.raw`@mode online
 #zone work
 {"type":"a{sv}","data":[{"short":{"type":"s","data":"Work"},"target":{"type":"s","data":"default"},"services":{"type":"as","data":["ssh","dhcpv6-client"]},"masquerade":{"type":"b","data":true},"interfaces":{"type":"as","data":["dummy7"]},"sources":{"type":"as","data":["10.9.0.0/24"]},"icmp_block_inversion":{"type":"b","data":false},"forward":{"type":"b","data":true},"ingress_priority":{"type":"i","data":0},"egress_priority":{"type":"i","data":0},"ports":{"type":"a(ss)","data":[["8080","tcp"],["9000-9010","udp"]]},"forward_ports":{"type":"a(ssss)","data":[["80","tcp","8080",""],["81","tcp","","10.0.0.2"]]},"rules_str":{"type":"as","data":["rule family=\"ipv4\" source address=\"10.1.0.0/16\" service name=\"ssh\" accept"]}}]}
 @permanent-bus
-#default
-{"type":"s","data":"public"}
+#default-name public
 #zone block
 {"type":"a{sv}","data":[{"short":{"type":"s","data":"Block"},"target":{"type":"s","data":"%%REJECT%%"},"masquerade":{"type":"b","data":false},"icmp_block_inversion":{"type":"b","data":false},"forward":{"type":"b","data":true},"ingress_priority":{"type":"i","data":0},"egress_priority":{"type":"i","data":0}}]}
 #zone myzone
@@ -66,8 +65,8 @@ const sorted = (items: Readonly<Record<string, readonly string[]>>) => Object.fr
 t.test("firewalld's D-Bus reply reads as the same zones and defaults as firewall-cmd's listing", async (t) => {
   const o = parseFirewallProbe({ code: 0, stdout: CAPTURED, stderr: '' });
   t.equal(o.mode, 'online');
-  t.equal(o.runtime?.defaultZone, 'public', "a method's reply: data is a list");
-  t.equal(o.permanent.defaultZone, 'public', "a property's value: data is the string");
+  t.equal(o.runtime?.defaultZone, 'public', 'the runtime default zone');
+  t.equal(o.permanent.defaultZone, 'public', 'the permanent default zone');
   t.same([...(o.runtime?.zones.keys() ?? [])], ['block', 'public', 'work']);
   t.same([...o.permanent.zones.keys()], ['block', 'myzone', 'public', 'work'], 'a zone only in the permanent configuration');
   const listed = parseZones(WORK_LISTED.split('\n')).zones.get('work');

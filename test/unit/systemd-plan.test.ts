@@ -219,7 +219,7 @@ t.test('user scope: files live in the user’s ~/.config/systemd/user and system
   };
   await applyUnitFiles(user, [change!], fake);
   t.equal(ran.length, 1, 'one command before the write');
-  t.match(ran[0], /systemd-analyze --user verify[^]*hf_v=\$\?; \[ "\$hf_v" = 0 \] \|\| exit "\$hf_v"\ncd .* && runuser -u alice -- .* mkdir -p -- .config\/systemd\/user/, 'verified, then the directory');
+  t.match(ran[0], /systemd-analyze --user verify[^]*\n\)\nhf_rc=\$\?; \[ "\$hf_rc" = 0 \] \|\| exit "\$hf_rc"\n\(\ncd .* && runuser -u alice -- .* mkdir -p -- .config\/systemd\/user/, 'verified, then the directory');
   t.same(written, [{ path: '/home/alice/.config/systemd/user/sync.service', owner: 'alice' }], 'the write has nothing more to check');
   t.same(deferred, ['systemctl --user daemon-reload (alice)']);
 });
@@ -279,7 +279,7 @@ t.test('system scope: a unit is verified in its write’s own command; a drop-in
   const installDropIn = { summary: 'install', action: { do: 'install' as const, file: 'app.service.d/x.conf', path: '/etc/systemd/system/app.service.d/x.conf', content: 'x' } };
   const two = recorder('no');
   await applyUnitFiles(withDropIn, [installDropIn], two.fake);
-  t.match(two.log.ran[0], /systemd-analyze verify[^]*\nmkdir -p -- \/etc\/systemd\/system\/app.service.d$/);
+  t.match(two.log.ran[0], /systemd-analyze verify[^]*\n\)\nhf_rc=\$\?; \[ "\$hf_rc" = 0 \] \|\| exit "\$hf_rc"\n\(\nmkdir -p -- \/etc\/systemd\/system\/app.service.d\n\)/);
   t.same(two.log.written, [{ path: '/etc/systemd/system/app.service.d/x.conf' }]);
 
   for (const where of ['run', 'write'] as const) {
