@@ -92,7 +92,9 @@ export class HostRun {
       if (result.status === 'changed') for (const n of notifyList(task.task)) notified.add(n);
     };
     const flush = async () => {
-      for (const [task, result] of await this.#applyWindow(window.splice(0))) notify(task, result);
+      const last = window.at(-1)?.task;
+      const following = last ? tasks.slice(tasks.indexOf(last) + 1) : [];
+      for (const [task, result] of await this.#applyWindow(window.splice(0), following)) notify(task, result);
     };
     for (let i = 0; i < play.steps.length && !this.#failed; ) {
       const step = play.steps[i] as PreparedStep;
@@ -156,13 +158,13 @@ export class HostRun {
    * stop the others of its window, which are already under way; the host
    * stops after the window.
    */
-  async #applyWindow(window: readonly WindowEntry[]): Promise<[PreparedTask, TaskResult][]> {
+  async #applyWindow(window: readonly WindowEntry[], following: readonly PreparedTask[]): Promise<[PreparedTask, TaskResult][]> {
     const pending = window.flatMap((w) => (w.planned ? [w.planned] : []));
     const applied = new Map<PreparedTask, Outcome>();
     if (pending.length > 0) {
       this.#oweHandlers(pending);
       this.#probed.applying(pending);
-      const channel = this.#batcher();
+      const { channel, settle } = this.#channelFollowedBy(following);
       await Promise.all(
         pending.map(async (p) => {
           const failed = await inPhase('apply', () => p.task.backend!.apply(p.task.resolved, p.changes, this.#applyContext(p.task, p.task.sensitive, channel))).then(
@@ -172,6 +174,7 @@ export class HostRun {
           applied.set(p.task, this.#appliedOutcome(p, failed, p.task.sensitive));
         }),
       );
+      settle();
     }
     return window.map((w) => [w.task, this.#record(w.task, w.outcome ?? (applied.get(w.task) as Outcome), w.started)]);
   }
@@ -338,7 +341,8 @@ export class HostRun {
     }
     if (pending.length > 0) {
       this.#oweHandlers(pending);
-      const failed = await inPhase('apply', () => this.#apply(pending)).then(
+      const following = upcoming.slice(upcoming.indexOf(pending.at(-1)?.task as PreparedTask) + 1);
+      const failed = await inPhase('apply', () => this.#apply(pending, following)).then(
         () => undefined,
         (error: unknown) => ({ error }),
       );
@@ -412,24 +416,55 @@ export class HostRun {
     return { status: 'changed', changes: withPreview, ...notesOf(changes, task.sensitive) };
   }
 
-  async #apply(pending: readonly Planned[]): Promise<void> {
+  async #apply(pending: readonly Planned[], following: readonly PreparedTask[]): Promise<void> {
     this.#probed.applying(pending); // the host changes now: what these changes can alter must be probed again
     const first = pending[0] as Planned;
     const backend = first.task.backend!;
     // Commands a module sends at the same moment (firewalld's two sides) share a round trip.
-    const context = this.#applyContext(first.task, sensitiveOf(pending), this.#batcher());
-    if (pending.length === 1) return backend.apply(first.task.resolved, first.changes, context);
-    await backend.batch!.apply(
-      pending.map((p) => ({ params: p.task.resolved, changes: p.changes })),
-      context,
-    );
+    const { channel, settle } = this.#channelFollowedBy(following);
+    const context = this.#applyContext(first.task, sensitiveOf(pending), channel);
+    if (pending.length === 1) await backend.apply(first.task.resolved, first.changes, context);
+    else {
+      await backend.batch!.apply(
+        pending.map((p) => ({ params: p.task.resolved, changes: p.changes })),
+        context,
+      );
+    }
+    settle();
+  }
+
+  /**
+   * Where the commands of changes about to be applied go (#batcher), with
+   * the probes of the tasks after them that the cache no longer holds
+   * riding after the first batch. `settle`, once the changes are applied,
+   * keeps their outputs when that batch was the only round trip the
+   * changes took: they ran after every command of the changes, so they say
+   * what the host is now, and those tasks are not probed again.
+   */
+  #channelFollowedBy(following: readonly PreparedTask[]): { channel: ApplyBatcher; settle(): void } {
+    const channel = this.#batcher();
+    const before = this.connection.roundTrips;
+    const probing = this.#probed.prepare(this.#toProbe(following), this.host);
+    channel.follow(probing.requests);
+    return {
+      channel,
+      settle: () => {
+        const outputs = channel.followed;
+        if (outputs && this.connection.roundTrips === before + 1) probing.keep(outputs);
+      },
+    };
+  }
+
+  /** The tasks among these that a probe batch would probe now: not probed since a change that concerns them, and able to run. */
+  #toProbe(tasks: readonly PreparedTask[]): PreparedTask[] {
+    return tasks.filter((t) => t.backend && !this.#probed.has(t) && (!t.become || this.host.facts.canBecome));
   }
 
   /** Outputs of this task's probes, fetching them together with those of every upcoming task not probed since a change that concerns it. */
   async #probe(task: PreparedTask, upcoming: readonly PreparedTask[]): Promise<ProbeOutputs> {
     const cached = this.#probed.get(task);
     if (cached) return cached;
-    const batch = upcoming.filter((t) => t.backend && !this.#probed.has(t) && (!t.become || this.host.facts.canBecome));
+    const batch = this.#toProbe(upcoming);
     if (!batch.includes(task)) batch.unshift(task);
     await this.#probed.fetch(batch, this.host, (requests) => runProbes(this.connection, requests));
     return this.#probed.get(task) as ProbeOutputs;

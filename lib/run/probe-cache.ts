@@ -85,23 +85,36 @@ export class ProbeCache<T extends CachedTask> {
    * their outputs, with where the paths they read lead.
    */
   async fetch(tasks: readonly T[], host: HostView, run: (requests: readonly ProbeRequest[]) => Promise<ExecResult[]>): Promise<void> {
+    const probing = this.prepare(tasks, host);
+    probing.keep(probing.requests.length > 0 ? await run(probing.requests) : []);
+  }
+
+  /**
+   * The requests that probe these tasks (theirs, then where the paths they
+   * read lead), and how to keep their outputs once they ran, in order.
+   * Whoever sends them must make sure nothing changed the host after they ran.
+   */
+  prepare(tasks: readonly T[], host: HostView): { readonly requests: readonly ProbeRequest[]; keep(outputs: readonly ExecResult[]): void } {
     const perTask = tasks.map((t) => Object.entries(t.backend?.probes(t.resolved, host) ?? {}));
-    const requests: ProbeRequest[] = tasks.flatMap((t, i) => (perTask[i] ?? []).map(([, probe]) => ({ script: probe.script, become: t.become, stdin: probe.stdin })));
+    const probes: ProbeRequest[] = tasks.flatMap((t, i) => (perTask[i] ?? []).map(([, probe]) => ({ script: probe.script, become: t.become, stdin: probe.stdin })));
     const reads = tasks.map((t) => t.backend?.reads?.(t.resolved));
     const resolving = [false, true].flatMap((become) => {
       const paths = [...new Set(tasks.flatMap((t, i) => (t.become === become ? pathsOf(reads[i] ?? []) : [])))];
       return paths.length > 0 ? [{ become, paths }] : [];
     });
-    const outputs = requests.length + resolving.length > 0 ? await run([...requests, ...resolving.map((r) => ({ script: resolvePathsScript(r.paths), become: r.become }))]) : [];
-    const leads = new Map(resolving.map((r, i) => [r.become, parseResolvedPaths(r.paths, outputs[requests.length + i])] as const));
-    let next = 0;
-    tasks.forEach((t, i) => {
-      const record: Record<string, ExecResult> = {};
-      for (const [key] of perTask[i] ?? []) record[key] = outputs[next++] as ExecResult;
-      // What the probes did read, now that their outputs say (a path named only now was not resolved: any path).
-      const read = reads[i] === undefined ? undefined : t.backend?.reads?.(t.resolved, record);
-      this.#entries.set(t, entryOf(record, read, leads.get(t.become) ?? new Map()));
-    });
+    const requests = [...probes, ...resolving.map((r) => ({ script: resolvePathsScript(r.paths), become: r.become }))];
+    const keep = (outputs: readonly ExecResult[]) => {
+      const leads = new Map(resolving.map((r, i) => [r.become, parseResolvedPaths(r.paths, outputs[probes.length + i])] as const));
+      let next = 0;
+      tasks.forEach((t, i) => {
+        const record: Record<string, ExecResult> = {};
+        for (const [key] of perTask[i] ?? []) record[key] = outputs[next++] as ExecResult;
+        // What the probes did read, now that their outputs say (a path named only now was not resolved: any path).
+        const read = reads[i] === undefined ? undefined : t.backend?.reads?.(t.resolved, record);
+        this.#entries.set(t, entryOf(record, read, leads.get(t.become) ?? new Map()));
+      });
+    };
+    return { requests, keep };
   }
 
   /**

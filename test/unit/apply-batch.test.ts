@@ -77,3 +77,51 @@ t.test('a batch whose output is not a batch\'s (sudo refused it) gives each comm
     { code: 1, stdout: '', stderr: 'sudo: a password is required\n' },
   ]);
 });
+
+t.test('probes given to follow run after the commands of the first batch, in the same round trip, and say what the host is after them', async (t) => {
+  const connection = await openLocal({ kind: 'local', hostName: 'local' });
+  const batcher = new ApplyBatcher(connection, false);
+  const file = join(scratch, 'followed');
+  batcher.follow([
+    { script: sh`cat ${file}`, become: false },
+    { script: sh`echo probe two; exit 4`, become: false },
+  ]);
+  const before = connection.roundTrips;
+  const results = await Promise.all([batcher.run(sh`echo first >${file}`), batcher.run(sh`echo second >>${file}`)]);
+  t.equal(connection.roundTrips - before, 1, 'the commands and the probes in one round trip');
+  t.same(results.map((r) => r.code), [0, 0]);
+  t.same(batcher.followed, [
+    { code: 0, stdout: 'first\nsecond\n', stderr: '' },
+    { code: 4, stdout: 'probe two\n', stderr: '' },
+  ]);
+  // Only the first batch carries them: a later batch leaves them as they were.
+  await batcher.run(sh`echo third >>${file}`);
+  t.equal(batcher.followed?.[0]?.stdout, 'first\nsecond\n');
+});
+
+t.test('probes given to follow do not ride where they would need a round trip of their own or could not keep their place after the commands', async (t) => {
+  const connection = await openLocal({ kind: 'local', hostName: 'local' });
+  const cases: [string, { readonly become: boolean; readonly stdin?: string }, boolean][] = [
+    ['a probe run as another user than the commands', { become: true }, false],
+    ['a probe with its own standard input', { become: false, stdin: 'x' }, false],
+    ['a probe like the commands', { become: false }, true],
+  ];
+  for (const [what, request, rides] of cases) {
+    const batcher = new ApplyBatcher(connection, false);
+    batcher.follow([{ script: trusted('echo probed'), ...request }]);
+    const before = connection.roundTrips;
+    await batcher.run(trusted('true'));
+    t.equal(connection.roundTrips - before, 1, `${what}: the commands take one round trip`);
+    t.equal(batcher.followed !== undefined, rides, `${what}: ${rides ? 'rides' : 'does not ride'}`);
+  }
+  const big = new ApplyBatcher(connection, false);
+  big.follow([{ script: trusted(`echo ${'x'.repeat(100 * 1024)}`), become: false }]);
+  await big.run(trusted('true'));
+  t.equal(big.followed, undefined, 'probes that would outgrow the one script do not ride');
+
+  const garbling = { ...connection, hostName: 'local', loginUser: connection.loginUser, roundTrips: 0, run: async () => ({ code: 0, stdout: 'not a batch\n', stderr: '' }), writeFile: connection.writeFile.bind(connection), close: connection.close.bind(connection), hold: connection.hold.bind(connection) };
+  const garbled = new ApplyBatcher(garbling, false);
+  garbled.follow([{ script: trusted('echo probed'), become: false }]);
+  t.equal((await garbled.run(trusted('true'))).code, 1, 'a batch whose output is not a batch\'s fails its commands');
+  t.equal(garbled.followed, undefined, '…and its probes say nothing of the host');
+});
