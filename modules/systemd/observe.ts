@@ -34,9 +34,11 @@ function dirExpression(scope: SystemdScope): ShellScript {
 
 /**
  * One probe: the directory, then per file `present` + base64 content, or
- * `absent`; then per unit whether the manager needs a daemon-reload to read
- * its files (`reload UNIT yes`), which a lost daemon-reload leaves behind
- * with files that are right.
+ * `absent`; then per unit what the manager says of it: whether it needs a
+ * daemon-reload to read its files (`NeedDaemonReload=yes`), which a lost
+ * daemon-reload leaves behind with files that are right, and the names it
+ * knows the unit by (`Names=`: its aliases, whose drop-ins count too), on one
+ * line: `reload UNIT Names=a b NeedDaemonReload=no`.
  */
 export function unitFilesProbe(p: UnitFilesParams): ShellScript {
   const userCheck = p.scope.kind === 'user' ? sh`getent passwd ${p.scope.user} >/dev/null || { echo 'no such user:' ${p.scope.user} >&2; exit 3; }\n` : sh``;
@@ -48,7 +50,8 @@ export function unitFilesProbe(p: UnitFilesParams): ShellScript {
   const read = p.scope.kind === 'system' ? reads : sh`${asUser(p.scope.user)} sh -c ${sh`dir=$1
 ${reads}`.text} sh "$dir"`;
   const units = [...new Set(p.files.map((f) => unitOfFile(f.file)))];
-  const needs = units.map((u) => sh`echo reload ${u} "$(${systemctl(p.scope, ['show', '-p', 'NeedDaemonReload', '--value', '--', u])} 2>/dev/null)"`);
+  // Unquoted on purpose: the lines of `systemctl show` become words of one line (unit names hold no blank and no glob character).
+  const needs = units.map((u) => sh`echo reload ${u} $(${systemctl(p.scope, ['show', '-p', 'NeedDaemonReload', '-p', 'Names', '--', u])} 2>/dev/null)`);
   return sh`${userCheck}dir=${dirExpression(p.scope)}
 echo "$dir"
 ${read}
@@ -57,18 +60,80 @@ ${join(needs)}`;
 
 /**
  * What unitFilesProbe's output depends on: the files, and what the manager
- * says of the units, which any file in its unit directories may change (a
- * drop-in, a template, a type-wide drop-in); for a user's units, the user
- * and any path (their home).
+ * says of the units, which only their own files change: for each name the
+ * manager knows a unit by (the task's, and once probed its aliases), in every
+ * directory of the system manager's unit path, the unit file, its drop-in
+ * directory, the drop-in directories of its dash prefixes and of its type,
+ * and for an instance its template's. So writing `app.service` does not make
+ * the probe of `app.timer` stale. For a user's units: the user and any path
+ * (their home).
  */
-export function unitFilesReads(p: UnitFilesParams): ResourceKey[] {
+export function unitFilesReads(p: UnitFilesParams, outputs?: { readonly files?: ExecResult }): ResourceKey[] {
   if (p.scope.kind === 'user') return [resourceKey(UserResource, p.scope.user), resourceKey(PathResource)];
+  const units = [...new Set(p.files.map((f) => unitOfFile(f.file)))];
+  const known = outputs?.files?.code === 0 ? unitNames(outputs.files.stdout) : new Map<string, readonly string[]>();
+  const names = [...new Set(units.flatMap((u) => [u, ...(known.get(u) ?? [])]))];
+  const entries = [...new Set(names.flatMap(unitPathEntries))];
   // The files themselves too: the engine resolves them, so that a change writes where they lead.
-  return [...SYSTEM_UNIT_TREES, ...p.files.map((f) => `${SYSTEM_UNIT_DIR}/${f.file}`)].map((path) => resourceKey(PathResource, path));
+  const paths = [...SYSTEM_UNIT_PATH.flatMap((dir) => entries.map((e) => `${dir}/${e}`)), ...p.files.map((f) => `${SYSTEM_UNIT_DIR}/${f.file}`)];
+  return [...new Set(paths)].map((path) => resourceKey(PathResource, path));
 }
 
-/** Where the system manager finds units and drop-ins. */
-const SYSTEM_UNIT_TREES = ['/etc/systemd', '/run/systemd', '/usr/local/lib/systemd', '/usr/lib/systemd', '/lib/systemd'];
+/**
+ * The system manager's unit path (`systemd-analyze unit-paths`), and
+ * /lib/systemd/system where /lib is not a link into /usr.
+ */
+const SYSTEM_UNIT_PATH = [
+  '/etc/systemd/system.control',
+  '/run/systemd/system.control',
+  '/run/systemd/transient',
+  '/run/systemd/generator.early',
+  '/etc/systemd/system',
+  '/etc/systemd/system.attached',
+  '/run/systemd/system',
+  '/run/systemd/system.attached',
+  '/run/systemd/generator',
+  '/usr/local/lib/systemd/system',
+  '/usr/lib/systemd/system',
+  '/lib/systemd/system',
+  '/run/systemd/generator.late',
+];
+
+/**
+ * The entries of a unit directory the manager reads for a unit of this name:
+ * the unit file and its drop-in directory (for an instance, its template's
+ * too), the drop-in directories of every prefix ending in a dash (`a-b-c.service`:
+ * `a-b-.service.d`, `a-.service.d`) and the type's (`service.d`).
+ */
+export function unitPathEntries(name: string): string[] {
+  const dot = name.lastIndexOf('.');
+  const [base, type] = dot > 0 ? [name.slice(0, dot), name.slice(dot + 1)] : [name, ''];
+  const at = base.indexOf('@');
+  const bases = at >= 0 && at < base.length - 1 ? [base, base.slice(0, at + 1)] : [base];
+  const entries = bases.flatMap((b) => [`${b}.${type}`, `${b}.${type}.d`]);
+  for (const b of bases) {
+    for (let i = b.indexOf('-'); i >= 0; i = b.indexOf('-', i + 1)) entries.push(`${b.slice(0, i + 1)}.${type}.d`);
+  }
+  entries.push(`${type}.d`);
+  return [...new Set(entries)];
+}
+
+/** The names the manager knows each unit by, from unitFilesProbe's `reload` lines. */
+function unitNames(stdout: string): Map<string, readonly string[]> {
+  const names = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    const [word, unit, ...rest] = line.split(' ');
+    if (word !== 'reload' || !unit) continue;
+    // `Names=a b` then other properties: the names are the words up to the next one with an `=` (never in a unit name).
+    let list: string[] | undefined;
+    for (const w of rest) {
+      if (w.startsWith('Names=')) names.set(unit, (list = [w.slice('Names='.length)]));
+      else if (w.includes('=')) list = undefined;
+      else list?.push(w);
+    }
+  }
+  return new Map([...names].map(([unit, list]) => [unit, list.filter((n) => n !== '')]));
+}
 
 export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
   if (result.code !== 0) {
@@ -83,8 +148,8 @@ export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): Observed
     files[f.file] = state === 'present' ? Buffer.from(lines[i * 2 + 1] ?? '', 'base64').toString('utf8') : null;
   });
   const needDaemonReload = lines.slice(p.files.length * 2).flatMap((l) => {
-    const match = /^reload (\S+) yes$/.exec(l);
-    return match ? [match[1] as string] : [];
+    const match = /^reload (\S+) (.*)$/.exec(l);
+    return match && match[2]?.split(' ').includes('NeedDaemonReload=yes') ? [match[1] as string] : [];
   });
   return { dir, files, needDaemonReload };
 }

@@ -1,13 +1,14 @@
 import t from 'tap';
 import type { ExecResult } from '../../lib/connection/types.ts';
-import { effect, PathResource, PlannedState } from '../../lib/module/resources.ts';
+import { effect, PathResource, PlannedState, resourceKey } from '../../lib/module/resources.ts';
+import { UserResource } from '../../modules/users/resources.ts';
 import { RemoteCommandError } from '../../lib/errors.ts';
 import type { ApplyContext, HostView, PlanContext } from '../../lib/module/types.ts';
 import { assertTasksValid } from '../../lib/module/validate.ts';
 import type { ShellScript } from '../../lib/shell/quote.ts';
 import { applyUnitFiles, controlScript, verifyScript } from '../../modules/systemd/apply.ts';
 import { dropIn, service, timer, unit } from '../../modules/systemd/index.ts';
-import { parseUnitFiles, parseUnitState, templateOf, unitFilesProbe, unitStateProbe } from '../../modules/systemd/observe.ts';
+import { parseUnitFiles, parseUnitState, templateOf, unitFilesProbe, unitFilesReads, unitPathEntries, unitStateProbe } from '../../modules/systemd/observe.ts';
 import { renderTimer, type ResolvedService, type UnitFilesParams } from '../../modules/systemd/params.ts';
 import { planService, planUnitFiles } from '../../modules/systemd/plan.ts';
 import { UnitResource, unitKey } from '../../modules/systemd/resources.ts';
@@ -159,20 +160,20 @@ t.test('unit files: the probe output parses into content per file', async (t) =>
   });
 });
 
-t.test('unit files: the probe asks the manager once per unit whether it needs a daemon-reload', async (t) => {
-  t.match(unitFilesProbe(files).text, /\necho reload app\.service "\$\(systemctl show -p NeedDaemonReload --value -- app\.service 2>\/dev\/null\)"\necho reload none\.service /);
+t.test('unit files: the probe asks the manager once per unit whether it needs a daemon-reload, and its names', async (t) => {
+  t.match(unitFilesProbe(files).text, /\necho reload app\.service \$\(systemctl show -p NeedDaemonReload -p Names -- app\.service 2>\/dev\/null\)\necho reload none\.service /);
   t.equal(unitFilesProbe(files).text.match(/NeedDaemonReload/g)?.length, 2, 'app.service and its drop-in are one unit');
 });
 
 t.test('unit files that are right, but that the manager has not read (a lost daemon-reload), plan the daemon-reload alone', async (t) => {
   const right = ok(`/etc/systemd/system\npresent\n${b64('[Service]\nExecStart=/usr/bin/app\n')}\npresent\n${b64('[Service]\nLimitNOFILE=4096\n')}\nabsent\n\n`);
-  const stale = ok(`${right.stdout}reload app.service yes\nreload none.service no\n`);
+  const stale = ok(`${right.stdout}reload app.service Names=app.service NeedDaemonReload=yes\nreload none.service Names=none.service NeedDaemonReload=no\n`);
   t.same(parseUnitFiles(files, stale).needDaemonReload, ['app.service']);
   const [reload, ...rest] = planUnitFiles(files, parseUnitFiles(files, stale), context());
   t.same(rest, []);
   t.same(reload?.action, { do: 'reload' });
   t.equal(reload?.summary, 'daemon-reload: the manager has not read the current files of app.service (NeedDaemonReload)');
-  t.same(planUnitFiles(files, parseUnitFiles(files, ok(`${right.stdout}reload app.service no\n`)), context()), [], 'read already: nothing to do');
+  t.same(planUnitFiles(files, parseUnitFiles(files, ok(`${right.stdout}reload app.service Names=app.service NeedDaemonReload=no\n`)), context()), [], 'read already: nothing to do');
 });
 
 t.test('unit files: only the file that differs is planned, with a unified diff', async (t) => {
@@ -288,4 +289,25 @@ t.test('system scope: a unit is verified in its write’s own command; a drop-in
     t.same(refused.log.written, [], `${where}: nothing written`);
     t.same(refused.log.deferred, where === 'run' ? [] : ['systemctl daemon-reload'], where === 'run' ? 'refused before the reload is asked for' : 'asked for; the engine withdraws it (engine-validate test)');
   }
+});
+
+t.test('unit files: what the probe reads is each name\'s own entries in every unit directory, so writing one unit leaves the probe of another standing', async (t) => {
+  t.same(unitPathEntries('app.service'), ['app.service', 'app.service.d', 'service.d']);
+  t.same(unitPathEntries('a-b-c.timer'), ['a-b-c.timer', 'a-b-c.timer.d', 'a-.timer.d', 'a-b-.timer.d', 'timer.d']);
+  t.same(unitPathEntries('getty@tty1.service'), ['getty@tty1.service', 'getty@tty1.service.d', 'getty@.service', 'getty@.service.d', 'service.d']);
+  t.same(unitPathEntries('x-y@a-b.service'), ['x-y@a-b.service', 'x-y@a-b.service.d', 'x-y@.service', 'x-y@.service.d', 'x-.service.d', 'x-y@a-.service.d', 'service.d']);
+
+  const timerFiles: UnitFilesParams = { scope: SYSTEM, files: [{ file: 'app.timer', content: '[Timer]\nOnCalendar=daily\n' }] } as unknown as UnitFilesParams;
+  const ids = (keys: readonly { id: string }[]) => keys.map((k) => k.id);
+  const reads = ids(unitFilesReads(timerFiles));
+  for (const path of ['/etc/systemd/system/app.timer', '/etc/systemd/system/app.timer.d', '/usr/lib/systemd/system/timer.d', '/run/systemd/generator/app.timer', '/run/systemd/transient/app.timer.d']) t.ok(reads.includes(path), `reads ${path}`);
+  t.notOk(reads.some((p) => p.endsWith('.service') || p === '/etc/systemd' || p === '/etc/systemd/system'), 'no service file, and not the whole tree');
+
+  // Once probed, the names the manager knows the unit by count too: a drop-in of an alias changes it.
+  const probed = ok(`/etc/systemd/system\nabsent\n\nreload app.timer Names=app.timer old-app.timer NeedDaemonReload=no\n`);
+  const withAlias = ids(unitFilesReads(timerFiles, { files: probed }));
+  t.ok(withAlias.includes('/etc/systemd/system/old-app.timer.d') && withAlias.includes('/usr/lib/systemd/system/old-.timer.d'), 'an alias\'s drop-in directories');
+  t.ok(ids(unitFilesReads(timerFiles, { files: { code: 1, stdout: '', stderr: 'x' } })).length === reads.length, 'a failed probe names no alias');
+
+  t.same(unitFilesReads({ ...timerFiles, scope: ALICE } as unknown as UnitFilesParams), [resourceKey(UserResource, 'alice'), resourceKey(PathResource)], "a user's units: the user and any path");
 });
