@@ -5,7 +5,7 @@ import t from 'tap';
 import { loadInventory } from '../lib/inventory/load.ts';
 import { defineModule } from '../lib/module/define.ts';
 import { Skip } from '../lib/module/skip.ts';
-import { effect, ResourceKind } from '../lib/module/resources.ts';
+import { effect, resourceKey, ResourceKind } from '../lib/module/resources.ts';
 import type { Backend } from '../lib/module/types.ts';
 import { playbook } from '../lib/playbook.ts';
 import { runPlaybooks } from '../lib/run/run.ts';
@@ -130,4 +130,47 @@ t.test('in a batch, a task that fails to plan stops the host: tasks after it are
   const written = await readFile(log, 'utf8');
   t.match(written, /\nr\nreload\n$/, 'r, planned before the failure, was applied, and its reload ran');
   t.notMatch(written, /\ns\n/, 's, after the failure, was not');
+});
+
+// A cell: a file holding one value. Its probe reads the file; a change writes it,
+// in one command or (steps: 2) in two, the first leaving a value on the way.
+interface Cell { readonly cell: string; readonly value: string; readonly steps?: number }
+const CellKind = new ResourceKind<string>('test-cell');
+const cellPath = (p: Cell) => join(dir, `cell-${p.cell}`);
+const cellBackend: Backend<Cell, string, null> = {
+  probes: (p) => ({ value: { script: sh`cat ${cellPath(p)} 2>/dev/null || true` } }),
+  parse: (_p, out) => out['value']?.stdout ?? '',
+  reads: (p) => [resourceKey(CellKind, p.cell)],
+  plan: (p, value) => (value === p.value ? [] : [{ summary: `set ${p.cell} to ${p.value}`, action: null }]),
+  effects: (p) => [effect(CellKind, p.cell, p.value)],
+  async apply(p, _changes, context) {
+    if (p.steps === 2) await context.run(sh`printf %s ${`${p.value} on the way`} > ${cellPath(p)}`);
+    await context.run(sh`printf %s ${p.value} > ${cellPath(p)}`);
+  },
+};
+const cell = defineModule<Cell, Cell>({
+  name: 'test.cell',
+  schema: { type: 'object', required: ['cell', 'value'], properties: { cell: { type: 'string' }, value: { type: 'string' }, steps: { type: 'number' } }, additionalProperties: false },
+  capabilities: { checkMode: true, diff: true, changes: ['command'], validates: 'none: a test module' },
+  describe: (p) => `cell ${p.cell} = ${p.value}${p.steps ? ` in ${p.steps} steps` : ''}`,
+  resolve: (p) => p,
+  backends: { linux: cellBackend, el9: cellBackend, nixos: cellBackend },
+});
+
+t.test('a later task that a change makes stale is probed in the change\'s own round trip, after its command', async (t) => {
+  const book = playbook({ name: 'cells', hosts: 'all', tasks: [cell({ cell: 'a', value: '1' }), cell({ cell: 'a', value: '1' }), cell({ cell: 'a', value: '2' })] });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', ...ON_THIS_MACHINE });
+  t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['cell a = 1=changed', 'cell a = 1=ok', 'cell a = 2=changed']);
+  // Facts and lock, the probes, the first change with the probes of the two after it, the third change.
+  t.equal(report.hosts[0]?.roundTrips, 4);
+  t.equal(await readFile(join(dir, 'cell-a'), 'utf8'), '2');
+});
+
+t.test('a change that takes more than one round trip keeps no probe that rode with its first: the later task is probed after the last', async (t) => {
+  const book = playbook({ name: 'cells', hosts: 'all', tasks: [cell({ cell: 'b', value: '1', steps: 2 }), cell({ cell: 'b', value: '1' })] });
+  const report = await runPlaybooks([book], inv, { mode: 'apply', ...ON_THIS_MACHINE });
+  // Kept, the probe that rode with the first command would have seen "1 on the way" and set the cell again.
+  t.same(report.hosts[0]?.tasks.map((x) => `${x.name}=${x.status}`), ['cell b = 1 in 2 steps=changed', 'cell b = 1=ok']);
+  t.equal(report.hosts[0]?.roundTrips, 5, 'facts and lock, the probes, the two commands, the probe again');
+  t.equal(await readFile(join(dir, 'cell-b'), 'utf8'), '1');
 });
