@@ -6,7 +6,7 @@ import { errors, runTasks, statuses } from './support/run-tasks.ts';
 // The 17-task workload of issue 10 on a fresh host: every task changes
 // something. Before a change re-probed only what it can alter, each of the 16
 // changes sent every later task's probes again (17 probe batches, the
-// firewalld probe run 17 times); now they go in 7 batches (test/unit/probe-cache.test.ts),
+// firewalld probe run 17 times); now they go in 4 batches (test/unit/probe-cache.test.ts),
 // and all but the first ride in the round trip of the change that made them stale.
 
 const [h] = await hosts.up(1, 'el9');
