@@ -20,10 +20,11 @@ export interface QuadletItem {
 
 /**
  * Apply the changes of consecutive quadlet tasks of one scope together:
- * lingering, pulls, then every new file checked by ONE generator dry run
- * (so a container can name a network written in the same batch), written,
- * ONE daemon-reload, and each generated service started or restarted in
- * task order.
+ * lingering, pulls (in one round trip), then every new file checked by ONE
+ * generator dry run (so a container can name a network written in the same
+ * batch), written (in one round trip after the directory's), ONE
+ * daemon-reload with the first service's start, then every other generated
+ * service started or restarted in task order, in one round trip.
  */
 export async function applyQuadlets(items: readonly QuadletItem[], context: ApplyContext): Promise<void> {
   const scope = items[0]!.params.scope;
@@ -33,48 +34,58 @@ export async function applyQuadlets(items: readonly QuadletItem[], context: Appl
     await context.run(sh`loginctl enable-linger ${scope.user} && systemctl start "user@$(id -u ${scope.user}).service"`);
   }
 
-  const restartedForImage = new Set<QuadletItem>();
-  for (const item of items) {
-    for (const a of actions(item)) {
-      if (a.do !== 'pull') continue;
-      const result = await context.run(pullScript(scope, a.image));
-      const verbs = actions(item).filter((x) => x.do === 'start' || x.do === 'restart');
-      // pull: always — a new image only matters to a running service if something restarts it.
-      if (a.always && result.stdout.trim() === 'new' && verbs.length === 0) restartedForImage.add(item);
-    }
-  }
-
+  // Every pull at once, and the check of the new files with them: they share a round trip (the pulls run one
+  // after the other there, in task order).
   const writes = items.flatMap((item) => actions(item).flatMap((a) => (a.do === 'file' && a.file.do === 'write' ? [{ item, wanted: a.wanted }] : [])));
-  if (writes.length > 0) {
-    await validate(
-      scope,
-      dirname(writes[0]!.wanted.path),
-      writes.map((w) => ({ file: w.item.params.file, content: w.wanted.content })),
-      context,
-    );
-  }
+  const pulls = items.flatMap((item) => actions(item).flatMap((a) => (a.do === 'pull' ? [{ item, image: a.image, always: a.always }] : [])));
+  const [pulled, dirThere] = await Promise.all([
+    Promise.all(pulls.map(({ image }) => context.run(pullScript(scope, image)))),
+    writes.length > 0
+      ? validate(
+          scope,
+          dirname(writes[0]!.wanted.path),
+          writes.map((w) => ({ file: w.item.params.file, content: w.wanted.content })),
+          context,
+        )
+      : true,
+  ]);
+  const restartedForImage = new Set<QuadletItem>();
+  pulls.forEach(({ item, always }, i) => {
+    const verbs = actions(item).filter((x) => x.do === 'start' || x.do === 'restart');
+    // pull: always — a new image only matters to a running service if something restarts it.
+    if (always && pulled[i]?.stdout.trim() === 'new' && verbs.length === 0) restartedForImage.add(item);
+  });
 
   // Asked for before the files change, so the host's journal owes it from the moment they do.
   const reload = daemonReload(scope);
   if (writes.length > 0) context.defer(reload.id, reload.script);
-  for (const item of items) {
+  const files = items.flatMap((item) => {
     const fileActions = actions(item).flatMap((a) => (a.do === 'file' ? [a] : []));
-    if (fileActions.length === 0) continue;
-    const wanted = fileActions[0]!.wanted;
-    await context.run(mkdirScript(scope, dirname(wanted.path)));
-    await applyPath(
-      wanted,
-      fileActions.map((a) => ({ summary: '', action: a.file })),
-      context,
-    );
-  }
-  for (const item of items) {
+    return fileActions.length > 0 ? [{ wanted: fileActions[0]!.wanted, fileActions }] : [];
+  });
+  // The directory when the check found none, then every file at once: different files, so their commands share round trips.
+  if (!dirThere) for (const dir of new Set(files.map((f) => dirname(f.wanted.path)))) await context.run(mkdirScript(scope, dir));
+  await Promise.all(
+    files.map(({ wanted, fileActions }) =>
+      applyPath(
+        wanted,
+        fileActions.map((a) => ({ summary: '', action: a.file })),
+        context,
+      ),
+    ),
+  );
+  const controls = items.flatMap((item) => {
     const planned = actions(item).find((a) => a.do === 'start' || a.do === 'restart');
     const verb = planned?.do === 'start' || planned?.do === 'restart' ? planned.do : restartedForImage.has(item) ? 'restart' : undefined;
     // A daemon-reload this run did not ask for (one lost by an earlier run) still comes first.
     const reload = planned?.do === 'start' || planned?.do === 'restart' ? planned.reload === true : false;
-    if (verb) await controlUnit(context, scope, item.params.service, [verb], { reload });
-  }
+    return verb ? [() => controlUnit(context, scope, item.params.service, [verb], { reload })] : [];
+  });
+  // The first with the pending daemon-reload, alone; then the others at once, in one round trip (in task
+  // order there, each whatever the others did: one service that fails to start does not keep the others down).
+  const [first, ...rest] = controls;
+  if (first) await first();
+  await Promise.all(rest.map((control) => control()));
 }
 
 function pullScript(scope: SystemdScope, image: string): ShellScript {
@@ -94,14 +105,16 @@ function mkdirScript(scope: SystemdScope, dir: string): ShellScript {
  * Run the generator's dry run on the quadlet directory as it would be after
  * this batch: a copy of what is there with the new files on top. A refusal
  * naming one of the new files fails the tasks before anything is installed.
+ * Says whether the directory is there (a directory, reached by no link on
+ * its last step): when it is, the files need no mkdir first.
  */
-async function validate(scope: SystemdScope, dir: string, files: readonly { file: string; content: Buffer }[], context: ApplyContext): Promise<void> {
+async function validate(scope: SystemdScope, dir: string, files: readonly { file: string; content: Buffer }[], context: ApplyContext): Promise<boolean> {
   const copies = files.map(({ file, content }) => sh`printf %s ${content.toString('base64')} | base64 -d >"$tmp"/${file}`);
   const userFlag = scope.kind === 'user' ? ['--user'] : [];
   const check = sh`[ -x ${GENERATOR} ] || exit 3
 ${privateTempDir('tmp')}
 echo "$tmp"
-if [ -d ${dir} ]; then cp -a ${dir}/. "$tmp"/ || exit 1; fi
+if [ -d ${dir} ]; then cp -a ${dir}/. "$tmp"/ || exit 1; [ -L ${dir} ] || echo there; fi
 ${join(copies, '\n')}
 QUADLET_UNIT_DIRS="$tmp" ${GENERATOR} ${userFlag} --dryrun >/dev/null`;
   // A user's directory is copied and checked as the user: root reading it would follow whatever links they planted.
@@ -109,11 +122,12 @@ QUADLET_UNIT_DIRS="$tmp" ${GENERATOR} ${userFlag} --dryrun >/dev/null`;
   if (result.code === 3) {
     throw new Error(`podman's quadlet generator is not installed (${GENERATOR}); install podman (4.4 or later) before quadlet tasks`);
   }
-  if (result.code === 0) return;
+  const [tmp = '', there] = result.stdout.split('\n');
+  if (result.code === 0) return there === 'there';
   // The generator names the temporary copy; the user knows the real directory.
-  const stderr = result.stderr.split(result.stdout.trim() || '\0').join(dir);
+  const stderr = result.stderr.split(tmp.trim() || '\0').join(dir);
   const problems = generatorProblems(stderr, files.map((f) => f.file));
-  if (problems === undefined) return;
+  if (problems === undefined) return there === 'there';
   throw new Error(`the quadlet generator refused ${files.map((f) => f.file).join(', ')}; nothing was installed:\n${problems}`);
 }
 
