@@ -23,7 +23,7 @@ export const SITE_SECRETS = {
 
 export interface JsonReport {
   exitCode: number;
-  hosts: { name: string; status: string; tasks: { name: string; status: string; changes?: { summary: string }[]; error?: { message: string } }[] }[];
+  hosts: { name: string; status: string; roundTrips?: number; tasks: { name: string; status: string; changes?: { summary: string }[]; error?: { message: string } }[] }[];
 }
 
 /** `play` as a user runs it: bin/play.js in a child process, with the secrets in its environment. */
