@@ -20,11 +20,12 @@ export interface QuadletItem {
 
 /**
  * Apply the changes of consecutive quadlet tasks of one scope together:
- * lingering, pulls (in one round trip), then every new file checked by ONE
- * generator dry run (so a container can name a network written in the same
- * batch), written (in one round trip after the directory's), ONE
- * daemon-reload with the first service's start, then every other generated
- * service started or restarted in task order, in one round trip.
+ * lingering; the pulls and every new file checked by ONE generator dry run
+ * (so a container can name a network written in the same batch), in one
+ * round trip; the files written (in one round trip, after the directory's
+ * when the dry run found none); ONE daemon-reload with the first service's
+ * start; then every other generated service started or restarted in task
+ * order, in one round trip.
  */
 export async function applyQuadlets(items: readonly QuadletItem[], context: ApplyContext): Promise<void> {
   const scope = items[0]!.params.scope;
