@@ -101,18 +101,16 @@ export class ApplyBatcher implements ApplyChannel {
     const become = queue[0]?.options.become ?? false;
     const bytes = [...queue.map((q) => q.script), ...requests.map((r) => r.script)].reduce((sum, s) => sum + Buffer.byteLength(s.text), 0);
     if (bytes > MAX_SCRIPT_BYTES || queue.some((q) => (q.options.become ?? false) !== become) || requests.some((r) => r.become !== become || r.stdin !== undefined)) return [];
+    // They fit one script, so they travel in one chunk: all resolved, in order, or all rejected (nothing kept).
     const outputs: ExecResult[] = [];
-    let failed = false;
     return requests.map((r, i) => ({
       script: r.script,
       options: { become },
       resolve: (result: ExecResult) => {
         outputs[i] = result;
-        if (i === requests.length - 1 && !failed) this.#followed = outputs;
+        if (i === requests.length - 1) this.#followed = outputs;
       },
-      reject: () => {
-        failed = true;
-      },
+      reject: () => undefined,
     }));
   }
 

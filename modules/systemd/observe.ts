@@ -49,7 +49,7 @@ export function unitFilesProbe(p: UnitFilesParams): ShellScript {
   // A user's files are read as the user: a link they planted shows only what they could read themselves.
   const read = p.scope.kind === 'system' ? reads : sh`${asUser(p.scope.user)} sh -c ${sh`dir=$1
 ${reads}`.text} sh "$dir"`;
-  const units = [...new Set(p.files.map((f) => unitOfFile(f.file)))];
+  const units = unitsOf(p);
   // Unquoted on purpose: the lines of `systemctl show` become words of one line (unit names hold no blank and no glob character).
   const needs = units.map((u) => sh`echo reload ${u} $(${systemctl(p.scope, ['show', '-p', 'NeedDaemonReload', '-p', 'Names', '--', u])} 2>/dev/null)`);
   return sh`${userCheck}dir=${dirExpression(p.scope)}
@@ -70,9 +70,8 @@ ${join(needs)}`;
  */
 export function unitFilesReads(p: UnitFilesParams, outputs?: { readonly files?: ExecResult }): ResourceKey[] {
   if (p.scope.kind === 'user') return [resourceKey(UserResource, p.scope.user), resourceKey(PathResource)];
-  const units = [...new Set(p.files.map((f) => unitOfFile(f.file)))];
-  const known = outputs?.files?.code === 0 ? unitNames(outputs.files.stdout) : new Map<string, readonly string[]>();
-  const names = [...new Set(units.flatMap((u) => [u, ...(known.get(u) ?? [])]))];
+  const known = outputs?.files?.code === 0 ? managerSays(outputs.files.stdout.split('\n')) : new Map<string, ReadonlyMap<string, string>>();
+  const names = [...new Set(unitsOf(p).flatMap((u) => [u, ...(known.get(u)?.get('Names')?.split(' ') ?? [])]))].filter((n) => n !== '');
   const entries = [...new Set(names.flatMap(unitPathEntries))];
   // The files themselves too: the engine resolves them, so that a change writes where they lead.
   const paths = [...SYSTEM_UNIT_PATH.flatMap((dir) => entries.map((e) => `${dir}/${e}`)), ...p.files.map((f) => `${SYSTEM_UNIT_DIR}/${f.file}`)];
@@ -118,21 +117,31 @@ export function unitPathEntries(name: string): string[] {
   return [...new Set(entries)];
 }
 
-/** The names the manager knows each unit by, from unitFilesProbe's `reload` lines. */
-function unitNames(stdout: string): Map<string, readonly string[]> {
-  const names = new Map<string, string[]>();
-  for (const line of stdout.split('\n')) {
+/** The units of a task's files, each once (a unit and its drop-ins are one unit). */
+function unitsOf(p: UnitFilesParams): string[] {
+  return [...new Set(p.files.map((f) => unitOfFile(f.file)))];
+}
+
+/**
+ * What the manager says of each unit, from unitFilesProbe's `reload UNIT
+ * Names=a b NeedDaemonReload=no` lines: property by name. A word without `=`
+ * (never in a unit name) continues the value before it.
+ */
+function managerSays(lines: readonly string[]): Map<string, ReadonlyMap<string, string>> {
+  const units = new Map<string, ReadonlyMap<string, string>>();
+  for (const line of lines) {
     const [word, unit, ...rest] = line.split(' ');
     if (word !== 'reload' || !unit) continue;
-    // `Names=a b` then other properties: the names are the words up to the next one with an `=` (never in a unit name).
-    let list: string[] | undefined;
+    const properties = new Map<string, string>();
+    let last: string | undefined;
     for (const w of rest) {
-      if (w.startsWith('Names=')) names.set(unit, (list = [w.slice('Names='.length)]));
-      else if (w.includes('=')) list = undefined;
-      else list?.push(w);
+      const eq = w.indexOf('=');
+      if (eq > 0) properties.set((last = w.slice(0, eq)), w.slice(eq + 1));
+      else if (last !== undefined) properties.set(last, `${properties.get(last)} ${w}`);
     }
+    units.set(unit, properties);
   }
-  return new Map([...names].map(([unit, list]) => [unit, list.filter((n) => n !== '')]));
+  return units;
 }
 
 export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): ObservedUnitFiles {
@@ -147,10 +156,7 @@ export function parseUnitFiles(p: UnitFilesParams, result: ExecResult): Observed
     if (state !== 'present' && state !== 'absent') throw new Error(`unexpected probe output for ${f.file}: ${JSON.stringify(result.stdout.slice(0, 200))}`);
     files[f.file] = state === 'present' ? Buffer.from(lines[i * 2 + 1] ?? '', 'base64').toString('utf8') : null;
   });
-  const needDaemonReload = lines.slice(p.files.length * 2).flatMap((l) => {
-    const match = /^reload (\S+) (.*)$/.exec(l);
-    return match && match[2]?.split(' ').includes('NeedDaemonReload=yes') ? [match[1] as string] : [];
-  });
+  const needDaemonReload = [...managerSays(lines.slice(p.files.length * 2))].flatMap(([unit, says]) => (says.get('NeedDaemonReload') === 'yes' ? [unit] : []));
   return { dir, files, needDaemonReload };
 }
 
